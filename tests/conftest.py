@@ -1,0 +1,80 @@
+"""Test databases: a real PostgreSQL, a template built once by migrate.py, a fresh copy per test.
+
+With ``DATABASE_URL`` or the libpq ``PG*`` variables set, the tests use that server through
+pytest-postgresql's ``postgresql_noproc``. Otherwise they start the embedded server (the same
+one ``wallet serve`` uses) in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBPQ_VARIABLES = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD")
+
+
+def _external_server() -> dict[str, object] | None:
+    """The server named by DATABASE_URL / PG* variables, as host, port, user, password."""
+    if not any(os.environ.get(name) for name in LIBPQ_VARIABLES):
+        return None
+    with psycopg.connect(os.environ.get("DATABASE_URL", "")) as conn:
+        info = conn.info
+        return {"host": info.host, "port": info.port, "user": info.user, "password": info.password}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    server = _external_server()
+    if server is None:
+        from app.embedded import start_embedded_server
+
+        data_dir = Path(tempfile.mkdtemp(prefix="wallet-test-pg-"))
+        url = start_embedded_server(data_dir, stop_at_exit=True)
+        with psycopg.connect(url) as conn:
+            info = conn.info
+            server = {"host": info.host, "port": info.port, "user": info.user, "password": ""}
+    config.option.postgresql_host = server["host"]
+    config.option.postgresql_port = server["port"]
+    config.option.postgresql_user = server["user"]
+    config.option.postgresql_password = server["password"] or None
+
+
+def conninfo_of(conn: psycopg.Connection) -> str:
+    """A conninfo string that opens more connections to the database ``conn`` is on."""
+    return conn.info.dsn + (f" password={conn.info.password}" if conn.info.password else "")
+
+
+def load_migrations(host: str, port: int, user: str, dbname: str, password: str | None) -> None:
+    """pytest-postgresql loader: build the template database with migrate.py itself."""
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=host, port=port, user=user, dbname=dbname, password=password
+    )
+    migrate.Migrator(conninfo, out=lambda line: None).up()
+
+
+postgresql_noproc = factories.postgresql_noproc(dbname="wallet_tests", load=[load_migrations])
+wallet_db = factories.postgresql("postgresql_noproc")
+
+empty_noproc = factories.postgresql_noproc(dbname="wallet_empty")
+empty_db = factories.postgresql("empty_noproc")
+
+
+@pytest.fixture
+def db(wallet_db: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh, fully migrated database."""
+    wallet_db.autocommit = True
+    yield wallet_db
+
+
+@pytest.fixture
+def db_url(db: psycopg.Connection) -> str:
+    """Conninfo of the fresh migrated database, for opening more connections."""
+    return conninfo_of(db)

@@ -1,0 +1,308 @@
+"""migrate.py against a real PostgreSQL: apply, re-run, drift, failure, lock, repeatables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import migrate
+from tests.conftest import ROOT, conninfo_of
+
+COUNTER = "CREATE TABLE counter (id int);\n"
+
+
+def sql_tree(
+    root: Path, migrations: dict[str, str], functions: dict[str, str] | None = None
+) -> Path:
+    """Write a small sql/ tree: ``migrations/`` and ``functions/`` with the given files."""
+    for folder, files in (("migrations", migrations), ("functions", functions or {})):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (root / folder / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def conn(empty_db: psycopg.Connection) -> psycopg.Connection:
+    """The fresh empty database, in autocommit so the test's reads hold no locks."""
+    empty_db.autocommit = True
+    return empty_db
+
+
+@pytest.fixture
+def url(conn: psycopg.Connection) -> str:
+    return conninfo_of(conn)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """Two versioned files and one repeatable file that logs each time it runs."""
+    return sql_tree(
+        tmp_path / "sql",
+        {
+            "0001_counter.sql": COUNTER + "CREATE TABLE run_log (file text);\n",
+            "0002_count.sql": "INSERT INTO counter VALUES (2);\n",
+        },
+        {"view.sql": "CREATE OR REPLACE VIEW counted AS SELECT count(*) FROM counter;\n"},
+    )
+
+
+def history(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute("SELECT kind, name FROM wallet_migrate.history ORDER BY id").fetchall()
+    return [(kind, name) for kind, name in rows]
+
+
+def exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s)", (relation,)).fetchone()[0] is not None
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """``migrate.main(argv)``: its exit code and everything it printed."""
+    code = migrate.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_fresh_database_up_then_status_is_clean(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines: list[str] = []
+    applied = migrate.Migrator(url, root=tree, out=lines.append).up()
+
+    assert applied == ["0001_counter.sql", "0002_count.sql", "view.sql"]
+    assert any(line.startswith("applied 0002_count.sql in ") for line in lines)
+    assert conn.execute("SELECT * FROM counted").fetchone() == (1,)
+    assert migrate.Migrator(url, root=tree).status().current
+    assert run_main(capsys, "status", "--database-url", url, "--root", str(tree))[0] == 0
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+    assert (code, "nothing to apply") == (0, output.splitlines()[-1][:16])
+    assert len(history(conn)) == 3
+
+
+def test_real_sql_tree_applies_cleanly_and_only_once(
+    conn: psycopg.Connection, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = migrate.Migrator(url, out=lambda line: None).up()
+
+    on_disk = [p.name for p in migrate.versioned_files(migrate.SQL_ROOT)]
+    on_disk += [p.name for p in migrate.repeatable_files(migrate.SQL_ROOT)]
+    assert first == on_disk
+    assert run_main(capsys, "status", "--database-url", url)[0] == 0
+    assert migrate.Migrator(url, out=lambda line: None).up() == []
+
+
+def test_edited_applied_file_is_drift_and_nothing_runs(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    (tree / "migrations" / "0002_count.sql").write_text("INSERT INTO counter VALUES (22);\n")
+    (tree / "migrations" / "0003_more.sql").write_text("CREATE TABLE more (id int);\n")
+
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+    assert code == 3
+    assert "0002_count.sql" in output
+    assert not exists(conn, "more")
+    code, output = run_main(capsys, "status", "--database-url", url, "--root", str(tree))
+    assert code == 3
+    assert "drifted          versioned   0002_count.sql" in output
+    with pytest.raises(migrate.DriftError) as raised:
+        migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    assert raised.value.files == ["0002_count.sql"]
+
+
+def test_broken_migration_rolls_back_alone_and_is_reported_by_line(
+    conn: psycopg.Connection, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {
+            "0001_first.sql": "CREATE TABLE first (id int);\n",
+            "0002_second.sql": "CREATE TABLE second (id int);\n\n  SELEC 1;\n",
+            "0003_third.sql": "CREATE TABLE third (id int);\n",
+        },
+    )
+
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+
+    assert code == 1
+    assert "0002_second.sql failed at line 3, column 3" in output
+    assert "SQLSTATE 42601" in output
+    assert 'syntax error at or near "SELEC"' in output
+    assert exists(conn, "first")
+    assert not exists(conn, "second")
+    assert not exists(conn, "third")
+    assert history(conn) == [("versioned", "0001_first.sql")]
+
+
+def test_error_inside_function_body_points_at_the_file_line(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETRN 1;\nEND $$;\n"
+    tree = sql_tree(tmp_path, {"0001_ok.sql": "SELECT 1;\n", "0002_f.sql": "\n" + body})
+
+    with pytest.raises(migrate.MigrationError) as raised:
+        migrate.Migrator(url, root=tree, out=lambda line: None).up()
+
+    error = raised.value
+    assert (error.file, error.sqlstate, error.line, error.column) == ("0002_f.sql", "42601", 4, 3)
+
+
+def test_two_processes_at_once_apply_every_file_exactly_once(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {
+            "0001_counter.sql": COUNTER,
+            "0002_slow.sql": "SELECT pg_sleep(1);\nINSERT INTO counter VALUES (2);\n",
+            "0003_count.sql": "INSERT INTO counter VALUES (3);\n",
+        },
+        {"count.sql": "INSERT INTO counter VALUES (100);\n"},
+    )
+    command = [sys.executable, "migrate.py", "up", "--database-url", url, "--root", str(tree)]
+
+    processes = [
+        subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=30)[0] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert sorted("applied 0002_slow.sql" in output for output in outputs) == [False, True]
+    assert conn.execute("SELECT id FROM counter ORDER BY id").fetchall() == [(2,), (3,), (100,)]
+    assert len(history(conn)) == 4
+
+
+def test_lock_held_elsewhere_times_out_with_exit_4(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conn.execute("SELECT pg_advisory_lock(%s)", (migrate.LOCK_KEY,))
+    started = time.monotonic()
+
+    code, output = run_main(
+        capsys, "up", "--lock-timeout", "1", "--database-url", url, "--root", str(tree)
+    )
+
+    assert code == 4
+    assert time.monotonic() - started < 5
+    assert "migration lock" in output
+    assert not exists(conn, "counter")
+
+
+def test_changed_repeatable_file_is_reapplied_and_unchanged_one_is_not(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {"0001_log.sql": "CREATE TABLE run_log (file text);\n"},
+        {
+            "a.sql": "INSERT INTO run_log VALUES ('a');\n",
+            "b.sql": "INSERT INTO run_log VALUES ('b');\n",
+        },
+    )
+    migrator = migrate.Migrator(url, root=tree, out=lambda line: None)
+    assert migrator.up() == ["0001_log.sql", "a.sql", "b.sql"]
+
+    (tree / "functions" / "b.sql").write_text("INSERT INTO run_log VALUES ('b2');\n")
+
+    assert [f.name for f in migrator.status().pending] == ["b.sql"]
+    assert migrator.up() == ["b.sql"]
+    rows = conn.execute("SELECT file FROM run_log").fetchall()
+    assert sorted(file for (file,) in rows) == ["a", "b", "b2"]
+    assert migrator.up() == []
+    assert conn.execute("SELECT count(*) FROM run_log").fetchone() == (3,)
+
+
+def test_failing_repeatable_rolls_back_every_repeatable_of_the_run(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {"0001_log.sql": "CREATE TABLE run_log (file text);\n"},
+        {"a.sql": "INSERT INTO run_log VALUES ('a');\n", "b.sql": "SELECT 1/0;\n"},
+    )
+
+    with pytest.raises(migrate.MigrationError) as raised:
+        migrate.Migrator(url, root=tree, out=lambda line: None).up()
+
+    assert (raised.value.file, raised.value.sqlstate) == ("b.sql", "22012")
+    assert conn.execute("SELECT count(*) FROM run_log").fetchone() == (0,)
+    assert history(conn) == [("versioned", "0001_log.sql")]
+
+
+def test_dry_run_applies_nothing(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, output = run_main(capsys, "up", "--dry-run", "--database-url", url, "--root", str(tree))
+
+    assert code == 0
+    assert "would apply 0001_counter.sql" in output
+    assert not exists(conn, "counter")
+    assert conn.execute("SELECT to_regnamespace('wallet_migrate')").fetchone() == (None,)
+    assert migrate.Migrator(url, root=tree, out=lambda line: None).up(dry_run=True) == [
+        "0001_counter.sql",
+        "0002_count.sql",
+        "view.sql",
+    ]
+    assert run_main(capsys, "status", "--database-url", url, "--root", str(tree))[0] == 1
+
+
+def test_problems_names_pending_drifted_changed_and_missing_files(
+    conn: psycopg.Connection, url: str, tree: Path
+) -> None:
+    def applied_files() -> list[tuple[str, str, str]]:
+        return conn.execute("SELECT kind, name, checksum FROM wallet_migrate.applied_files()")
+
+    assert migrate.problems([], tree) == [
+        "versioned file 0001_counter.sql is not applied",
+        "versioned file 0002_count.sql is not applied",
+        "repeatable file view.sql is not applied",
+    ]
+    migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    assert migrate.problems(applied_files(), tree) == []
+
+    (tree / "migrations" / "0001_counter.sql").write_text("-- edited\n" + COUNTER)
+    (tree / "migrations" / "0002_count.sql").unlink()
+    (tree / "functions" / "view.sql").write_text("CREATE OR REPLACE VIEW counted AS SELECT 1;\n")
+    found = migrate.problems(applied_files(), tree)
+
+    assert found[0].startswith("versioned file 0001_counter.sql changed after it was applied")
+    assert found[1:] == [
+        "versioned file 0002_count.sql is applied but missing on disk",
+        "repeatable file view.sql changed since it was applied",
+    ]
+
+
+def test_applied_files_needs_no_privilege(conn: psycopg.Connection, url: str, tree: Path) -> None:
+    migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    role = f"migrate_test_{uuid.uuid4().hex[:12]}"
+    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    try:
+        conn.execute(f'SET ROLE "{role}"')
+        rows = conn.execute("SELECT kind, name, checksum FROM wallet_migrate.applied_files()")
+        assert migrate.problems(rows.fetchall(), tree) == []
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM wallet_migrate.history")
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_usage_errors_exit_2(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    code, output = run_main(capsys, "status")
+    assert (code, "DATABASE_URL" in output) == (2, True)
+    assert run_main(capsys, "sideways", "--database-url", url)[0] == 2
+    sql_tree(tmp_path, {"12_too_short.sql": "SELECT 1;\n"})
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tmp_path))
+    assert (code, "NNNN_description.sql" in output) == (2, True)

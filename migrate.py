@@ -4,11 +4,13 @@ Two kinds of file, as in Flyway:
 
 ``sql/migrations/NNNN_description.sql`` (versioned, four or more digits)
     Applied once each, in version order, each in its own transaction together with its
-    row in the history table. A file may hold many statements, DO blocks and
-    ``$$``-quoted bodies; it must not contain transaction control (BEGIN, COMMIT) or
-    statements that cannot run in a transaction block. Once applied, a file must never
-    change: an applied file whose content differs from what was recorded ("drift"), or
-    that is missing on disk, makes ``up`` refuse to run anything.
+    row in the history table. A pending file whose version is lower than one already
+    applied (merged from another branch) is applied too, as dbmate does. A file may hold
+    many statements, DO blocks and ``$$``-quoted bodies; it must not contain transaction
+    control (BEGIN, COMMIT) or statements that cannot run in a transaction block (CREATE
+    INDEX CONCURRENTLY). Once applied, a file must never change: an applied file whose
+    content differs from what was recorded ("drift"), or that is missing on disk, makes
+    ``up`` refuse to run anything.
 
 ``sql/functions/*.sql`` (repeatable)
     ``CREATE OR REPLACE`` functions and views, GRANTs. Applied after the versioned files,
@@ -28,7 +30,8 @@ Usage::
     python migrate.py [up|status] [--dry-run] [--database-url URL] [--lock-timeout S]
 
 ``up`` (the default) applies what is pending; ``--dry-run`` only lists it. ``status``
-lists every file's state. The URL defaults to ``DATABASE_URL``.
+lists every file's state. The URL defaults to ``DATABASE_URL``. ``--root DIR`` reads the
+files from another folder than ``sql/`` beside this script.
 
 Exit codes:
     0  success (``status``: fully up to date)
@@ -67,6 +70,7 @@ REPEATABLE = "repeatable"
 VERSIONED_NAME = re.compile(r"(\d{4,})_(.+)\.sql")
 
 BOOTSTRAP = """
+SET LOCAL client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS wallet_migrate;
 COMMENT ON SCHEMA wallet_migrate IS 'History of the SQL files migrate.py applied.';
 GRANT USAGE ON SCHEMA wallet_migrate TO PUBLIC;
@@ -207,6 +211,7 @@ class FileState:
     state: str
     file: SqlFile | None  # None when missing on disk
     recorded: str | None  # the checksum in the history, None when never applied
+    recorded_name: str | None = None  # the name in the history, for a renamed versioned file
 
     @property
     def problem(self) -> str | None:
@@ -216,6 +221,8 @@ class FileState:
             return f"{what} changed since it was applied"
         if self.state == "pending":
             return f"{what} is not applied"
+        if self.state == "drifted" and self.recorded_name != self.name:
+            return f"{what} has a version that was applied as {self.recorded_name}"
         if self.state == "drifted":
             recorded = self.recorded or ""
             disk = self.file.checksum if self.file else ""
@@ -318,9 +325,9 @@ def compare(applied_rows: Iterable[Sequence[str]], root: Path = SQL_ROOT) -> Sta
             state = "applied"
         else:
             state = "drifted"
-        states.append(FileState(VERSIONED, file.name, state, file, checksum))
+        states.append(FileState(VERSIONED, file.name, state, file, checksum, name))
     for name, checksum in recorded_versions.values():
-        states.append(FileState(VERSIONED, name, "missing-on-disk", None, checksum))
+        states.append(FileState(VERSIONED, name, "missing-on-disk", None, checksum, name))
     for file in repeatable_files(root):
         checksum = recorded_repeatables.get(file.name)
         state = "current" if checksum == file.checksum else "pending"
@@ -367,6 +374,7 @@ class Migrator:
         when the history does not match the files, MigrationError when a file fails."""
         if dry_run:
             with self._connect() as conn:
+                self._say_where(conn)
                 pending = self._pending(conn)
             for file in pending:
                 self.out(f"would apply {file.name}")
@@ -375,6 +383,7 @@ class Migrator:
         with self._connect() as lock_conn:
             self._lock(lock_conn)
             with self._connect() as conn:
+                self._say_where(conn)
                 with conn.transaction():
                     self._bootstrap(conn)
                 return self._apply(conn, self._pending(conn))
@@ -386,6 +395,10 @@ class Migrator:
             raise ConnectionFailed(f"cannot connect to the database: {error}") from None
         conn.add_notice_handler(lambda notice: self.out(f"  notice: {notice.message_primary}"))
         return conn
+
+    def _say_where(self, conn: psycopg.Connection) -> None:
+        info = conn.info
+        self.out(f"database {info.dbname} on {info.host}:{info.port} as {info.user}")
 
     def _lock(self, conn: psycopg.Connection) -> None:
         """Take the session-level advisory lock on ``conn``, waiting at most lock_timeout."""

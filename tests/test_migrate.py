@@ -81,7 +81,9 @@ def test_fresh_database_up_then_status_is_clean(
     assert migrate.Migrator(url, root=tree).status().current
     assert run_main(capsys, "status", "--database-url", url, "--root", str(tree))[0] == 0
     code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
-    assert (code, "nothing to apply") == (0, output.splitlines()[-1][:16])
+    assert code == 0
+    assert "nothing to apply; database is up to date" in output
+    assert "applied" not in output
     assert len(history(conn)) == 3
 
 
@@ -114,6 +116,17 @@ def test_edited_applied_file_is_drift_and_nothing_runs(
     with pytest.raises(migrate.DriftError) as raised:
         migrate.Migrator(url, root=tree, out=lambda line: None).up()
     assert raised.value.files == ["0002_count.sql"]
+
+
+def test_renamed_applied_file_is_drift(conn: psycopg.Connection, url: str, tree: Path) -> None:
+    migrator = migrate.Migrator(url, root=tree, out=lambda line: None)
+    migrator.up()
+    migrations = tree / "migrations"
+    (migrations / "0002_count.sql").rename(migrations / "0002_renamed.sql")
+
+    with pytest.raises(migrate.DriftError, match=r"was applied as 0002_count\.sql"):
+        migrator.up()
+    assert migrator.status().exit_code == 3
 
 
 def test_broken_migration_rolls_back_alone_and_is_reported_by_line(

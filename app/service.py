@@ -1,0 +1,110 @@
+"""The app factory: ``create_app(settings)`` builds the Litestar app of the wallet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, Router
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusController
+
+from app.config import MAX_BODY_BYTES, ConfigError, Settings
+from app.database import Database, open_pool
+from app.envelope import ErrorCode, error_bytes
+from app.observability import (
+    AccessLogMiddleware,
+    configure_logging,
+    forget_pool,
+    prometheus_config,
+    watch_pool,
+)
+from app.routes import healthz, ping, provide_database, provider_handlers, readyz
+from app.tokens import KeyRing
+
+log = logging.getLogger("wallet.service")
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    """Litestar's own HTTP errors (no such route, wrong method) in the contract's envelope,
+    the code mirroring the HTTP status as the contract does for 500."""
+    status = error.status_code
+    if status >= 500:
+        return internal_error(request, error)
+    return Response(
+        content=error_bytes(status, error.detail),
+        status_code=status,
+        media_type=MediaType.JSON,
+    )
+
+
+def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return Response(
+        content=error_bytes(ErrorCode.INTERNAL, "internal error"),
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The wallet app. Parses the JWT keys now (a bad key file raises ConfigError naming
+    it); the pool opens when the app starts and closes when it stops."""
+    if not settings.database_url:
+        raise ConfigError("DATABASE_URL is not set")
+    keys = KeyRing.from_files(settings.jwt_public_keys, settings.jwt_leeway)
+
+    @asynccontextmanager
+    async def database_pool(app: Litestar) -> AsyncIterator[None]:
+        async with open_pool(settings) as pool:
+            watch_pool(pool)
+            app.state.database = Database(pool)
+            try:
+                yield
+            finally:
+                forget_pool(pool)
+
+    def provide_keys() -> KeyRing:
+        return keys
+
+    provider = Router(
+        path=settings.path_prefix or "/",
+        route_handlers=[ping, *provider_handlers()],
+    )
+    prometheus = prometheus_config()
+    return Litestar(
+        route_handlers=[provider, healthz, readyz, MetricsController],
+        lifespan=[database_pool],
+        dependencies={
+            "database": Provide(provide_database, sync_to_thread=False),
+            "keys": Provide(provide_keys, sync_to_thread=False),
+        },
+        middleware=[prometheus.middleware, AccessLogMiddleware()],
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Sportsbook wallet",
+            version="1",
+            description=(
+                "Seamless-wallet callbacks for a sportsbook provider. Every provider route "
+                'takes {"payload": "<RS256 JWS>"}; errors are {"code", "message"}.'
+            ),
+        ),
+        logging_config=None,  # logging is configured once per process by configure_logging
+        debug=False,
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Uvicorn's factory (``app.service:app_from_environment``), run in every worker."""
+    settings = Settings.from_environ()
+    configure_logging(settings.log_level)
+    return create_app(settings)

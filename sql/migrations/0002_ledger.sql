@@ -9,15 +9,15 @@ create table wallet_core.error_codes (
 );
 comment on table wallet_core.error_codes is
 'Every SQLSTATE the wallet raises, the provider error code and HTTP status it maps to, and whether a '
-'refusal with it is stored for replay (refusals decided on a well-formed request are; malformed '
-'requests and idempotency conflicts are not).';
+'refusal with it is stored for replay (the contract''s list: 1005, 1006, 2001, 2002 and 2004 for a '
+'state the bet does not allow; not malformed requests, idempotency conflicts or an unknown bet).';
 
 insert into wallet_core.error_codes (sqlstate, provider_code, http_status, stored, meaning) values
 ('WA005', 1005, 400, true, 'player is blocked'),
 ('WA006', 1006, 400, true, 'player not found'),
 ('WA201', 2001, 400, true, 'not enough money'),
 ('WA202', 2002, 400, true, 'invalid currency: not the player''s account currency, or not a currency'),
-('WA203', 2003, 400, true, 'parent transaction not found: the bet the request names does not exist'),
+('WA203', 2003, 400, false, 'parent transaction not found: the bet the request names does not exist'),
 ('WA204', 2004, 400, false, 'malformed request: a field is missing or has the wrong shape'),
 ('WA205', 2004, 400, false, 'idempotency conflict: the key was already used with different content'),
 ('WA206', 2004, 400, true, 'the bet''s state does not allow this operation'),

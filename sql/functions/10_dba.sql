@@ -1,0 +1,253 @@
+-- The DBA interface: open accounts, adjust balances, block players, read balances, audit.
+-- These raise wallet SQLSTATEs (see wallet_core.error_codes) instead of answering.
+
+create or replace function wallet.create_player(player_id text, currency text, balance bigint default 0)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    new_account wallet_core.accounts;
+begin
+    if player_id is null or length(player_id) not between 1 and 128 then
+        raise sqlstate 'WA204' using message = 'player_id must be 1 to 128 characters';
+    end if;
+    if currency is null or currency !~ '^[A-Z0-9]{3,8}$' then
+        raise sqlstate 'WA202' using message = format('%L is not a currency code', currency),
+            hint = '3 to 8 uppercase letters or digits, e.g. EUR or USDT';
+    end if;
+    if balance is null or balance < 0 then
+        raise sqlstate 'WA204' using message = 'the opening balance must be zero or positive';
+    end if;
+
+    insert into wallet_core.accounts as a (player_id, currency, balance)
+    values (create_player.player_id, create_player.currency, create_player.balance)
+    on conflict on constraint accounts_player_id_currency_key do nothing
+    returning a.* into new_account;
+    if not found then
+        raise sqlstate 'WA207' using
+            message = format('player %s already has a %s account', player_id, currency),
+            hint = 'Use wallet.adjust_balance() to change its balance.';
+    end if;
+
+    if balance > 0 then
+        insert into wallet_core.journal (account_id, operation, amount, balance_after, reason)
+        values (new_account.account_id, 'deposit', balance, balance, 'opening balance');
+    end if;
+    return new_account.account_id;
+end
+$$;
+comment on function wallet.create_player(text, text, bigint) is
+'Opens an account for a player in a currency, with an optional opening balance in minor units '
+'(journaled as a deposit). Returns the account id. Raises WA207 if the account exists.';
+
+create or replace function wallet.adjust_balance(player_id text, currency text, amount bigint, reason text)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    account wallet_core.accounts;
+begin
+    if amount is null or amount = 0 then
+        raise sqlstate 'WA204' using message = 'the adjustment must be a non-zero amount in minor units';
+    end if;
+    if reason is null or btrim(reason) = '' then
+        raise sqlstate 'WA204' using message = 'a manual adjustment needs a reason',
+            hint = 'e.g. ''deposit via cashier #123'' or ''goodwill credit, ticket 456''';
+    end if;
+
+    select a.* into account
+    from wallet_core.accounts as a
+    where a.player_id = adjust_balance.player_id and a.currency = adjust_balance.currency
+    for update;
+    if not found then
+        raise exception using errcode = coalesce(wallet_core.player_refusal(player_id, currency), 'WA006'),
+            message = format('player %s has no %s account', player_id, currency);
+    end if;
+    if amount < 0 and account.balance + amount < 0 then
+        raise sqlstate 'WA201' using
+            message = format('withdrawal of %s would take the balance of %s below zero', -amount, account.balance),
+            detail = format('player %s, currency %s', player_id, currency);
+    end if;
+
+    update wallet_core.accounts as a
+    set balance = a.balance + amount
+    where a.account_id = account.account_id
+    returning a.* into account;
+
+    insert into wallet_core.journal (account_id, operation, amount, balance_after, reason)
+    values (
+        account.account_id, case when amount > 0 then 'deposit' else 'withdrawal' end,
+        amount, account.balance, reason
+    );
+    return account.balance;
+end
+$$;
+comment on function wallet.adjust_balance(text, text, bigint, text) is
+'Manual deposit (positive amount) or withdrawal (negative, never below zero), journaled with its '
+'reason. Returns the new balance.';
+
+create or replace function wallet.block_player(player_id text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    update wallet_core.accounts as a set blocked = true where a.player_id = block_player.player_id;
+    if not found then
+        raise sqlstate 'WA006' using message = format('player %s not found', player_id);
+    end if;
+end
+$$;
+comment on function wallet.block_player(text) is
+'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and '
+'rollbacks still reach the player.';
+
+create or replace function wallet.unblock_player(player_id text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    update wallet_core.accounts as a set blocked = false where a.player_id = unblock_player.player_id;
+    if not found then
+        raise sqlstate 'WA006' using message = format('player %s not found', player_id);
+    end if;
+end
+$$;
+comment on function wallet.unblock_player(text) is 'Lifts a block set by wallet.block_player().';
+
+create or replace function wallet.balance(player_id text, currency text)
+returns bigint
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+    found_balance bigint;
+begin
+    select a.balance into found_balance
+    from wallet_core.accounts as a
+    where a.player_id = balance.player_id and a.currency = balance.currency;
+    if not found then
+        raise exception using errcode = coalesce(wallet_core.player_refusal(player_id, currency), 'WA006'),
+            message = format('player %s has no %s account', player_id, currency);
+    end if;
+    return found_balance;
+end
+$$;
+comment on function wallet.balance(text, text) is 'The balance of a player''s account, in minor units.';
+
+create or replace function wallet.audit()
+returns table ("check" text, player_id text, detail text)
+language sql stable
+security definer
+set search_path = ''
+as $$
+    -- every account balance equals the sum of its journal
+    select 'balance_vs_journal', a.player_id,
+        format('%s balance %s but journal sums to %s', a.currency, a.balance, coalesce(j.total, 0))
+    from wallet_core.accounts as a
+    left join (
+        select account_id, sum(amount) as total from wallet_core.journal group by account_id
+    ) as j on a.account_id = j.account_id
+    where a.balance <> coalesce(j.total, 0)
+
+    union all
+    -- each journal row's balance_after follows from the previous one
+    select 'journal_chain', a.player_id,
+        format('journal entry %s: balance_after %s, expected %s', c.entry_id, c.balance_after, c.expected)
+    from (
+        select j.entry_id, j.account_id, j.balance_after,
+            coalesce(lag(j.balance_after) over w, 0) + j.amount as expected
+        from wallet_core.journal as j
+        window w as (partition by j.account_id order by j.entry_id)
+    ) as c
+    join wallet_core.accounts as a on c.account_id = a.account_id
+    where c.balance_after <> c.expected
+
+    union all
+    -- every made bet's stake was debited exactly once; a discard marker moved no money
+    select 'stake_debit', a.player_id,
+        format('bet %s (stake %s): %s stake debits summing to %s', b.bet_id, b.stake, coalesce(d.n, 0), d.total)
+    from wallet_core.bets as b
+    join wallet_core.accounts as a on b.account_id = a.account_id
+    left join (
+        select bet_id, count(*) as n, sum(amount) as total
+        from wallet_core.journal where operation = 'bet' group by bet_id
+    ) as d on b.bet_id = d.bet_id
+    where
+        (b.made and (coalesce(d.n, 0) <> 1 or d.total <> -b.stake))
+        or (not b.made and d.n is not null)
+
+    union all
+    -- a discarded bet got its stake back exactly once; no other bet got a discard credit
+    select 'discard_credit', a.player_id,
+        format('bet %s (%s, stake %s): discard credits %s', b.bet_id, b.state, b.stake, coalesce(d.total, 0))
+    from wallet_core.bets as b
+    join wallet_core.accounts as a on b.account_id = a.account_id
+    left join (
+        select bet_id, count(*) as n, sum(amount) as total
+        from wallet_core.journal where operation = 'discard' group by bet_id
+    ) as d on b.bet_id = d.bet_id
+    where
+        (b.made and b.state = 'discarded' and (coalesce(d.n, 0) <> 1 or d.total <> b.stake))
+        or ((not b.made or b.state <> 'discarded') and d.n is not null)
+
+    union all
+    -- settlements match the state: credits net of rollbacks equal what the current settlement moved
+    select 'settlement_vs_state', a.player_id,
+        format(
+            'bet %s (%s/%s): settled_amount %s but wins, refunds and rollbacks net %s',
+            b.bet_id, b.state, coalesce(b.result, '-'), b.settled_amount, coalesce(s.total, 0)
+        )
+    from wallet_core.bets as b
+    join wallet_core.accounts as a on b.account_id = a.account_id
+    left join (
+        select bet_id, sum(amount) as total
+        from wallet_core.journal where operation in ('win', 'refund', 'rollback') group by bet_id
+    ) as s on b.bet_id = s.bet_id
+    where
+        coalesce(s.total, 0) <> case when b.state in ('settled', 'closed') then b.settled_amount else 0 end
+        or (b.result = 'lost' and b.settled_amount <> 0)
+        or (b.result = 'refunded' and b.settled_amount > b.stake)
+
+    union all
+    -- every operation key that was claimed has its answer
+    select 'unanswered_operation', null, format('%s %s (%s) has no stored answer', i.kind, i.key, i.route)
+    from wallet_core.idempotency as i
+    where i.response is null
+
+    union all
+    -- negative balances, each with the rollback that took the account below zero
+    select 'negative_balance', a.player_id,
+        format(
+            '%s balance %s after rollback %s of bet %s',
+            a.currency, a.balance, coalesce(r.transaction_id, '(none found)'), coalesce(r.bet_id::text, '-')
+        )
+    from wallet_core.accounts as a
+    left join lateral (
+        select j.transaction_id, j.bet_id
+        from wallet_core.journal as j
+        where j.account_id = a.account_id and j.operation = 'rollback' and j.balance_after < 0
+        order by j.entry_id desc
+        limit 1
+    ) as r on true
+    where a.balance < 0
+$$;
+comment on function wallet.audit() is
+'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
+'returns only negative_balance rows, one per account below zero, naming the rollback that took it '
+'there. Any other row is a broken invariant.';
+
+revoke all on function wallet.create_player(text, text, bigint) from public;
+revoke all on function wallet.adjust_balance(text, text, bigint, text) from public;
+revoke all on function wallet.block_player(text) from public;
+revoke all on function wallet.unblock_player(text) from public;
+revoke all on function wallet.balance(text, text) from public;
+revoke all on function wallet.audit() from public;

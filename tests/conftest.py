@@ -61,10 +61,12 @@ def load_migrations(
     migrate.Migrator(conninfo, out=lambda line: None).up()
 
 
-postgresql_noproc = factories.postgresql_noproc(dbname="wallet_tests", load=[load_migrations])
+postgresql_noproc = factories.postgresql_noproc(
+    dbname=f"wallet_tests_{os.getpid()}", load=[load_migrations]
+)
 wallet_db = factories.postgresql("postgresql_noproc")
 
-empty_noproc = factories.postgresql_noproc(dbname="wallet_empty")
+empty_noproc = factories.postgresql_noproc(dbname=f"wallet_empty_{os.getpid()}")
 empty_db = factories.postgresql("empty_noproc")
 
 

@@ -21,7 +21,6 @@ import psycopg
 import psycopg.conninfo
 import pytest
 import uvicorn
-from conftest import conninfo_of
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
@@ -29,6 +28,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.service import create_app
+from tests.conftest import conninfo_of
 
 PLAYER = "player-1"
 CURRENCY = "EUR"

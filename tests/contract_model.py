@@ -1,0 +1,553 @@
+"""An executable model of the provider contract (/work/shared/provider-contract.md).
+
+Written from the contract's words, not from the SQL: a few dictionaries of accounts, bets and
+operation keys, and one method per route that says what the wallet must answer to a request and
+how the world changes. ``tests/test_model.py`` drives the real route functions and this model
+side by side with random requests and compares every answer.
+
+Decisions the contract leaves open are the wallet's documented ones (the engineer's brief):
+
+- make checks, in order: unknown player 1006, no account in the currency 2002, blocked 1005,
+  make id discarded before 2004, balance below the stake 2001;
+- win, lost, refund and rollback check: unknown player 1006, unknown bet 2003, bet of another
+  player 2004, other currency 2002, then the state (2004);
+- a discard naming another player's make is 2004;
+- commit is the transition open -> accepted only: a new commit key on an accepted bet (reopened
+  by a rollback) is 2004;
+- stored and replayed: 1005, 1006, 2001, 2002 and 2004 for a state; not stored: 2003,
+  malformed requests and key reuse with other content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_AMOUNT = 10**15
+CURRENCY = re.compile(r"[A-Z0-9]{3,8}")
+SETTLEMENT_STATUSES = ("won", "lost", "canceled", "refund", "cashed out", "half-won", "half-lost")
+
+# Provider error codes.
+BLOCKED = 1005
+NO_PLAYER = 1006
+NO_MONEY = 2001
+BAD_CURRENCY = 2002
+NO_BET = 2003
+BAD_REQUEST = 2004
+
+
+class Malformed(Exception):
+    """A request whose shape is wrong: answered with ``code`` and never stored."""
+
+    def __init__(self, code: int, why: str) -> None:
+        super().__init__(why)
+        self.code = code
+
+
+# Field shapes (contract: "Amounts, currencies, ids") ---------------------------------------------
+
+
+def as_id(value: Any, name: str, required: bool = True) -> str | None:
+    if value is None:
+        if required:
+            raise Malformed(BAD_REQUEST, f"{name} missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Malformed(BAD_REQUEST, f"{name} not an id")
+    if isinstance(value, int):
+        if value < 0:
+            raise Malformed(BAD_REQUEST, f"{name} negative")
+        value = str(value)
+    if not 1 <= len(value) <= 128 or "\x00" in value:
+        raise Malformed(BAD_REQUEST, f"{name} length")
+    return value
+
+
+def as_amount(value: Any, name: str, required: bool = True) -> int | None:
+    if value is None:
+        if required:
+            raise Malformed(BAD_REQUEST, f"{name} missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Malformed(BAD_REQUEST, f"{name} not an integer")
+    if not 0 <= value <= MAX_AMOUNT:
+        raise Malformed(BAD_REQUEST, f"{name} out of range")
+    return value
+
+
+def as_currency(value: Any, name: str, required: bool = True) -> str | None:
+    if value is None:
+        if required:
+            raise Malformed(BAD_REQUEST, f"{name} missing")
+        return None
+    if not isinstance(value, str) or not CURRENCY.fullmatch(value):
+        raise Malformed(BAD_CURRENCY, f"{name} not a currency")
+    return value
+
+
+def as_object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Malformed(BAD_REQUEST, f"{name} not an object")
+    return value
+
+
+def agree(name: str, one: Any, other: Any) -> None:
+    if one is not None and other is not None and one != other:
+        raise Malformed(BAD_REQUEST, f"{name} disagrees")
+
+
+def expect_operation(transaction: dict[str, Any], operation: str) -> None:
+    if transaction.get("operation") != operation:
+        raise Malformed(BAD_REQUEST, "transaction.operation")
+
+
+# The world -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bet:
+    bet_id: str
+    make_id: str
+    player: str
+    currency: str
+    stake: int
+    state: str = "open"  # open, accepted, settled, closed, discarded
+    settlement_id: str | None = None  # provider id of the current win/lost/refund
+    settled_amount: int = 0
+
+
+@dataclass
+class Stored:
+    """An operation key seen before: the content it was used with and the answer given."""
+
+    fingerprint: tuple[Any, ...]
+    status: int
+    text: str
+
+
+@dataclass
+class Outcome:
+    """What the wallet must answer to one request, and what it changes.
+
+    ``replay``: the stored answer, byte for byte. Otherwise ``status`` and ``code`` (for 400) or
+    ``fields`` (for 200; ``id`` is checked to be new). ``store`` says whether the answer is kept
+    under ``key`` for replays. ``effect`` applies the change, given the 200 body.
+    """
+
+    status: int
+    code: int | None = None
+    key: tuple[str, str] | None = None
+    fingerprint: tuple[Any, ...] | None = None
+    store: bool = False
+    replay: Stored | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    # For a discard that found no make: any of the player's accounts may be named.
+    any_account_of: str | None = None
+    effect: Callable[[dict[str, Any]], None] | None = None
+    why: str = ""
+
+
+def refusal(code: int, key: tuple[str, str], fingerprint: tuple[Any, ...], why: str) -> Outcome:
+    """A refusal decided on a well-formed request: stored unless it is 2003 (unknown bet)."""
+    return Outcome(400, code, key, fingerprint, store=code != NO_BET, why=why)
+
+
+class Wallet:
+    """The contract's wallet, in memory."""
+
+    def __init__(self) -> None:
+        self.balances: dict[tuple[str, str], int] = {}
+        self.blocked: set[str] = set()
+        self.bets: dict[str, Bet] = {}
+        self.makes: dict[str, str | None] = {}  # make id -> bet id, or None for a discard marker
+        self.keys: dict[tuple[str, str], Stored] = {}
+
+    # DBA -------------------------------------------------------------------------------------
+
+    def players(self) -> set[str]:
+        return {player for player, _ in self.balances}
+
+    def accounts_of(self, player: str) -> list[tuple[str, str]]:
+        return sorted(account for account in self.balances if account[0] == player)
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def seen(self, key: tuple[str, str], fingerprint: tuple[Any, ...]) -> Outcome | None:
+        """The answer for a key seen before: its replay, or 2004 for other content."""
+        stored = self.keys.get(key)
+        if stored is None:
+            return None
+        if stored.fingerprint == fingerprint:
+            return Outcome(stored.status, key=key, replay=stored, why="replay")
+        return Outcome(400, BAD_REQUEST, why="key reused with other content")
+
+    def answer(self, outcome: Outcome, status: int, text: str) -> None:
+        """Record the answer the wallet gave, if the contract says it is kept for replays."""
+        if outcome.store and outcome.key is not None and outcome.fingerprint is not None:
+            self.keys[outcome.key] = Stored(outcome.fingerprint, status, text)
+
+    def success(
+        self,
+        key: tuple[str, str],
+        fingerprint: tuple[Any, ...],
+        effect: Callable[[dict[str, Any]], None] | None,
+        **fields: Any,
+    ) -> Outcome:
+        return Outcome(200, None, key, fingerprint, True, None, fields, effect=effect, why="ok")
+
+    # Routes ----------------------------------------------------------------------------------
+
+    def balance(self, request: dict[str, Any]) -> Outcome:
+        try:
+            player = as_id(request.get("player_id"), "player_id")
+            currency = as_currency(request.get("currency"), "currency")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert player is not None
+        assert currency is not None
+        if player not in self.players():
+            return Outcome(400, NO_PLAYER)
+        if (player, currency) not in self.balances:
+            return Outcome(400, BAD_CURRENCY)
+        return Outcome(
+            200,
+            fields={
+                "user_id": player,
+                "currency": currency,
+                "balance": self.balances[player, currency],
+            },
+        )
+
+    def make(self, request: dict[str, Any]) -> Outcome:
+        try:
+            as_object(request, "payload")
+            transaction = as_object(request.get("transaction"), "transaction")
+            betslip = as_object(request.get("betslip"), "betslip")
+            player = as_id(request.get("player_id"), "player_id")
+            agree("ext_player_id", as_id(transaction.get("ext_player_id"), "", False), player)
+            currency = as_currency(request.get("currency"), "currency")
+            agree(
+                "transaction.currency",
+                as_currency(transaction.get("currency"), "", False),
+                currency,
+            )
+            amount = as_amount(request.get("amount"), "amount")
+            agree(
+                "transaction.amount",
+                as_amount(transaction.get("amount"), "transaction.amount"),
+                amount,
+            )
+            agree("betslip.sum", as_amount(betslip.get("sum"), "betslip.sum", False), amount)
+            make_id = as_id(transaction.get("id"), "transaction.id")
+            expect_operation(transaction, "bet")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert player is not None
+        assert currency is not None
+        assert amount is not None
+        assert make_id is not None
+        key = ("transaction", make_id)
+        fingerprint = ("bet", player, amount, currency, None)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        if player not in self.players():
+            return refusal(NO_PLAYER, key, fingerprint, "unknown player")
+        if (player, currency) not in self.balances:
+            return refusal(BAD_CURRENCY, key, fingerprint, "no account in that currency")
+        if player in self.blocked:
+            return refusal(BLOCKED, key, fingerprint, "blocked")
+        if make_id in self.makes:
+            return refusal(BAD_REQUEST, key, fingerprint, "make discarded before it was made")
+        if self.balances[player, currency] < amount:
+            return refusal(NO_MONEY, key, fingerprint, "stake above balance")
+        balance = self.balances[player, currency] - amount
+
+        def effect(body: dict[str, Any]) -> None:
+            self.balances[player, currency] = balance
+            self.bets[body["id"]] = Bet(body["id"], make_id, player, currency, amount)
+            self.makes[make_id] = body["id"]
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=make_id,
+            parent_transaction_id=None,
+            user_id=player,
+            operation="bet",
+            amount=amount,
+            currency=currency,
+            balance=balance,
+        )
+
+    def commit(self, request: dict[str, Any]) -> Outcome:
+        try:
+            as_object(request, "payload")
+            bet_ref = as_id(request.get("bet_transaction_id"), "bet_transaction_id")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert bet_ref is not None
+        key = ("commit", bet_ref)
+        fingerprint = ("commit", bet_ref)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        bet = self.bets.get(bet_ref)
+        if bet is None:
+            return refusal(NO_BET, key, fingerprint, "unknown bet")
+        if bet.state != "open":
+            return refusal(BAD_REQUEST, key, fingerprint, f"commit of a {bet.state} bet")
+
+        def effect(body: dict[str, Any]) -> None:
+            bet.state = "accepted"
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=bet.make_id,
+            parent_transaction_id=bet.bet_id,
+            user_id=bet.player,
+            operation="commit",
+            amount=0,
+            currency=bet.currency,
+            balance=self.balances[bet.player, bet.currency],
+        )
+
+    def discard(self, request: dict[str, Any]) -> Outcome:
+        try:
+            as_object(request, "payload")
+            player = as_id(request.get("ext_player_id"), "ext_player_id")
+            make_id = as_id(request.get("transaction_id"), "transaction_id")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert player is not None
+        assert make_id is not None
+        key = ("discard", make_id)
+        fingerprint = ("discard", player, make_id)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        if player not in self.players():
+            return refusal(NO_PLAYER, key, fingerprint, "unknown player")
+        bet_id = self.makes.get(make_id)
+        if bet_id is None:
+            # Never made (a marker would have its discard key stored): leave a marker.
+            def mark(body: dict[str, Any]) -> None:
+                self.makes[make_id] = None
+
+            outcome = self.success(
+                key,
+                fingerprint,
+                mark,
+                ext_transaction_id=make_id,
+                parent_transaction_id=None,
+                user_id=player,
+                operation="discard",
+                amount=0,
+            )
+            outcome.any_account_of = player
+            return outcome
+        bet = self.bets[bet_id]
+        if bet.player != player:
+            return refusal(BAD_REQUEST, key, fingerprint, "another player's make")
+        if bet.state != "open":
+            return refusal(BAD_REQUEST, key, fingerprint, f"discard of a {bet.state} bet")
+        balance = self.balances[player, bet.currency] + bet.stake
+
+        def effect(body: dict[str, Any]) -> None:
+            self.balances[player, bet.currency] = balance
+            bet.state = "discarded"
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=make_id,
+            parent_transaction_id=bet.bet_id,
+            user_id=player,
+            operation="discard",
+            amount=bet.stake,
+            currency=bet.currency,
+            balance=balance,
+        )
+
+    def settle(self, request: dict[str, Any], operation: str) -> Outcome:
+        """win, lost and refund."""
+        try:
+            as_object(request, "payload")
+            transaction = as_object(request.get("transaction"), "transaction")
+            transaction_id = as_id(transaction.get("id"), "transaction.id")
+            expect_operation(transaction, operation)
+            player = as_id(transaction.get("ext_player_id"), "transaction.ext_player_id")
+            bet_ref = as_id(request.get("bet_transaction_id"), "bet_transaction_id")
+            top = as_amount(request.get("amount"), "amount", False)
+            inner = as_amount(transaction.get("amount"), "transaction.amount", False)
+            agree("amount", top, inner)
+            amount = inner if inner is not None else top
+            if operation == "lost":
+                if amount not in (None, 0):
+                    raise Malformed(BAD_REQUEST, "lost amount must be 0")
+                amount = 0
+            elif operation == "refund" and inner is None:
+                raise Malformed(BAD_REQUEST, "refund needs transaction.amount")
+            elif amount is None:
+                raise Malformed(BAD_REQUEST, "amount missing")
+            top_currency = as_currency(request.get("currency"), "currency", False)
+            inner_currency = as_currency(transaction.get("currency"), "transaction.currency", False)
+            agree("currency", top_currency, inner_currency)
+            currency = top_currency or inner_currency
+            if currency is None:
+                raise Malformed(BAD_REQUEST, "currency missing")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert transaction_id is not None
+        assert player is not None
+        assert bet_ref is not None
+        key = ("transaction", transaction_id)
+        fingerprint = (operation, player, amount, currency, bet_ref)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        if player not in self.players():
+            return refusal(NO_PLAYER, key, fingerprint, "unknown player")
+        bet = self.bets.get(bet_ref)
+        if bet is None:
+            return refusal(NO_BET, key, fingerprint, "unknown bet")
+        if bet.player != player:
+            return refusal(BAD_REQUEST, key, fingerprint, "another player's bet")
+        if bet.currency != currency:
+            return refusal(BAD_CURRENCY, key, fingerprint, "other currency than the bet's")
+        if bet.state not in ("open", "accepted"):
+            return refusal(BAD_REQUEST, key, fingerprint, f"{operation} of a {bet.state} bet")
+        if operation == "refund" and amount > bet.stake:
+            return refusal(BAD_REQUEST, key, fingerprint, "refund above the stake")
+        balance = self.balances[player, currency] + amount
+
+        def effect(body: dict[str, Any]) -> None:
+            self.balances[player, currency] = balance
+            bet.state = "settled"
+            bet.settlement_id = transaction_id
+            bet.settled_amount = amount
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=transaction_id,
+            parent_transaction_id=bet.bet_id,
+            user_id=player,
+            operation=operation,
+            amount=amount,
+            currency=currency,
+            balance=balance,
+        )
+
+    def rollback(self, request: dict[str, Any]) -> Outcome:
+        try:
+            as_object(request, "payload")
+            transaction = as_object(request.get("transaction"), "transaction")
+            transaction_id = as_id(transaction.get("id"), "transaction.id")
+            expect_operation(transaction, "rollback")
+            player = as_id(transaction.get("ext_player_id"), "transaction.ext_player_id")
+            bet_ref = as_id(request.get("bet_transaction_id"), "bet_transaction_id")
+            undone = as_id(request.get("parent_transaction_id"), "parent_transaction_id")
+            amount = as_amount(transaction.get("amount"), "transaction.amount", False)
+            currency = as_currency(transaction.get("currency"), "transaction.currency", False)
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert transaction_id is not None
+        assert player is not None
+        assert bet_ref is not None
+        key = ("transaction", transaction_id)
+        fingerprint = ("rollback", player, amount, currency, bet_ref, undone)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        if player not in self.players():
+            return refusal(NO_PLAYER, key, fingerprint, "unknown player")
+        bet = self.bets.get(bet_ref)
+        if bet is None:
+            return refusal(NO_BET, key, fingerprint, "unknown bet")
+        if bet.player != player:
+            return refusal(BAD_REQUEST, key, fingerprint, "another player's bet")
+        if currency is not None and currency != bet.currency:
+            return refusal(BAD_CURRENCY, key, fingerprint, "other currency than the bet's")
+        if bet.state != "settled":
+            return refusal(BAD_REQUEST, key, fingerprint, f"rollback of a {bet.state} bet")
+        if bet.settlement_id != undone:
+            return refusal(BAD_REQUEST, key, fingerprint, "not the current settlement")
+        if amount is not None and amount != bet.settled_amount:
+            return refusal(BAD_REQUEST, key, fingerprint, "amount is not what was settled")
+        taken = bet.settled_amount
+        balance = self.balances[player, bet.currency] - taken
+
+        def effect(body: dict[str, Any]) -> None:
+            self.balances[player, bet.currency] = balance
+            bet.state = "accepted"
+            bet.settlement_id = None
+            bet.settled_amount = 0
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=transaction_id,
+            parent_transaction_id=bet.bet_id,
+            user_id=player,
+            operation="rollback",
+            amount=taken,
+            currency=bet.currency,
+            balance=balance,
+        )
+
+    def settlement(self, request: dict[str, Any]) -> Outcome:
+        try:
+            as_object(request, "payload")
+            bet_ref = as_id(request.get("bet_transaction_id"), "bet_transaction_id")
+            status = request.get("status")
+            if status not in SETTLEMENT_STATUSES:
+                raise Malformed(BAD_REQUEST, "status")
+        except Malformed as error:
+            return Outcome(400, error.code, why=str(error))
+        assert bet_ref is not None
+        key = ("settlement", bet_ref)
+        fingerprint = ("settlement", bet_ref, status)
+        if (known := self.seen(key, fingerprint)) is not None:
+            return known
+        bet = self.bets.get(bet_ref)
+        if bet is None:
+            return refusal(NO_BET, key, fingerprint, "unknown bet")
+        if bet.state != "settled":
+            return refusal(BAD_REQUEST, key, fingerprint, f"settlement of a {bet.state} bet")
+
+        def effect(body: dict[str, Any]) -> None:
+            bet.state = "closed"
+
+        return self.success(
+            key,
+            fingerprint,
+            effect,
+            ext_transaction_id=bet.make_id,
+            parent_transaction_id=bet.bet_id,
+            user_id=bet.player,
+            operation="settlement",
+            amount=0,
+            currency=bet.currency,
+            balance=self.balances[bet.player, bet.currency],
+        )
+
+    def route(self, route: str, request: dict[str, Any]) -> Outcome:
+        if route == "balance":
+            return self.balance(request)
+        if route == "bet/make":
+            return self.make(request)
+        if route == "bet/commit":
+            return self.commit(request)
+        if route == "bet/discard":
+            return self.discard(request)
+        if route in ("bet/win", "bet/lost", "bet/refund"):
+            return self.settle(request, route.removeprefix("bet/"))
+        if route == "bet/rollback":
+            return self.rollback(request)
+        if route == "bet/settlement":
+            return self.settlement(request)
+        raise ValueError(route)

@@ -1,0 +1,253 @@
+"""The ``wallet`` command: start-up rules, the embedded mode from nothing, workers, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from app.cli import main
+from tests.test_http_provider import (
+    CURRENCY,
+    PLAYER,
+    START_BALANCE,
+    ProviderKey,
+    app_conninfo,
+    balance_of,
+    body_of,
+    free_port,
+    make_request,
+    player,  # noqa: F401  (fixture)
+    provider_key,  # noqa: F401  (fixture)
+)
+
+WALLET = shutil.which("wallet") or str(Path(sys.executable).parent / "wallet")
+JSON = {"content-type": "application/json"}
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The environment without any database or wallet setting, plus ``extra``."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PG", "WALLET_")) and name != "DATABASE_URL"
+    }
+    env.update(extra)
+    return env
+
+
+class Served:
+    """``wallet serve`` as a subprocess, its output collected."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [WALLET, "serve", "--port", str(self.port), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_until_up(self, ping: str = "/ping", timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"wallet serve exited early:\n{self.output}")
+            try:
+                if httpx.get(f"{self.url}{ping}", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"wallet serve did not answer {ping}:\n{self.output}")
+
+    def terminate(self, timeout: float = 40) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+# Start-up rules, in process -------------------------------------------------------------------
+
+
+def test_database_url_without_keys_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://wallet_app@127.0.0.1:1/none")
+    monkeypatch.delenv("WALLET_JWT_PUBLIC_KEYS", raising=False)
+    assert main(["serve"]) == 2
+    assert "WALLET_JWT_PUBLIC_KEYS is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (None, "cannot be read"),
+        (b"not a key", "not a PEM public key"),
+        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "private key"),
+    ],
+    ids=["missing", "garbage", "private-key"],
+)
+def test_a_bad_key_file_stops_start_up_naming_the_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    provider_key: ProviderKey,  # noqa: F811
+    content: bytes | None,
+    complaint: str,
+) -> None:
+    bad = tmp_path / "broken-key.pem"
+    if content is not None:
+        bad.write_bytes(content)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://wallet_app@127.0.0.1:1/none")
+    monkeypatch.setenv("WALLET_JWT_PUBLIC_KEYS", f"{provider_key.public_path},{bad}")
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert str(bad) in error
+    assert complaint in error
+
+
+def test_an_ec_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = tmp_path / "ec.pem"
+    path.write_bytes(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    monkeypatch.setenv("DATABASE_URL", "postgresql://wallet_app@127.0.0.1:1/none")
+    monkeypatch.setenv("WALLET_JWT_PUBLIC_KEYS", str(path))
+    assert main(["serve"]) == 2
+    assert f"{path}" in capsys.readouterr().err
+
+
+def test_malformed_numbers_in_the_environment_are_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://wallet_app@127.0.0.1:1/none")
+    monkeypatch.setenv("WALLET_JWT_LEEWAY", "soon")
+    assert main(["serve"]) == 2
+    assert "WALLET_JWT_LEEWAY" in capsys.readouterr().err
+
+
+# The real command -----------------------------------------------------------------------------
+
+
+def test_serve_on_the_embedded_server_from_nothing(tmp_path: Path) -> None:
+    """DATABASE_URL unset: the embedded PostgreSQL is created, migrated and served, with a
+    development key pair that ``wallet token`` signs with; restarting reuses both."""
+    embedded_data = tmp_path / "wallet-data"
+    env = clean_environment(WALLET_DATA_DIR=str(embedded_data))
+    served = Served(env)
+    try:
+        served.wait_until_up()
+        assert httpx.get(f"{served.url}/readyz", timeout=10).json() == {"status": "ready"}
+        private_key = embedded_data / "dev-jwt.private.pem"
+        assert private_key.exists()
+        assert oct(private_key.stat().st_mode & 0o777) == "0o600"
+        assert str(private_key) in served.output  # said loudly where it is
+        signed = subprocess.run(
+            [WALLET, "token", json.dumps({"player_id": "nobody", "currency": "EUR"})],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        answer = httpx.post(f"{served.url}/balance", content=signed, headers=JSON, timeout=10)
+        assert answer.status_code == 400
+        assert answer.json()["code"] == 1006  # the database answered, as wallet_app
+        assert served.terminate() == 0
+    finally:
+        served.kill()
+    postmaster = embedded_data / "pg" / "postmaster.pid"
+    deadline = time.monotonic() + 15
+    while postmaster.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not postmaster.exists(), "the embedded server was left running"
+
+    public_key = (embedded_data / "dev-jwt.pem").read_bytes()
+    again = Served(env)
+    try:
+        again.wait_until_up()
+        answer = httpx.post(f"{again.url}/balance", content=signed, headers=JSON, timeout=10)
+        assert answer.json()["code"] == 1006  # the same key pair still verifies
+        assert (embedded_data / "dev-jwt.pem").read_bytes() == public_key
+        assert again.terminate() == 0
+    finally:
+        again.kill()
+
+
+def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
+    db: psycopg.Connection,
+    provider_key: ProviderKey,  # noqa: F811
+    player: str,  # noqa: F811
+    db_url: str,
+) -> None:
+    env = clean_environment(
+        DATABASE_URL=app_conninfo(db),
+        WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path),
+        WALLET_PATH_PREFIX="/betby",
+    )
+    served = Served(env, "--workers", "2", "--host", "127.0.0.1")
+    try:
+        served.wait_until_up("/betby/ping")
+        # hold the player's account so that the next make waits inside the database
+        blocker = psycopg.connect(db_url)
+        blocker.execute(
+            "SELECT 1 FROM wallet_core.accounts WHERE player_id = %s FOR UPDATE", (PLAYER,)
+        )
+        result: dict[str, httpx.Response] = {}
+
+        def in_flight() -> None:
+            body = body_of(provider_key.token(make_request("in-flight", 500)))
+            result["make"] = httpx.post(
+                f"{served.url}/betby/bet/make", content=body, headers=JSON, timeout=30
+            )
+
+        request = threading.Thread(target=in_flight)
+        request.start()
+        time.sleep(1.0)  # the request is now waiting on the lock
+        served.process.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        blocker.rollback()  # the database lets it go; the service must still answer
+        blocker.close()
+        request.join(timeout=30)
+        assert served.process.wait(timeout=40) == 0
+        assert result["make"].status_code == 200, result["make"].text
+        assert balance_of(db, PLAYER, CURRENCY) == START_BALANCE - 500
+    finally:
+        served.kill()

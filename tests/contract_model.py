@@ -240,6 +240,7 @@ class Wallet:
                 amount,
             )
             agree("betslip.sum", as_amount(betslip.get("sum"), "betslip.sum", False), amount)
+            as_amount(request.get("potential_win"), "potential_win", False)
             make_id = as_id(transaction.get("id"), "transaction.id")
             expect_operation(transaction, "bet")
         except Malformed as error:

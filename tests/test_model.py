@@ -73,7 +73,7 @@ SPORTS = (
 )
 
 SEEDS = [int(s) for s in os.environ.get("WALLET_MODEL_SEEDS", "20240611,7,99").split(",")]
-OPS = int(os.environ.get("WALLET_MODEL_OPS", "1500"))
+OPS = int(os.environ.get("WALLET_MODEL_OPS", "2500"))
 FULL_CHECK_EVERY = 200
 
 # How often each kind of step is taken.
@@ -216,6 +216,8 @@ class Run:
         self.discarded_first: list[Any] = []  # make ids discarded before any make
         self.settlements: dict[str, list[Any]] = {}  # bet id -> provider ids that settled it
         self.stats: Counter[str] = Counter()
+        self.unstored: set[tuple[str, str]] = set()
+        self.retries: list[tuple[str, dict[str, Any]]] = []  # answered 2003: retried later
 
         for player, currencies in PLAYERS.items():
             for currency in currencies:
@@ -250,6 +252,13 @@ class Run:
             self.history.append((route, copy.deepcopy(request)))
         kind = "replay" if outcome.replay else ("200" if status == 200 else f"{outcome.code}")
         self.stats[f"{route} {kind}"] += 1
+        # Keys answered without being stored (2003, malformed) that later went through.
+        if outcome.key is not None:
+            if outcome.code == 2003:
+                self.unstored.add(outcome.key)
+                self.retries.append((route, copy.deepcopy(request)))
+            elif status == 200 and outcome.replay is None and outcome.key in self.unstored:
+                self.stats["unknown bet retried later, then applied"] += 1
         return status, text
 
     def steer_clear_of_known_defect(self, outcome: Outcome) -> bool:
@@ -497,7 +506,10 @@ class Run:
     def step_replay(self) -> None:
         if not self.history:
             return
-        route, request = self.rng.choice(self.history)
+        if self.retries and self.chance(0.2):
+            route, request = self.rng.choice(self.retries)
+        else:
+            route, request = self.rng.choice(self.history)
         request = copy.deepcopy(request)
         if self.chance(0.2):
             # The same request with its integer ids as decimal text: the same content.
@@ -560,7 +572,24 @@ class Run:
                 make_id, player, self.some_currency(player), 50, next(self.numbers)
             )
             wrong = copy.deepcopy(right)
-            flaw = self.rng.choice(["float", "string", "negative", "sum", "currency", "long id"])
+            flaw = self.rng.choice(
+                [
+                    "float",
+                    "string",
+                    "negative",
+                    "sum",
+                    "currency",
+                    "long id",
+                    "empty id",
+                    "float id",
+                    "negative id",
+                    "boolean",
+                    "potential_win",
+                    "huge",
+                    "ext_player_id",
+                    "operation",
+                ]
+            )
             if flaw == "float":
                 wrong["amount"] = wrong["transaction"]["amount"] = 50.0
             elif flaw == "string":
@@ -571,8 +600,25 @@ class Run:
                 wrong["betslip"]["sum"] = 51
             elif flaw == "currency":
                 wrong["currency"] = wrong["transaction"]["currency"] = "eur"
-            else:
+            elif flaw == "long id":
                 wrong["transaction"]["id"] = "x" * 129
+            elif flaw == "empty id":
+                wrong["transaction"]["id"] = ""
+            elif flaw == "float id":
+                wrong["transaction"]["id"] = 5.0
+            elif flaw == "negative id":
+                wrong["transaction"]["id"] = -3
+            elif flaw == "boolean":
+                wrong["amount"] = True
+            elif flaw == "potential_win":
+                wrong["potential_win"] = 100.5
+            elif flaw == "huge":
+                huge = 10**15 + 1
+                wrong["amount"] = wrong["transaction"]["amount"] = wrong["betslip"]["sum"] = huge
+            elif flaw == "ext_player_id":
+                wrong["transaction"]["ext_player_id"] = player + "-other"
+            else:
+                wrong["transaction"]["operation"] = "win"
             route = "bet/make"
             self.makes.append((make_id, player))
         elif kind in ("win", "lost", "refund"):

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import REGISTRY, Counter
@@ -89,7 +90,7 @@ def configure_logging(level: str) -> None:
 class AccessLogMiddleware(ASGIMiddleware):
     """Times each routed HTTP request and writes its one log line."""
 
-    scopes = ("http",)  # type: ignore[assignment]
+    scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
@@ -107,7 +108,7 @@ class AccessLogMiddleware(ASGIMiddleware):
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             record = scope.get("state", {}).get(ACCESS_KEY)
             fields: dict[str, Any] = {
-                "method": scope["method"],
+                "method": scope.get("method"),
                 "path": scope["path"],
                 "status": status,
             }

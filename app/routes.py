@@ -178,7 +178,7 @@ def provider_handler(route: str) -> HTTPRouteHandler:
         keys: NamedDependency[KeyRing],
     ) -> Response[bytes]:
         record = AccessRecord(route=route)
-        request.scope.setdefault("state", {})[ACCESS_KEY] = record  # type: ignore[typeddict-item]
+        request.scope.setdefault("state", {})[ACCESS_KEY] = record
         answer = await answer_provider(route, request, database, keys, record)
         record.code = outcome_code(answer.status, answer.body)
         return Response(content=answer.body, status_code=answer.status, media_type=MediaType.JSON)

@@ -520,3 +520,36 @@ def test_real_socket_every_route_answers(
         assert http.get("/readyz").json() == {"status": "ready"}
     assert balance_of(db) == START_BALANCE - 400
     assert audit_findings(db) == []
+
+
+def test_odds_reach_the_database_digit_for_digit(
+    client: TestClient[Litestar], db: psycopg.Connection, provider_key: ProviderKey, player: str
+) -> None:
+    """JSON numbers are not squeezed through a float on their way to the numeric columns."""
+    claims = json.dumps({"payload": make_request("exact-odds", 100)})
+    claims = claims.replace('"k": "1.85"', '"k": 2.3333333333333333333333')
+    claims = claims.replace('"odds": 1.85', '"odds": 1.100000000000000000001')
+    token = jwt.api_jws.encode(
+        claims.encode(), provider_key.private, algorithm="RS256", headers={"kid": provider_key.kid}
+    )
+    response = client.post(
+        "/bet/make", content=body_of(token), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    row = db.execute(
+        "SELECT b.odds::text, s.odds::text FROM wallet_core.bets b"
+        " JOIN wallet_core.selections s USING (bet_id) WHERE b.make_transaction_id = 'exact-odds'"
+    ).fetchone()
+    assert row == ("2.3333333333333333333333", "1.100000000000000000001")
+
+
+def test_claims_the_wallet_does_not_check_are_ignored(
+    client: TestClient[Litestar], provider_key: ProviderKey, player: str
+) -> None:
+    token = provider_key.token(
+        {"player_id": PLAYER, "currency": CURRENCY}, aud="some-operator", iss="provider", sub=7
+    )
+    response = client.post(
+        "/balance", content=body_of(token), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text

@@ -209,6 +209,7 @@ class Run:
         self.numbers = itertools.count(1)
         self.op = 0
         self.history: list[tuple[str, dict[str, Any]]] = []
+        self.well_formed: list[tuple[str, dict[str, Any]]] = []  # keyed requests, first sendings
         self.recent: deque[str] = deque(maxlen=25)
         self.ids: set[str] = set()
         self.max_id = 0
@@ -250,6 +251,8 @@ class Run:
             outcome.effect(json.loads(text))
         if route != "balance":
             self.history.append((route, copy.deepcopy(request)))
+        if outcome.key is not None:
+            self.well_formed.append((route, copy.deepcopy(request)))
         kind = "replay" if outcome.replay else ("200" if status == 200 else f"{outcome.code}")
         self.stats[f"{route} {kind}"] += 1
         # Keys answered without being stored (2003, malformed) that later went through.
@@ -521,9 +524,9 @@ class Run:
 
     def step_reuse(self) -> None:
         """An operation key used before, with other content."""
-        if not self.history:
+        if not self.well_formed:
             return
-        route, request = self.rng.choice(self.history)
+        route, request = self.rng.choice(self.well_formed)
         request = copy.deepcopy(request)
         transaction = request.get("transaction")
         other_player = self.rng.choice([p for p in PLAYERS if p != request.get("player_id")])

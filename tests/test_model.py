@@ -234,8 +234,6 @@ class Run:
 
     def send(self, route: str, request: dict[str, Any]) -> tuple[int, str]:
         outcome = self.model.route(route, request)
-        if self.steer_clear_of_known_defect(outcome):
-            outcome = self.model.route(route, request)
         self.op += 1
         try:
             status, text = call(self.db, route, request)
@@ -263,22 +261,6 @@ class Run:
             elif status == 200 and outcome.replay is None and outcome.key in self.unstored:
                 self.stats["unknown bet retried later, then applied"] += 1
         return status, text
-
-    def steer_clear_of_known_defect(self, outcome: Outcome) -> bool:
-        """KNOWN DEFECT (see test_credit_to_an_account_below_zero_is_accepted): a credit that
-        leaves an account still below zero fails in the SQL. Lift the account first, so that the
-        random run checks everything else; the dedicated test keeps the defect visible."""
-        if (
-            outcome.status != 200
-            or outcome.replay is not None
-            or outcome.fields.get("operation") not in ("win", "refund", "discard")
-            or outcome.fields.get("balance", 0) >= 0
-        ):
-            return False
-        account = (outcome.fields["user_id"], outcome.fields["currency"])
-        self.deposit(*account, -self.model.balances[account] + self.rng.randint(1, 500))
-        self.stats["lifted before a credit (known defect)"] += 1
-        return True
 
     def deposit(self, player: str, currency: str, amount: int) -> None:
         row = self.db.execute(
@@ -675,8 +657,7 @@ class Run:
     def step_deposit(self) -> None:
         player, currency = self.rng.choice(sorted(self.model.balances))
         amount = self.rng.randint(500, 5_000)
-        # KNOWN DEFECT: a deposit that leaves the account below zero fails; deposit enough.
-        self.deposit(player, currency, max(amount, -self.model.balances[player, currency]))
+        self.deposit(player, currency, amount)
 
     def step_withdrawal(self) -> None:
         player, currency = self.rng.choice(sorted(self.model.balances))
@@ -734,17 +715,16 @@ def test_routes_agree_with_the_contract_model(db: psycopg.Connection, seed: int)
         assert run.stats[reached] > 0, f"the run never produced {reached!r}: {run.stats}"
 
 
-# A defect the model run found ---------------------------------------------------------------
+# A defect the model run found, fixed by migration 0004 ------------------------------------
 
 
 @pytest.mark.parametrize("credit", ["win", "discard", "deposit"])
 def test_credit_to_an_account_below_zero_is_accepted(db: psycopg.Connection, credit: str) -> None:
-    """KNOWN DEFECT, left failing on purpose: a rollback may take a balance below zero (the
-    contract allows it), but then a credit that does not lift it back to zero (a win, a discard
-    of an open bet, a DBA deposit) violates the journal's check ``operation = 'rollback' or
-    balance_after >= 0``: the route raises CheckViolation, i.e. HTTP 500, and the provider's
-    retries fail forever. The contract says these must succeed (rollback is the one operation
-    that may *take* a balance below zero; a credit only raises it)."""
+    """A rollback may take a balance below zero (the contract allows it); a credit that does not
+    lift it back to zero (a win, a discard of an open bet, a DBA deposit) must still succeed.
+    The model run found that the journal's first check (``operation = 'rollback' or
+    balance_after >= 0``) refused such credits with a CheckViolation, i.e. HTTP 500 forever;
+    migration 0004 limits the check to bets and withdrawals."""
     db.execute("select wallet.create_player('p', 'EUR', 100)")
 
     def route(name: str, request: dict[str, Any]) -> dict[str, Any]:

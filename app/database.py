@@ -129,10 +129,10 @@ class Database:
                 return RouteAnswer(
                     400, error_bytes(ErrorCode.BAD_REQUEST, BAD_REQUEST_SQLSTATES[sqlstate])
                 )
-            if isinstance(error, psycopg.OperationalError):
-                # Connection lost, server shutting down, statement timeout. The statement is
-                # its own transaction: it committed whole or not at all, and a provider's
-                # retry of a committed one is answered from the idempotency record.
+            if sqlstate is None or sqlstate.startswith(("08", "57P")):
+                # Connection lost or server shutting down. The statement is its own
+                # transaction: it committed whole or not at all, and a provider's retry of a
+                # committed one is answered from the idempotency record.
                 log.warning("database unavailable (route %s): %s: %s", route, sqlstate, error)
                 self._check_pool_soon()
                 return _internal("the database is unavailable")

@@ -11,8 +11,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from app.config import Settings
 from app.database import ROUTE_FUNCTIONS
 from app.observability import JsonFormatter
+from app.service import create_app
 from tests.test_http_provider import (
     CURRENCY,
     PLAYER,
@@ -152,3 +154,29 @@ def test_one_json_log_line_per_request_without_the_token(
         text = json.dumps(line)
         assert token.split(".")[2] not in text
         assert token.split(".")[1] not in text
+
+
+def test_a_statement_timeout_is_a_500_and_leaves_nothing_half_written(
+    app_settings: Settings,  # noqa: F811
+    db: psycopg.Connection,
+    db_url: str,
+    provider_key: ProviderKey,  # noqa: F811
+    player: str,  # noqa: F811
+) -> None:
+    settings = app_settings.with_changes(statement_timeout=0.5)
+    before = ledger_snapshot(db)
+    with psycopg.connect(db_url) as blocker, TestClient(app=create_app(settings)) as slow:
+        # hold the player's account: the make waits on it until the statement timeout
+        blocker.execute(
+            "SELECT 1 FROM wallet_core.accounts WHERE player_id = %s FOR UPDATE", (PLAYER,)
+        )
+        response = slow.post(
+            "/bet/make",
+            content=body_of(provider_key.token(make_request("slow", 100))),
+            headers=JSON,
+        )
+        blocker.rollback()
+    assert response.status_code == 500
+    assert response.json() == {"code": 500, "message": "unexpected database error"}
+    assert ledger_snapshot(db) == before
+    assert balance_of(db) == START_BALANCE

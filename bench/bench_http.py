@@ -1,0 +1,177 @@
+"""Requests per second and latency through HTTP: token check, one database call, answer.
+
+Starts ``wallet serve`` as a subprocess on a scratch database (on the server named by
+DATABASE_URL, or the embedded one) with a throw-away RSA key, signs every request beforehand (the
+provider's cost, not ours), then sends them from ``--concurrency`` asyncio clients on loopback:
+first ``--requests`` bet/make, then a bet/win for each bet made. Prints JSON with requests per
+second and latency percentiles per phase, the non-200 count, and wallet.audit()'s findings.
+Bounded: a fixed number of requests, then the server is stopped with SIGTERM.
+
+    uv run python bench/bench_http.py --requests 4000 --concurrency 32 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import psycopg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import migrate  # noqa: E402
+from bench.bench_sql import scratch_database, server_url  # noqa: E402
+from tests import provider as p  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def key_pair(directory: Path) -> tuple[rsa.RSAPrivateKey, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = directory / "provider.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key, public
+
+
+def body(key: rsa.RSAPrivateKey, request: dict) -> bytes:
+    token = jwt.encode({"payload": request}, key, algorithm="RS256")
+    return json.dumps({"payload": token}).encode()
+
+
+async def send_all(
+    base: str, route: str, bodies: list[bytes], concurrency: int
+) -> tuple[float, list[float], list[httpx.Response]]:
+    queue = list(enumerate(bodies))
+    latencies: list[float] = []
+    responses: list[httpx.Response | None] = [None] * len(bodies)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def sender() -> None:
+            while queue:
+                i, content = queue.pop()
+                start = time.perf_counter()
+                response = await client.post(
+                    f"/{route}", content=content, headers={"content-type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - start)
+                responses[i] = response
+
+        start = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return elapsed, latencies, [r for r in responses if r is not None]
+
+
+def summary(elapsed: float, latencies: list[float], responses: list[httpx.Response]) -> dict:
+    return {
+        "requests": len(responses),
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(responses) / elapsed),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(statistics.quantiles(latencies, n=100)[98] * 1000, 2),
+        "non_200": sum(r.status_code != 200 for r in responses),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000, help="bet/make requests")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--players", type=int, default=50)
+    args = parser.parse_args()
+
+    url = server_url()
+    name, db_url = scratch_database(url)
+    port = free_port()
+    server = None
+    try:
+        migrate.Migrator(db_url, out=lambda line: None).up()
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            for i in range(args.players):
+                conn.execute("select wallet.create_player(%s, 'EUR', 10000000000)", [f"http-{i}"])
+        tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+        key, public = key_pair(tmp)
+        env = {
+            **os.environ,
+            "DATABASE_URL": psycopg.conninfo.make_conninfo(db_url, user="wallet_app"),
+            "WALLET_JWT_PUBLIC_KEYS": str(public),
+            "WALLET_LOG_LEVEL": "WARNING",
+            "WALLET_DB_POOL_MAX_SIZE": str(max(4, args.concurrency // args.workers)),
+        }
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+        server = subprocess.Popen(
+            [*command, "--workers", str(args.workers)],
+            env=env,
+            cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("wallet serve did not become ready")
+            time.sleep(0.2)
+
+        makes = [p.make(f"http-{i % args.players}", 100) for i in range(args.requests)]
+        make_bodies = [body(key, m) for m in makes]
+        made = asyncio.run(send_all(base, "bet/make", make_bodies, args.concurrency))
+        by_tx = {
+            r.json()["ext_transaction_id"]: r.json()["id"] for r in made[2] if r.status_code == 200
+        }
+        wins = [p.win(m["player_id"], by_tx[m["transaction"]["id"]], 150) for m in makes]
+        won = asyncio.run(send_all(base, "bet/win", [body(key, w) for w in wins], args.concurrency))
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            findings = conn.execute(
+                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
+            ).fetchone()[0]
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+    result = {
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "players": args.players,
+        "bet/make": summary(*made),
+        "bet/win": summary(*won),
+        "audit_findings": findings,
+    }
+    print(json.dumps(result, indent=2))
+    return 0 if findings == 0 and result["bet/make"]["non_200"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -91,7 +91,7 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                server = socket.create_connection(self.upstream)
+                server = self._connect_upstream()
             except OSError:
                 client.close()
                 continue
@@ -100,6 +100,14 @@ class TcpProxy:
             for source, target in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
         listener.close()
+
+    def _connect_upstream(self) -> socket.socket:
+        host, port = self.upstream
+        if host.startswith("/"):  # a Unix socket directory (the embedded server)
+            unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            unix.connect(f"{host}/.s.PGSQL.{port}")
+            return unix
+        return socket.create_connection(self.upstream)
 
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:

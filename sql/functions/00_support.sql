@@ -15,6 +15,24 @@ $$;
 comment on function wallet_core.reject(text, text, text) is
 'Raises a malformed-request error (WA204, or WA202 for a malformed currency) naming the field.';
 
+create or replace function wallet_core.is_absent(value jsonb, field text, required boolean)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if value is not null and jsonb_typeof(value) <> 'null' then
+        return false;
+    end if;
+    if required then
+        perform wallet_core.reject(field, 'is missing');
+    end if;
+    return true;
+end
+$$;
+comment on function wallet_core.is_absent(jsonb, text, boolean) is
+'True when an optional field is absent (missing or JSON null); WA204 when a required one is.';
+
 create or replace function wallet_core.as_object(value jsonb, field text)
 returns jsonb
 language plpgsql immutable
@@ -40,10 +58,7 @@ declare
     id text;
     number numeric;
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     case jsonb_typeof(value)
@@ -76,10 +91,7 @@ as $$
 declare
     amount numeric;
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     if jsonb_typeof(value) <> 'number' then
@@ -104,10 +116,7 @@ language plpgsql immutable
 set search_path = ''
 as $$
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     if jsonb_typeof(value) <> 'string' or (value #>> '{}') !~ '^[A-Z0-9]{3,8}$' then
@@ -127,10 +136,7 @@ language plpgsql immutable
 set search_path = ''
 as $$
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     if jsonb_typeof(value) <> 'string' then
@@ -170,10 +176,7 @@ as $$
 declare
     number numeric;
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     if jsonb_typeof(value) = 'number' then
@@ -200,10 +203,7 @@ as $$
 declare
     seconds numeric;
 begin
-    if value is null or jsonb_typeof(value) = 'null' then
-        if required then
-            perform wallet_core.reject(field, 'is missing');
-        end if;
+    if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
     if jsonb_typeof(value) = 'number' then

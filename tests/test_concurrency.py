@@ -76,7 +76,7 @@ def test_discard_racing_its_make(db: psycopg.Connection, db_url: str, discard_fi
     """Whatever wins the race, the player ends with the stake: never without it, never twice."""
     db.execute("select wallet.create_player('alice', 'EUR', 10000)")
     outcomes = set()
-    for _ in range(15):
+    for _ in range(40):
         make = p.make("alice", 700)
         pair = [("bet/make", make), ("bet/discard", p.discard("alice", make["transaction"]["id"]))]
         if discard_first:

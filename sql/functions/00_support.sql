@@ -409,7 +409,8 @@ begin
         return;
     end if;
     -- The account row is the lock that guards the bet too; the bet is read again under it.
-    select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id for update;
+    select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id
+    for no key update;
     select b.* into strict bet from wallet_core.bets as b where b.bet_id = bet_ref::bigint;
 end
 $$;

@@ -62,7 +62,7 @@ begin
     select a.* into account
     from wallet_core.accounts as a
     where a.player_id = adjust_balance.player_id and a.currency = adjust_balance.currency
-    for update;
+    for no key update;
     if not found then
         raise exception using errcode = coalesce(wallet_core.player_refusal(player_id, currency), 'WA006'),
             message = format('player %s has no %s account', player_id, currency);

@@ -25,15 +25,15 @@ begin
 
     -- A renamed row is rewritten, locked first in key order; an unchanged one is not locked.
     perform from wallet_core.sports as r join unnest(sports) as s on r.sport_id = s.sport_id
-    where r.name <> s.name order by r.sport_id for update of r;
+    where r.name <> s.name order by r.sport_id for no key update of r;
     update wallet_core.sports as r set name = s.name from unnest(sports) as s
     where r.sport_id = s.sport_id and r.name <> s.name;
     perform from wallet_core.categories as r join unnest(categories) as c on r.category_id = c.category_id
-    where r.name <> c.name order by r.category_id for update of r;
+    where r.name <> c.name order by r.category_id for no key update of r;
     update wallet_core.categories as r set name = c.name from unnest(categories) as c
     where r.category_id = c.category_id and r.name <> c.name;
     perform from wallet_core.tournaments as r join unnest(tournaments) as t on r.tournament_id = t.tournament_id
-    where r.name <> t.name order by r.tournament_id for update of r;
+    where r.name <> t.name order by r.tournament_id for no key update of r;
     update wallet_core.tournaments as r set name = t.name from unnest(tournaments) as t
     where r.tournament_id = t.tournament_id and r.name <> t.name;
 end
@@ -186,10 +186,13 @@ begin
     end if;
 
     -- 3. Lock the player's account: the one hot lock, taken before anything else is written.
+    --    FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take
+    --    KEY SHARE on this row, and a discard racing this make must not wait on it while this
+    --    make waits on the discard's marker (a deadlock).
     select a.* into v_account
     from wallet_core.accounts as a
     where a.player_id = v_player_id and a.currency = v_currency
-    for update;
+    for no key update;
 
     -- 4. Check, in the contract's order; every refusal is stored and replayed.
     if not found then

@@ -52,7 +52,8 @@ begin
         select b.* into v_bet from wallet_core.bets as b where b.make_transaction_id = v_transaction_id;
         if found then
             select a.* into strict v_account
-            from wallet_core.accounts as a where a.account_id = v_bet.account_id for update;
+            from wallet_core.accounts as a where a.account_id = v_bet.account_id
+                for no key update;
             select b.* into strict v_bet from wallet_core.bets as b where b.bet_id = v_bet.bet_id;
             if v_account.player_id <> v_player_id then
                 v_refusal := 'WA206';

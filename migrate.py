@@ -309,29 +309,31 @@ def compare(applied_rows: Iterable[Sequence[str]], root: Path = SQL_ROOT) -> Sta
     """Compare the rows of ``applied_files()`` (kind, name, checksum) with the files on disk."""
     recorded_versions: dict[int | str, tuple[str, str]] = {}
     recorded_repeatables: dict[str, str] = {}
-    for kind, name, checksum in applied_rows:
+    for kind, recorded_name, recorded_checksum in applied_rows:
         if kind == VERSIONED:
-            match = VERSIONED_NAME.fullmatch(name)
-            recorded_versions[int(match.group(1)) if match else name] = (name, checksum)
+            match = VERSIONED_NAME.fullmatch(recorded_name)
+            key = int(match.group(1)) if match else recorded_name
+            recorded_versions[key] = (recorded_name, recorded_checksum)
         else:
-            recorded_repeatables[name] = checksum
+            recorded_repeatables[recorded_name] = recorded_checksum
 
     states: list[FileState] = []
     for file in versioned_files(root):
-        name, checksum = recorded_versions.pop(file.version, (None, None))
-        if checksum is None:
-            state = "pending"
-        elif checksum == file.checksum and name == file.name:
-            state = "applied"
-        else:
-            state = "drifted"
+        recorded = recorded_versions.pop(
+            file.version if file.version is not None else file.name, None
+        )
+        if recorded is None:
+            states.append(FileState(VERSIONED, file.name, "pending", file, None, None))
+            continue
+        name, checksum = recorded
+        state = "applied" if checksum == file.checksum and name == file.name else "drifted"
         states.append(FileState(VERSIONED, file.name, state, file, checksum, name))
     for name, checksum in recorded_versions.values():
         states.append(FileState(VERSIONED, name, "missing-on-disk", None, checksum, name))
     for file in repeatable_files(root):
-        checksum = recorded_repeatables.get(file.name)
-        state = "current" if checksum == file.checksum else "pending"
-        states.append(FileState(REPEATABLE, file.name, state, file, checksum))
+        applied = recorded_repeatables.get(file.name)
+        state = "current" if applied == file.checksum else "pending"
+        states.append(FileState(REPEATABLE, file.name, state, file, applied))
     return Status(states)
 
 
@@ -402,7 +404,8 @@ class Migrator:
 
     def _lock(self, conn: psycopg.Connection) -> None:
         """Take the session-level advisory lock on ``conn``, waiting at most lock_timeout."""
-        if conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        if locked is not None and locked[0]:
             return
         holder = conn.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
@@ -430,7 +433,7 @@ class Migrator:
     @staticmethod
     def _applied_files_exists(conn: psycopg.Connection) -> bool:
         row = conn.execute("SELECT to_regprocedure('wallet_migrate.applied_files()')").fetchone()
-        return row[0] is not None
+        return row is not None and row[0] is not None
 
     def _applied_rows(self, conn: psycopg.Connection) -> list[tuple[str, str, str]]:
         if not self._applied_files_exists(conn):
@@ -442,7 +445,8 @@ class Migrator:
         """The files ``up`` would apply, in order; DriftError when history disagrees."""
         status = compare(self._applied_rows(conn), self.root)
         if status.drifted:
-            raise DriftError([f.name for f in status.drifted], [f.problem for f in status.drifted])
+            problems = [f.problem or f.name for f in status.drifted]
+            raise DriftError([f.name for f in status.drifted], problems)
         return [f.file for f in status.pending if f.file is not None]
 
     def _apply(self, conn: psycopg.Connection, pending: list[SqlFile]) -> list[str]:

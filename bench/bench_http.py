@@ -7,7 +7,12 @@ first ``--requests`` bet/make, then a bet/win for each bet made. Prints JSON wit
 second and latency percentiles per phase, the non-200 count, and wallet.audit()'s findings.
 Bounded: a fixed number of requests, then the server is stopped with SIGTERM.
 
+The Python client costs as much CPU as the server on a small machine; ``--client wrk`` sends
+the same pre-signed bet/make bodies with wrk (Debian package ``wrk``) for ``--seconds``
+instead, which measures the server rather than the client.
+
     uv run python bench/bench_http.py --requests 4000 --concurrency 32 --workers 2
+    uv run python bench/bench_http.py --client wrk --requests 20000 --seconds 10 --workers 2
 """
 
 from __future__ import annotations
@@ -86,6 +91,27 @@ async def send_all(
     return elapsed, latencies, [r for r in responses if r is not None]
 
 
+def run_wrk(base: str, bodies: list[bytes], concurrency: int, seconds: int, tmp: Path) -> dict:
+    """bet/make with wrk: every body once (until they run out), for ``seconds``."""
+    bodies_file = tmp / "bodies.jsonl"
+    bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+    threads = min(2, concurrency)
+    script = Path(__file__).with_name("wrk_bodies.lua")
+    load = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s"]
+    out = subprocess.run(
+        [*load, "-s", str(script), f"{base}/bet/make"],
+        env={**os.environ, "BODIES_FILE": str(bodies_file), "WRK_THREADS": str(threads)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("WRK "))
+    result = json.loads(line.removeprefix("WRK "))
+    result["requests_per_second"] = round(result["requests"] / result["seconds"])
+    result["replays"] = max(0, result["requests"] - len(bodies))
+    return {"bet/make (wrk)": result, "non_2xx": result["non_2xx"]}
+
+
 def summary(elapsed: float, latencies: list[float], responses: list[httpx.Response]) -> dict:
     return {
         "requests": len(responses),
@@ -103,6 +129,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--players", type=int, default=50)
+    parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's duration")
     args = parser.parse_args()
 
     url = server_url()
@@ -143,6 +171,15 @@ def main() -> int:
 
         makes = [p.make(f"http-{i % args.players}", 100) for i in range(args.requests)]
         make_bodies = [body(key, m) for m in makes]
+        if args.client == "wrk":
+            result = run_wrk(base, make_bodies, args.concurrency, args.seconds, tmp)
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                result["audit_findings"] = conn.execute(
+                    "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
+                ).fetchone()[0]
+            result |= {"workers": args.workers, "concurrency": args.concurrency}
+            print(json.dumps(result, indent=2))
+            return 0 if result["audit_findings"] == 0 and result["non_2xx"] == 0 else 1
         made = asyncio.run(send_all(base, "bet/make", make_bodies, args.concurrency))
         by_tx = {
             r.json()["ext_transaction_id"]: r.json()["id"] for r in made[2] if r.status_code == 200

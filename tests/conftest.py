@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -81,3 +82,19 @@ def db(wallet_db: psycopg.Connection) -> psycopg.Connection:
 def db_url(db: psycopg.Connection) -> str:
     """Conninfo of the fresh migrated database, for opening more connections."""
     return conninfo_of(db)
+
+
+@pytest.fixture(autouse=True)
+def audit_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that used a wallet database leaves a ledger wallet.audit() finds healthy
+    (negative balances after rollbacks are allowed; every other finding fails the test)."""
+    if "wallet_db" not in request.fixturenames:
+        yield
+        return
+    conninfo = conninfo_of(request.getfixturevalue("wallet_db"))
+    yield
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        findings = conn.execute(
+            "select * from wallet.audit() where \"check\" <> 'negative_balance'"
+        ).fetchall()
+    assert findings == [], f"wallet.audit() after {request.node.name}: {findings}"

@@ -119,14 +119,16 @@ begin
         v_bet.accept_odds_change :=
             wallet_core.as_boolean(v_betslip -> 'accept_odds_change', 'betslip.accept_odds_change');
 
-        if jsonb_typeof(v_betslip -> 'bets') is distinct from 'array' or jsonb_array_length(v_betslip -> 'bets') = 0 then
+        if jsonb_typeof(v_betslip -> 'bets') is distinct from 'array'
+            or jsonb_array_length(v_betslip -> 'bets') = 0 then
             perform wallet_core.reject('betslip.bets', 'must be a non-empty array of selections');
         end if;
         if jsonb_array_length(v_betslip -> 'bets') > 100 then
             perform wallet_core.reject('betslip.bets', 'has more than 100 selections');
         end if;
         for v_selection, v_position in
-            select e.value, e.position - 1 from jsonb_array_elements(v_betslip -> 'bets') with ordinality as e (value, position)
+            select e.value, e.position - 1
+            from jsonb_array_elements(v_betslip -> 'bets') with ordinality as e (value, position)
         loop
             v_field := format('betslip.bets[%s]', v_position);
             perform wallet_core.as_object(v_selection, v_field);

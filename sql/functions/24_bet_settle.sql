@@ -1,5 +1,5 @@
--- bet/win, bet/lost and bet/refund: the three ways a bet is settled. Each route validates its own
--- request here, then wallet_core.settle does the operation: claim, lock, check, write, answer.
+-- bet/win, bet/lost and bet/refund: the three ways a bet is settled. wallet_core.read_settlement
+-- validates the request, wallet_core.settle does the operation: claim, lock, check, write, answer.
 
 create or replace function wallet_core.read_settlement(
     request jsonb,
@@ -9,7 +9,8 @@ create or replace function wallet_core.read_settlement(
     out bet_ref text,
     out amount bigint,
     out currency text,
-    out reason text
+    out reason text,
+    out result text
 )
 language plpgsql
 set search_path = ''
@@ -50,11 +51,48 @@ begin
     if currency is null then
         perform wallet_core.reject('currency', 'is missing');
     end if;
-    reason := wallet_core.as_text(request -> 'reason', 'reason', false);
+    result := case operation
+        when 'win' then
+            case when wallet_core.as_boolean(request -> 'is_cashout', 'is_cashout') then 'cashed_out' else 'won' end
+        when 'lost' then 'lost'
+        when 'refund' then 'refunded'
+    end;
+    if operation = 'refund' then
+        reason := wallet_core.as_text(request -> 'reason', 'reason', false);
+    end if;
 end
 $$;
 comment on function wallet_core.read_settlement(jsonb, text) is
-'Validates a win, lost or refund request (WA204/WA202 naming the field) and returns its fields.';
+'Validates a win, lost or refund request (WA204/WA202 naming the field) and returns its fields, '
+'with the result it settles the bet as (won, cashed_out, lost, refunded).';
+
+create or replace function wallet_core.settle_request(
+    route text, operation text, request jsonb, out status integer, out body jsonb
+)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    r record;
+begin
+    -- Validate: a malformed request is answered and not stored.
+    begin
+        select s.* into r from wallet_core.read_settlement(request, operation) as s;
+    exception when others then
+        if sqlstate not like 'WA%' then
+            raise;
+        end if;
+        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        return;
+    end;
+    select s.status, s.body into status, body
+    from wallet_core.settle(
+        route, operation, r.result, r.transaction_id, r.player_id, r.bet_ref, r.amount, r.currency, r.reason
+    ) as s;
+end
+$$;
+comment on function wallet_core.settle_request(text, text, jsonb) is
+'A win, lost or refund request from start to end: validate, then wallet_core.settle.';
 
 create or replace function wallet_core.settle(
     route text,
@@ -150,84 +188,33 @@ comment on function wallet_core.settle(text, text, text, text, text, text, bigin
 'once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
 
 create or replace function wallet.bet_win(request jsonb, out status integer, out body jsonb)
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    r record;
-    is_cashout boolean;
-begin
-    begin
-        select s.* into r from wallet_core.read_settlement(request, 'win') as s;
-        is_cashout := coalesce(wallet_core.as_boolean(request -> 'is_cashout', 'is_cashout'), false);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
-        return;
-    end;
-    select s.status, s.body into status, body
-    from wallet_core.settle(
-        'bet/win', 'win', case when is_cashout then 'cashed_out' else 'won' end,
-        r.transaction_id, r.player_id, r.bet_ref, r.amount, r.currency, null
-    ) as s;
-end
+    select s.status, s.body from wallet_core.settle_request('bet/win', 'win', request) as s
 $$;
 comment on function wallet.bet_win(jsonb) is
 'Route bet/win: credits the win and settles the bet as won (or cashed out with is_cashout). '
 'Takes the request, returns (status, body). Exactly once per transaction.id.';
 
 create or replace function wallet.bet_lost(request jsonb, out status integer, out body jsonb)
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    r record;
-begin
-    begin
-        select s.* into r from wallet_core.read_settlement(request, 'lost') as s;
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
-        return;
-    end;
-    select s.status, s.body into status, body
-    from wallet_core.settle(
-        'bet/lost', 'lost', 'lost', r.transaction_id, r.player_id, r.bet_ref, 0, r.currency, null
-    ) as s;
-end
+    select s.status, s.body from wallet_core.settle_request('bet/lost', 'lost', request) as s
 $$;
 comment on function wallet.bet_lost(jsonb) is
 'Route bet/lost: settles the bet as lost; no money moves. Takes the request, returns (status, body). '
 'Exactly once per transaction.id.';
 
 create or replace function wallet.bet_refund(request jsonb, out status integer, out body jsonb)
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    r record;
-begin
-    begin
-        select s.* into r from wallet_core.read_settlement(request, 'refund') as s;
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
-        return;
-    end;
-    select s.status, s.body into status, body
-    from wallet_core.settle(
-        'bet/refund', 'refund', 'refunded', r.transaction_id, r.player_id, r.bet_ref, r.amount, r.currency, r.reason
-    ) as s;
-end
+    select s.status, s.body from wallet_core.settle_request('bet/refund', 'refund', request) as s
 $$;
 comment on function wallet.bet_refund(jsonb) is
 'Route bet/refund: credits transaction.amount (at most the stake) and settles the bet as refunded. '

@@ -418,6 +418,65 @@ comment on function wallet_core.lock_bet(text) is
 'Finds a made bet by the wallet''s bet id and locks its account (the lock that guards the bet). '
 'Both nulls when there is no such bet.';
 
+create or replace function wallet_core.advance_bet(
+    kind text,
+    route text,
+    operation text,
+    bet_ref text,
+    fingerprint jsonb,
+    from_state text,
+    to_state text,
+    closing_status text,
+    out status integer,
+    out body jsonb
+)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_claim record;
+    v_locked record;
+begin
+    select c.* into v_claim from wallet_core.claim(kind, bet_ref, route, fingerprint) as c;
+    if v_claim.status is not null then
+        status := v_claim.status;
+        body := v_claim.body;
+        return;
+    end if;
+
+    select l.* into v_locked from wallet_core.lock_bet(bet_ref) as l;
+    if (v_locked.bet).bet_id is null then
+        select r.status, r.body into status, body
+        from wallet_core.refuse(kind, bet_ref, 'WA203', format('bet %s not found', bet_ref)) as r;
+        return;
+    end if;
+    if (v_locked.bet).state <> from_state then
+        select r.status, r.body into status, body
+        from wallet_core.refuse(
+            kind, bet_ref, 'WA206',
+            format('bet %s is %s: only a bet that is %s allows %s', bet_ref, (v_locked.bet).state, from_state, route)
+        ) as r;
+        return;
+    end if;
+
+    update wallet_core.bets as b
+    set state = to_state, closing_status = coalesce(advance_bet.closing_status, b.closing_status), updated_at = now()
+    where b.bet_id = (v_locked.bet).bet_id;
+
+    select a.status, a.body into status, body
+    from wallet_core.answer(
+        kind, bet_ref, 200,
+        wallet_core.operation_answer(
+            v_claim.operation_id, (v_locked.bet).make_transaction_id, (v_locked.bet).bet_id,
+            (v_locked.account).player_id, operation, 0, (v_locked.account).currency, (v_locked.account).balance
+        )
+    ) as a;
+end
+$$;
+comment on function wallet_core.advance_bet(text, text, text, text, jsonb, text, text, text) is
+'Moves a bet from one state to the next without moving money (commit: open -> accepted; '
+'settlement: settled -> closed), exactly once per (kind, bet id). Behind bet_commit and bet_settlement.';
+
 -- Accounts --------------------------------------------------------------------------------------
 
 create or replace function wallet_core.player_refusal(player_id text, currency text)

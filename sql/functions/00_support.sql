@@ -477,6 +477,39 @@ comment on function wallet_core.advance_bet(text, text, text, text, jsonb, text,
 'Moves a bet from one state to the next without moving money (commit: open -> accepted; '
 'settlement: settled -> closed), exactly once per (kind, bet id). Behind bet_commit and bet_settlement.';
 
+create or replace function wallet_core.bet_refusal(
+    player_id text,
+    bet_ref text,
+    bet wallet_core.bets,
+    account wallet_core.accounts,
+    currency text,
+    out state text,
+    out message text
+)
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+    if wallet_core.player_refusal(player_id, null) is not null then
+        state := 'WA006';
+        message := format('player %s not found', player_id);
+    elsif bet.bet_id is null then
+        state := 'WA203';
+        message := format('bet %s not found', bet_ref);
+    elsif account.player_id <> player_id then
+        state := 'WA206';
+        message := format('bet %s belongs to another player', bet_ref);
+    elsif account.currency <> currency then
+        state := 'WA202';
+        message := format('bet %s is in %s, not %s', bet_ref, account.currency, currency);
+    end if;
+end
+$$;
+comment on function wallet_core.bet_refusal(text, text, wallet_core.bets, wallet_core.accounts, text) is
+'The checks a win, lost, refund or rollback makes before the bet''s state, in the contract''s order: '
+'1006 unknown player, 2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null '
+'currency is not checked). Null state when the request may go on.';
+
 -- Accounts --------------------------------------------------------------------------------------
 
 create or replace function wallet_core.player_refusal(player_id text, currency text)

@@ -134,18 +134,10 @@ begin
     select l.* into v_locked from wallet_core.lock_bet(bet_ref) as l;
     v_bet := v_locked.bet;
     v_account := v_locked.account;
-    if wallet_core.player_refusal(player_id, null) is not null then
-        v_refusal := 'WA006';
-        v_message := format('player %s not found', player_id);
-    elsif v_bet.bet_id is null then
-        v_refusal := 'WA203';
-        v_message := format('bet %s not found', bet_ref);
-    elsif v_account.player_id <> player_id then
-        v_refusal := 'WA206';
-        v_message := format('bet %s belongs to another player', bet_ref);
-    elsif v_account.currency <> currency then
-        v_refusal := 'WA202';
-        v_message := format('bet %s is in %s, not %s', bet_ref, v_account.currency, currency);
+    select r.state, r.message into v_refusal, v_message
+    from wallet_core.bet_refusal(player_id, bet_ref, v_bet, v_account, currency) as r;
+    if v_refusal is not null then
+        null;  -- refused below
     elsif v_bet.state not in ('open', 'accepted') then
         v_refusal := 'WA206';
         v_message := format('bet %s is %s: it cannot be settled again', bet_ref, v_bet.state);

@@ -61,18 +61,10 @@ begin
     select l.* into v_locked from wallet_core.lock_bet(v_bet_ref) as l;
     v_bet := v_locked.bet;
     v_account := v_locked.account;
-    if wallet_core.player_refusal(v_player_id, null) is not null then
-        v_refusal := 'WA006';
-        v_message := format('player %s not found', v_player_id);
-    elsif v_bet.bet_id is null then
-        v_refusal := 'WA203';
-        v_message := format('bet %s not found', v_bet_ref);
-    elsif v_account.player_id <> v_player_id then
-        v_refusal := 'WA206';
-        v_message := format('bet %s belongs to another player', v_bet_ref);
-    elsif v_account.currency <> v_currency then
-        v_refusal := 'WA202';
-        v_message := format('bet %s is in %s, not %s', v_bet_ref, v_account.currency, v_currency);
+    select r.state, r.message into v_refusal, v_message
+    from wallet_core.bet_refusal(v_player_id, v_bet_ref, v_bet, v_account, v_currency) as r;
+    if v_refusal is not null then
+        null;  -- refused below
     elsif v_bet.state <> 'settled' then
         v_refusal := 'WA206';
         v_message := format('bet %s is %s: only a settled, not yet closed bet can be rolled back',

@@ -456,13 +456,16 @@ class Migrator:
         try:
             for file in (f for f in pending if f.kind == VERSIONED):
                 with conn.transaction():
-                    self._run(conn, file)
+                    duration_ms = self._run(conn, file)
+                self.out(f"applied {file.name} in {duration_ms:.1f} ms")
                 applied.append(file.name)
             repeatables = [f for f in pending if f.kind == REPEATABLE]
             if repeatables:
                 with conn.transaction():
-                    for file in repeatables:
-                        self._run(conn, file)
+                    durations = [self._run(conn, file) for file in repeatables]
+                # Said only once the shared transaction has committed.
+                for file, duration_ms in zip(repeatables, durations, strict=True):
+                    self.out(f"applied {file.name} in {duration_ms:.1f} ms")
                 applied.extend(f.name for f in repeatables)
         except MigrationError as error:
             undone = "the repeatable files of this run" if error.kind == REPEATABLE else error.file
@@ -475,8 +478,8 @@ class Migrator:
             self.out("nothing to apply; database is up to date")
         return applied
 
-    def _run(self, conn: psycopg.Connection, file: SqlFile) -> None:
-        """Run one file and record it, inside the caller's transaction."""
+    def _run(self, conn: psycopg.Connection, file: SqlFile) -> float:
+        """Run one file and record it, inside the caller's transaction; its duration in ms."""
         started = time.perf_counter()
         try:
             conn.execute(file.text)  # no parameters: simple protocol, many statements
@@ -488,7 +491,7 @@ class Migrator:
             " VALUES (%s, %s, %s, %s, %s)",
             (file.kind, file.version, file.name, file.checksum, round(duration_ms, 3)),
         )
-        self.out(f"applied {file.name} in {duration_ms:.1f} ms")
+        return duration_ms
 
 
 def build_parser() -> argparse.ArgumentParser:

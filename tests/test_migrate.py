@@ -243,11 +243,15 @@ def test_failing_repeatable_rolls_back_every_repeatable_of_the_run(
         {"a.sql": "INSERT INTO run_log VALUES ('a');\n", "b.sql": "SELECT 1/0;\n"},
     )
 
+    said: list[str] = []
     with pytest.raises(migrate.MigrationError) as raised:
-        migrate.Migrator(url, root=tree, out=lambda line: None).up()
+        migrate.Migrator(url, root=tree, out=said.append).up()
 
     assert (raised.value.file, raised.value.sqlstate) == ("b.sql", "22012")
     assert conn.execute("SELECT count(*) FROM run_log").fetchone() == (0,)
+    # a.sql ran, but its transaction was rolled back: it must not be reported as applied
+    assert not any(line.startswith("applied a.sql") for line in said), said
+    assert any(line.startswith("applied 0001_log.sql") for line in said), said
     assert history(conn) == [("versioned", "0001_log.sql")]
 
 

@@ -167,10 +167,15 @@ class RelayProcess:
             return str(response.read().decode())
 
     def metric(self, name: str) -> float | None:
-        try:
-            text = self.metrics()
-        except OSError:
-            return None
+        """A sample's value; None when the process does not answer or has no such sample."""
+        for attempt in range(3):
+            try:
+                text = self.metrics()
+                break
+            except OSError:
+                if self.process.poll() is not None or attempt == 2:
+                    return None
+                time.sleep(0.2)
         for line in text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 return float(line.rsplit(" ", 1)[1])
@@ -235,6 +240,9 @@ class PrivateBroker:
         wait_until(self.accepts_connections, timeout, f"RabbitMQ {self.node} to listen")
 
     def accepts_connections(self) -> bool:
+        if not self.listening():
+            return False
+
         async def connect() -> bool:
             try:
                 connection = await aio_pika.connect(self.url, timeout=2)

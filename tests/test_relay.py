@@ -30,12 +30,12 @@ import pytest
 from tests.rabbitmq import (
     ROOT,
     SHARED_AMQP_URL,
-    Delivery,
     EventQueue,
     PrivateBroker,
     RelayProcess,
-    by_player,
-    first_deliveries,
+    assert_delivered,
+    counts,
+    drained,
     relay_conninfo,
     wait_until,
 )
@@ -105,50 +105,6 @@ class Producer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def counts(db: psycopg.Connection, prefix: str) -> tuple[int, int]:
-    """(published, unpublished) events of the test's players."""
-    row = db.execute(
-        "select count(published_at), count(*) - count(published_at) from wallet.events"
-        " where player_id like %s",
-        [prefix + "%"],
-    ).fetchone()
-    assert row is not None
-    return row[0], row[1]
-
-
-def drained(db: psycopg.Connection, prefix: str) -> bool:
-    return counts(db, prefix)[1] == 0
-
-
-def assert_delivered(
-    db: psycopg.Connection, deliveries: list[Delivery], prefix: str
-) -> dict[str, int]:
-    """The consumer's list, deduplicated by message_id, equals wallet.events for the test's
-    players and keeps each player's order; every message carries the contract's properties."""
-    rows = db.execute(
-        "select event_id, player_id, body, published_at from wallet.events"
-        " where player_id like %s order by event_id",
-        [prefix + "%"],
-    ).fetchall()
-    assert rows, "the test produced no events"
-    assert all(row[3] is not None for row in rows), "an event is still unpublished"
-    bodies = {row[0]: row[2] for row in rows}
-    for delivery in deliveries:
-        event_id = delivery.event["event_id"]
-        assert delivery.message_id == str(event_id)
-        assert delivery.routing_key == delivery.event["type"]
-        assert delivery.exchange == "wallet.events"
-        assert delivery.content_type == "application/json"
-        assert delivery.delivery_mode == 2  # persistent
-        assert delivery.event == bodies[event_id]
-    firsts = first_deliveries(deliveries)
-    assert sorted(int(d.message_id or 0) for d in firsts) == [row[0] for row in rows]
-    assert by_player((d.event["player_id"], d.event["event_id"]) for d in firsts) == by_player(
-        (row[1], row[0]) for row in rows
-    )
-    return {"events": len(rows), "duplicates": len(deliveries) - len(firsts)}
 
 
 @pytest.fixture

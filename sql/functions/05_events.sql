@@ -154,12 +154,9 @@ security definer
 set search_path = ''
 as $$
 begin
-    if not exists (
-        select from pg_catalog.pg_locks as l
-        where
-            l.locktype = 'advisory' and l.pid = pg_catalog.pg_backend_pid() and l.granted
-            and l.classid = 0 and l.objid = 1465011289 and l.objsubid = 1
-    ) then
+    -- Held already: only a local count goes up (no shared memory touched, nothing a route waits
+    -- on). Held by another session: refused. Held by nobody: this session leads from now on.
+    if not pg_catalog.pg_try_advisory_lock(1465011289) then
         raise sqlstate '55000' using
             message = 'this session is not the leading relay',
             hint = 'Call wallet.relay_lead() first; only the leader reads the outbox, so one player''s '
@@ -175,7 +172,7 @@ end
 $$;
 comment on function wallet.unpublished_events(integer) is
 'The leading relay''s read: up to batch_size unpublished events, oldest id first, with the message '
-'body. Takes no row lock. Refused (55000) to a session that does not lead.';
+'body. Takes no row lock. Refused (55000) while another session leads.';
 
 create or replace function wallet.mark_events_published(event_ids bigint[])
 returns integer

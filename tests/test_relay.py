@@ -326,6 +326,43 @@ def test_two_relays_at_once_keep_player_order(
     assert_delivered(db, queue.drain(), prefix)
 
 
+def test_database_sessions_cut_mid_stream(
+    db: psycopg.Connection,
+    db_url: str,
+    prefix: str,
+    players: list[str],
+    queue: EventQueue,
+    start_relay: Callable[..., RelayProcess],
+) -> None:
+    """The relay's database sessions are terminated (as a restart or failover would) three
+    times while changes keep coming: it backs off, reconnects, leads again and carries on."""
+    relay = start_relay("--batch-size", "50")
+    with Producer(db_url, players):
+        for cut in range(1, 4):
+            published = counts(db, prefix)[0]
+            wait_until(
+                lambda start=published: counts(db, prefix)[0] >= start + 100, 120, "publishing"
+            )
+            terminated = db.execute(
+                "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+                " where application_name = 'wallet relay' and datname = current_database()"
+            ).fetchone()
+            assert terminated is not None
+            assert terminated[0] >= 1
+            wait_until(
+                lambda cut=cut: (
+                    (relay.metric('wallet_relay_errors_total{side="database"}') or 0) >= cut
+                ),
+                30,
+                "the relay to notice",
+            )
+        published = counts(db, prefix)[0]
+        wait_until(lambda: counts(db, prefix)[0] >= published + 100, 120, "publishing again")
+    wait_until(lambda: drained(db, prefix), 60, "the outbox to drain")
+    assert_delivered(db, queue.drain(), prefix)
+    assert relay.metric("wallet_relay_leading") == 1
+
+
 def test_sigterm_finishes_the_batch_in_hand(
     db: psycopg.Connection,
     prefix: str,

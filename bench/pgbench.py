@@ -9,6 +9,7 @@ numbers. Scratch databases are created and dropped here too.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import uuid
@@ -18,40 +19,71 @@ from pathlib import Path
 import psycopg
 import psycopg.conninfo
 
-# The constant part of the request; pgbench fills in the player and the ids. Three selections
-# on references that exist after the first call, as in a provider's steady state.
-_SELECTIONS = ", ".join(
-    f"""{{"id": "sel-{n}", "event_id": "event-{n}", "sport_id": "1", "sport_name": "Football",
-    "category_id": "c{n}", "category_name": "Category {n}", "tournament_id": "t{n}",
-    "tournament_name": "Tournament {n}", "competitor_name": ["Home {n}", "Away {n}"],
-    "market_name": "1x2", "outcome_name": "1", "scheduled": 1767225600, "live": false,
-    "odds": "1.{n}5"}}"""
-    for n in (1, 2, 3)
-)
-_REQUEST = (
-    '{"amount": 100, "currency": "EUR", "session_id": "session-1", "potential_win": 300}'
-).replace("\n", " ")
-_TRANSACTION = (
-    '{"player_id": "provider-player", "timestamp": 1767225000, "amount": 100, '
-    '"currency": "EUR", "operation": "bet"}'
-)
-_BETSLIP = (
-    '{"timestamp": 1767225000.25, "type": "express", "sum": 100, "k": "3.32", '
-    '"is_quick_bet": false, "accept_odds_change": true, "bets": [' + _SELECTIONS + "]}"
-).replace("\n", " ")
+
+def selection(n: int) -> dict[str, object]:
+    """Selection ``n`` of the benchmark's bet slip; its references exist after the first call,
+    as in a provider's steady state."""
+    return {
+        "id": f"sel-{n}",
+        "event_id": f"event-{n}",
+        "sport_id": "1",
+        "sport_name": "Football",
+        "category_id": f"c{n}",
+        "category_name": f"Category {n}",
+        "tournament_id": f"t{n}",
+        "tournament_name": f"Tournament {n}",
+        "competitor_name": [f"Home {n}", f"Away {n}"],
+        "market_name": "1x2",
+        "outcome_name": "1",
+        "scheduled": 1767225600,
+        "live": False,
+        "odds": f"1.{n}5",
+    }
+
+
+_REQUEST = {"amount": 100, "currency": "EUR", "session_id": "session-1", "potential_win": 300}
+_TRANSACTION = {
+    "player_id": "provider-player",
+    "timestamp": 1767225000,
+    "amount": 100,
+    "currency": "EUR",
+    "operation": "bet",
+}
+_BETSLIP = {
+    "timestamp": 1767225000.25,
+    "type": "express",
+    "sum": 100,
+    "k": "3.32",
+    "is_quick_bet": False,
+    "accept_odds_change": True,
+    "bets": [selection(n) for n in (1, 2, 3)],
+}
+
+
+def bet_make_request(player: int, tx: int) -> dict[str, object]:
+    """The benchmark's bet/make request (what pgbench's script builds in SQL)."""
+    return _REQUEST | {
+        "player_id": f"bench-{player}",
+        "transaction": _TRANSACTION
+        | {"id": str(tx), "ext_player_id": f"bench-{player}", "betslip_id": f"slip-{tx}"},
+        "betslip": _BETSLIP | {"id": f"slip-{tx}"},
+    }
 
 
 def bet_make_script(players: int) -> str:
     """A pgbench script: one bet/make of 100 cents with 3 selections, a new id every time."""
+    request, transaction, betslip = (
+        json.dumps(part).replace("'", "''") for part in (_REQUEST, _TRANSACTION, _BETSLIP)
+    )
     return f"""\\set player random(1, {players})
 \\set tx random(1, 9000000000000000000)
 select status from wallet.bet_make(
-    '{_REQUEST}'::jsonb || jsonb_build_object(
+    '{request}'::jsonb || jsonb_build_object(
         'player_id', 'bench-' || :player::text,
-        'transaction', '{_TRANSACTION}'::jsonb || jsonb_build_object(
+        'transaction', '{transaction}'::jsonb || jsonb_build_object(
             'id', :tx::text, 'ext_player_id', 'bench-' || :player::text,
             'betslip_id', 'slip-' || :tx::text),
-        'betslip', '{_BETSLIP}'::jsonb || jsonb_build_object('id', 'slip-' || :tx::text)));
+        'betslip', '{betslip}'::jsonb || jsonb_build_object('id', 'slip-' || :tx::text)));
 """
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -41,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +49,9 @@ sys.path.insert(0, str(ROOT))
 
 import migrate  # noqa: E402
 from app.relay import EXCHANGE  # noqa: E402
-from bench.bench_http import body, free_port, key_pair, run_wrk  # noqa: E402
+from bench.bench_http import run_wrk  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
+from bench.serve import body, wallet_serve  # noqa: E402
 from tests import provider as p  # noqa: E402
 
 AMQP_URL = os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -198,26 +199,11 @@ def relay_part(url: str, args: argparse.Namespace) -> dict[str, Any]:
     queue = f"wallet-bench-{uuid.uuid4().hex[:8]}"
     asyncio.run(bench_queue(queue))
     processes: list[subprocess.Popen[bytes]] = []
+    stack = contextlib.ExitStack()
     try:
         with psycopg.connect(db_url, autocommit=True) as conn:
             for i in range(args.players):
                 conn.execute("select wallet.create_player(%s, 'EUR', 1000000000000)", [f"http-{i}"])
-        key, public = key_pair(tmp)
-        port = free_port()
-        serve_env = {
-            **os.environ,
-            "DATABASE_URL": psycopg.conninfo.make_conninfo(db_url, user="wallet_app"),
-            "WALLET_JWT_PUBLIC_KEYS": str(public),
-            "WALLET_LOG_LEVEL": "WARNING",
-            "WALLET_DB_POOL_MAX_SIZE": str(max(4, args.concurrency // 2)),
-        }
-        processes.append(
-            start_process(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
-                serve_env,
-                tmp / "serve.log",
-            )
-        )
         relay_env = {
             **os.environ,
             "DATABASE_URL": psycopg.conninfo.make_conninfo(db_url, user="wallet_relay"),
@@ -231,18 +217,10 @@ def relay_part(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 tmp / "relay.log",
             )
         )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("wallet serve did not become ready")
-            time.sleep(0.2)
-
+        server = stack.enter_context(
+            wallet_serve(db_url, tmp, workers=2, pool_size=max(4, args.concurrency // 2))
+        )
+        base, key = server.base, server.key
         bodies = [body(key, p.make(f"http-{i % args.players}", 100)) for i in range(args.requests)]
         samples: list[tuple[float, int, float]] = []
         sampling = threading.Event()
@@ -321,6 +299,7 @@ def relay_part(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "audit_findings": findings[0] if findings else None,
         }
     finally:
+        stack.close()
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
             try:

@@ -185,7 +185,7 @@ async def bench_queue(name: str, delete: bool = False) -> None:
             EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
         )
         queue = await channel.declare_queue(name, durable=True)
-        await queue.bind(exchange, routing_key="bet.#")
+        await queue.bind(exchange, routing_key="#")
 
 
 def start_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -9,14 +9,30 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from pytest_postgresql import factories
 
 import migrate
+from app.config import Settings
+from app.service import create_app
+from tests.provider_http import (
+    CURRENCY,
+    PLAYER,
+    START_BALANCE,
+    LiveServer,
+    ProviderKey,
+    app_conninfo,
+    body_of,
+    conninfo_of,
+    make_key,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBPQ_VARIABLES = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD")
@@ -45,11 +61,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.postgresql_port = server["port"]
     config.option.postgresql_user = server["user"]
     config.option.postgresql_password = server["password"] or None
-
-
-def conninfo_of(conn: psycopg.Connection) -> str:
-    """A conninfo string that opens more connections to the database ``conn`` is on."""
-    return conn.info.dsn + (f" password={conn.info.password}" if conn.info.password else "")
 
 
 def load_migrations(
@@ -82,6 +93,62 @@ def db(wallet_db: psycopg.Connection) -> psycopg.Connection:
 def db_url(db: psycopg.Connection) -> str:
     """Conninfo of the fresh migrated database, for opening more connections."""
     return conninfo_of(db)
+
+
+# The service and the provider ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def provider_key(tmp_path_factory: pytest.TempPathFactory) -> ProviderKey:
+    return make_key(tmp_path_factory.mktemp("keys"), "provider-2025")
+
+
+@pytest.fixture(scope="session")
+def stranger_key(tmp_path_factory: pytest.TempPathFactory) -> ProviderKey:
+    """A key the wallet does not know."""
+    return make_key(tmp_path_factory.mktemp("other-keys"), "stranger")
+
+
+@pytest.fixture
+def app_settings(db: psycopg.Connection, provider_key: ProviderKey) -> Settings:
+    return Settings(
+        database_url=app_conninfo(db),
+        jwt_public_keys=(provider_key.public_path,),
+        pool_min_size=1,
+        pool_max_size=10,
+    )
+
+
+@pytest.fixture
+def client(app_settings: Settings) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=create_app(app_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def player(db: psycopg.Connection) -> str:
+    db.execute("SELECT wallet.create_player(%s, %s, %s)", (PLAYER, CURRENCY, START_BALANCE))
+    return PLAYER
+
+
+@pytest.fixture
+def live_server(app_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(app_settings)) as server:
+        yield server
+
+
+@pytest.fixture
+def post(client: TestClient[Litestar], provider_key: ProviderKey) -> Callable[..., Any]:
+    """POST a request, signed by the provider, to a route."""
+
+    def signed_post(route: str, request: object) -> Any:
+        return client.post(
+            f"/{route}",
+            content=body_of(provider_key.token(request)),
+            headers={"content-type": "application/json"},
+        )
+
+    return signed_post
 
 
 @pytest.fixture(autouse=True)

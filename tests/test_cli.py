@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from app.cli import main
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
@@ -27,8 +27,6 @@ from tests.test_http_provider import (
     body_of,
     free_port,
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
 )
 
 WALLET = shutil.which("wallet") or str(Path(sys.executable).parent / "wallet")
@@ -122,7 +120,7 @@ def test_a_bad_key_file_stops_start_up_naming_the_file(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    provider_key: ProviderKey,  # noqa: F811
+    provider_key: ProviderKey,
     content: bytes | None,
     complaint: str,
 ) -> None:
@@ -213,8 +211,8 @@ def test_serve_on_the_embedded_server_from_nothing(tmp_path: Path) -> None:
 
 def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
     db_url: str,
 ) -> None:
     env = clean_environment(

@@ -26,19 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     ProviderKey,
-    app_settings,  # noqa: F401  (fixture)
     balance_of,
-    client,  # noqa: F401  (fixture)
     ledger_snapshot,
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
-    stranger_key,  # noqa: F401  (fixture)
     win_request,
 )
 
@@ -385,11 +380,11 @@ def test_the_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_hostile_request_is_refused_and_writes_nothing(
     case: Case,
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
     db: psycopg.Connection,
-    player: str,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
-    stranger_key: ProviderKey,  # noqa: F811
+    player: str,
+    provider_key: ProviderKey,
+    stranger_key: ProviderKey,
 ) -> None:
     db.execute("SELECT wallet.create_player('blocked-1', %s, 500)", (CURRENCY,))
     db.execute("SELECT wallet.block_player('blocked-1')")
@@ -416,10 +411,10 @@ def test_hostile_request_is_refused_and_writes_nothing(
 
 
 def test_malformed_request_is_not_stored(
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
     db: psycopg.Connection,
-    player: str,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    player: str,
+    provider_key: ProviderKey,
 ) -> None:
     """The contract: a malformed request is not stored, so the same id sent again correctly is
     processed normally."""
@@ -437,8 +432,8 @@ def test_malformed_request_is_not_stored(
 
 
 def test_token_problems_never_reach_the_log(
-    client: TestClient[Litestar],  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    client: TestClient[Litestar],
+    provider_key: ProviderKey,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = provider_key.token(make_request(), exp=now() - 3_600)

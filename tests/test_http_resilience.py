@@ -16,32 +16,28 @@ import pytest
 
 from app.config import Settings
 from app.service import create_app
-from tests.conftest import conninfo_of
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     LiveServer,
     ProviderKey,
-    app_settings,  # noqa: F401  (fixture)
     audit_findings,
     balance_of,
     body_of,
+    conninfo_of,
     free_port,
-    live_server,  # noqa: F401  (fixture)
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
 )
 
 JSON = {"content-type": "application/json"}
 
 
 def test_20_concurrent_makes_for_one_player(
-    live_server: LiveServer,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    live_server: LiveServer,
+    provider_key: ProviderKey,
     db: psycopg.Connection,
-    player: str,  # noqa: F811
+    player: str,
 ) -> None:
     bodies = [
         body_of(provider_key.token(make_request(f"par-{n}", 1_000 + n, betslip_id=f"ps-{n}")))
@@ -148,10 +144,10 @@ def proxy(db: psycopg.Connection) -> Iterator[TcpProxy]:
 
 def test_database_outage_fails_fast_and_recovers_without_restart(
     proxy: TcpProxy,
-    app_settings: Settings,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    app_settings: Settings,
+    provider_key: ProviderKey,
     db: psycopg.Connection,
-    player: str,  # noqa: F811
+    player: str,
 ) -> None:
     acquire_timeout = 1.5
     settings = app_settings.with_changes(

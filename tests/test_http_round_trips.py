@@ -42,7 +42,7 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     ProviderKey,
@@ -50,7 +50,6 @@ from tests.test_http_provider import (
     free_port,
     lost_request,
     make_request,
-    provider_key,  # noqa: F401  (fixture)
     win_request,
 )
 
@@ -158,7 +157,7 @@ def wait_until_no_backends(observer: psycopg.Connection) -> None:
 
 def test_each_request_is_one_statement_and_one_commit(
     counting_server: CountingServer,
-    provider_key: ProviderKey,  # noqa: F811
+    provider_key: ProviderKey,
 ) -> None:
     observer = psycopg.connect(counting_server.url("postgres"), autocommit=True)
     wait_until_no_backends(observer)

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 import migrate
-from tests.conftest import ROOT, conninfo_of
+from tests.conftest import ROOT
+from tests.provider_http import conninfo_of
 
 COUNTER = "CREATE TABLE counter (id int);\n"
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,81 +16,18 @@ import pytest
 from app.cli import main
 from tests.provider_http import (
     CURRENCY,
+    JSON,
     PLAYER,
     START_BALANCE,
+    WALLET,
     ProviderKey,
+    Served,
     app_conninfo,
     balance_of,
     body_of,
-    free_port,
+    clean_environment,
     make_request,
 )
-
-WALLET = shutil.which("wallet") or str(Path(sys.executable).parent / "wallet")
-JSON = {"content-type": "application/json"}
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """The environment without any database or wallet setting, plus ``extra``."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PG", "WALLET_")) and name != "DATABASE_URL"
-    }
-    env.update(extra)
-    return env
-
-
-class Served:
-    """``wallet serve`` as a subprocess, its output collected."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [WALLET, "serve", "--port", str(self.port), *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_until_up(self, ping: str = "/ping", timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"wallet serve exited early:\n{self.output}")
-            try:
-                if httpx.get(f"{self.url}{ping}", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"wallet serve did not answer {ping}:\n{self.output}")
-
-    def terminate(self, timeout: float = 40) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
 
 # Start-up rules, in process -------------------------------------------------------------------
 

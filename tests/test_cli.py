@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -172,9 +173,12 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
 
         request = threading.Thread(target=in_flight)
         request.start()
-        time.sleep(1.0)  # the request is now waiting on the lock
+        wait_until(lambda: waiting_on_a_lock(db) == 1, "the make never waited on the lock")
         served.process.send_signal(signal.SIGTERM)
-        time.sleep(1.0)
+        wait_until(
+            lambda: served.output.count("Shutting down") == 2, "the workers did not shut down"
+        )
+        assert waiting_on_a_lock(db) == 1  # the request is still in flight
         blocker.rollback()  # the database lets it go; the service must still answer
         blocker.close()
         request.join(timeout=30)
@@ -183,6 +187,23 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
         assert balance_of(db, PLAYER, CURRENCY) == START_BALANCE - 500
     finally:
         served.kill()
+
+
+def waiting_on_a_lock(db: psycopg.Connection) -> int:
+    """How many of the service's sessions on this database wait for a lock."""
+    row = db.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = 'wallet-http' AND wait_event_type = 'Lock'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def wait_until(condition: Callable[[], bool], failure: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.01)
 
 
 def test_worker_socket_disables_nagle() -> None:

@@ -71,12 +71,14 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
+        self._acceptor: threading.Thread | None = None
 
     def start(self) -> None:
         self._stop.clear()
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._listener.settimeout(0.05)
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(self._listener,), daemon=True)
+        self._acceptor.start()
 
     def _accept(self, listener: socket.socket) -> None:
         while not self._stop.is_set():
@@ -121,13 +123,15 @@ class TcpProxy:
         self._stop.set()
         if self._listener is not None:
             self._listener.close()
+        if self._acceptor is not None:  # no connection is accepted after this
+            self._acceptor.join(timeout=10)
+            assert not self._acceptor.is_alive()
         with self._lock:
             for sock in self._sockets:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
             self._sockets.clear()
-        time.sleep(0.1)
 
     def restore(self) -> None:
         self.start()

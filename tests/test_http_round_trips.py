@@ -79,16 +79,19 @@ def wallet_db_counters(observer: psycopg.Connection) -> tuple[int, int, int]:
 
 
 def wait_until_no_backends(observer: psycopg.Connection) -> None:
-    """Backends flush their statistics when they exit; wait until every one has."""
+    """Backends flush their statistics when they exit; wait until every one has.
+
+    A backend flushes its counters (and counts its session) in a before_shmem_exit hook,
+    which PostgreSQL 15+ runs before the on_shmem_exit hook that takes the backend out of
+    pg_stat_activity: once it is gone from there, its statistics are in."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         row = observer.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (WALLET_DB,)
         ).fetchone()
         if row is not None and row[0] == 0:
-            time.sleep(0.2)  # the exit hook runs after the backend leaves pg_stat_activity
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("the wallet database still has backends")
 
 

@@ -3,6 +3,11 @@
 With ``DATABASE_URL`` or the libpq ``PG*`` variables set, the tests use that server through
 pytest-postgresql's ``postgresql_noproc``. Otherwise they start the embedded server (the same
 one ``wallet serve`` uses) in a temporary directory.
+
+Every fixture the test modules share lives here (the service, its settings, the provider's
+keys, a player); the plain helpers they use are in ``tests/provider_http.py``. No test module
+imports from another. A test marked ``damages_ledger`` breaks the ledger on purpose and is
+exempt from the audit every other test that used a wallet database ends with.
 """
 
 from __future__ import annotations

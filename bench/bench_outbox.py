@@ -7,9 +7,9 @@ one), dropped at the end; RabbitMQ at WALLET_AMQP_URL (default amqp://guest:gues
 databases migrated alike except for ``wallet_core.emit_event``: ``outbox`` as shipped,
 ``no_outbox`` with emit_event replaced by a no-op (the wallet without events), and ``notify``
 with emit_event also calling ``pg_notify`` (what LISTEN/NOTIFY would cost the writers). The
-variants take turns for ``--rounds`` rounds of ``--makes`` makes per thread, so the machine's
-noise falls on all three; the median round of each is reported, and the outbox's cost relative
-to ``no_outbox``.
+variants run back to back in each of ``--rounds`` rounds of ``--makes`` makes per thread (the
+order rotating), so the machine's drifting load falls on all three alike; the cost reported is
+the median over rounds of each round's slowdown against ``no_outbox``.
 
 ``relay``: ``wallet serve --workers 2`` takes bet/make from wrk at its maximum rate for
 ``--seconds`` while one ``wallet relay`` publishes to a durable queue bound to wallet.events.
@@ -43,6 +43,7 @@ from typing import Any
 
 import aio_pika
 import psycopg
+import psycopg.sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -131,6 +132,25 @@ def make_round(db_url: str, threads: int, makes: int, tag: str) -> float:
     return threads * makes / elapsed
 
 
+def function_round(db_url: str, makes: int, tag: str) -> float:
+    """Microseconds per bet/make when ``makes`` of them run inside one DO block (one
+    transaction, no commit, no client): the route function's own cost, outbox write included."""
+    template = p.make("bench-0", 1, tx="template")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        start = time.perf_counter()
+        conn.execute(
+            psycopg.sql.SQL(
+                "do $$ begin for i in 1..{makes} loop perform wallet.bet_make(jsonb_set("
+                "{template}::jsonb, '{{transaction,id}}', to_jsonb({tag} || i))); end loop; end $$"
+            ).format(
+                makes=psycopg.sql.Literal(makes),
+                template=psycopg.sql.Literal(json.dumps(template)),
+                tag=psycopg.sql.Literal(tag),
+            )
+        )
+        return (time.perf_counter() - start) / makes * 1e6
+
+
 def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
     variants = {"outbox": None, "no_outbox": NO_OUTBOX, "notify": NOTIFY}
     databases = {v: migrated(url, sql) for v, sql in variants.items()}
@@ -143,9 +163,10 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     )
         rates: dict[str, list[float]] = {v: [] for v in variants}
         for round_number in range(args.rounds):
+            # Each round runs every variant back to back, in a rotating order, and the cost is
+            # taken per round (this machine's load drifts by 2x within a minute).
             order = list(variants)
-            if round_number % 2:
-                order.reverse()
+            order = order[round_number % 3 :] + order[: round_number % 3]
             for variant in order:
                 tag = f"r{round_number}{uuid.uuid4().hex[:6]}"
                 rates[variant].append(
@@ -155,7 +176,21 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
         for variant, (_, db_url) in databases.items():
             with psycopg.connect(db_url, autocommit=True) as conn:
                 events[variant] = conn.execute("select count(*) from wallet.events").fetchone()[0]  # type: ignore[index]
+        # The function alone (no commit, no client), the same way.
+        micros: dict[str, list[float]] = {v: [] for v in variants}
+        for round_number in range(args.rounds):
+            order = list(variants)
+            order = order[round_number % 3 :] + order[: round_number % 3]
+            for variant in order:
+                tag = f"f{round_number}{uuid.uuid4().hex[:6]}-"
+                micros[variant].append(function_round(databases[variant][1], args.makes, tag))
         medians = {v: statistics.median(r) for v, r in rates.items()}
+
+        def cost(variant: str) -> float:
+            """Median over rounds of the round's slowdown against no_outbox, in percent."""
+            ratios = [a / b for a, b in zip(rates[variant], rates["no_outbox"], strict=True)]
+            return round(100 * (1 - statistics.median(ratios)), 1)
+
         return {
             "threads": args.threads,
             "makes_per_thread_per_round": args.makes,
@@ -164,9 +199,23 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 v: {"median": round(medians[v]), "rounds": [round(x) for x in r]}
                 for v, r in rates.items()
             },
+            "function_us_per_make": {
+                v: {"median": round(statistics.median(m)), "rounds": [round(x) for x in m]}
+                for v, m in micros.items()
+            },
+            "function_outbox_cost_percent": round(
+                100
+                * (
+                    statistics.median(
+                        [a / b for a, b in zip(micros["outbox"], micros["no_outbox"], strict=True)]
+                    )
+                    - 1
+                ),
+                1,
+            ),
             "events_written": events,
-            "outbox_cost_percent": round(100 * (1 - medians["outbox"] / medians["no_outbox"]), 1),
-            "notify_cost_percent": round(100 * (1 - medians["notify"] / medians["no_outbox"]), 1),
+            "outbox_cost_percent": cost("outbox"),
+            "notify_cost_percent": cost("notify"),
         }
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -315,8 +364,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["ceiling", "relay", "both"], default="both")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--makes", type=int, default=300, help="bet/make per thread per round")
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--makes", type=int, default=150, help="bet/make per thread per round")
     parser.add_argument("--seconds", type=int, default=10, help="wrk's duration")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=30000, help="pre-signed bet/make bodies")

@@ -324,7 +324,7 @@ def test_settling_routes(
 
 def test_rollback_and_settlement(db: psycopg.Connection, outbox: Outbox) -> None:
     db.execute("select wallet.create_player('p', 'EUR', 1000)")
-    _, made = made_bet(db, "p", 400)
+    request, made = made_bet(db, "p", 400)
     win = p.win("p", made["id"], 900)
     assert p.call(db, "bet/win", win).status == 200
     outbox.added()
@@ -361,7 +361,7 @@ def test_rollback_and_settlement(db: psycopg.Connection, outbox: Outbox) -> None
             600,
             operation_id=answer["id"],
             bet_id=made["id"],
-            transaction_id=lost["transaction"]["id"],
+            transaction_id=request["transaction"]["id"],  # what the answer names
             detail={"result": "lost", "status": "lost"},
         )
     ]
@@ -380,6 +380,9 @@ def test_one_players_events_follow_commit_order_across_currencies(
     its event id (the account locks alone would let it pass and commit first)."""
     db.execute("select wallet.create_player('p', 'EUR', 1000)")
     db.execute("select wallet.create_player('p', 'USD', 1000)")
+    # The slips' sports, categories and tournaments exist beforehand, so neither make waits
+    # for the other's insert of them.
+    assert p.call(db, "bet/make", p.make("p", 1, currency="EUR")).status == 200
     first = psycopg.connect(db_url)
     try:
         p.call(
@@ -413,7 +416,7 @@ def test_one_players_events_follow_commit_order_across_currencies(
     rows = db.execute(
         "select currency from wallet.events where type = 'bet.made' order by event_id"
     ).fetchall()
-    assert rows == [("EUR",), ("USD",)]
+    assert rows == [("EUR",), ("EUR",), ("USD",)]
 
 
 # End to end -----------------------------------------------------------------------------------

@@ -1,48 +1,353 @@
--- bet/make: debit the stake, store the bet slip and its selections, insert new reference data.
+-- bet/make: debit the stake, store the bet slip and its selections, record new reference data.
 
-create or replace function wallet_core.record_references(
-    sports wallet_core.sports[], categories wallet_core.categories[], tournaments wallet_core.tournaments[]
-)
-returns void
+create or replace function wallet_core.read_make_quickly(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    usual boolean;
+    read wallet_core.make_request;
+begin
+    if jsonb_typeof(request) is distinct from 'object'
+        or jsonb_typeof(request -> 'transaction') is distinct from 'object'
+        or jsonb_typeof(request -> 'betslip') is distinct from 'object'
+        or jsonb_typeof(request -> 'betslip' -> 'bets') is distinct from 'array'
+        or jsonb_path_exists(request -> 'betslip' -> 'bets', 'strict $[*] ? (@.type() != "object")') then
+        return null;
+    end if;
+
+    -- 1. Is every field of its usual JSON type and within its limits? (JSON null reads as NULL.)
+    select
+        jsonb_typeof(r.player_id) = 'string' and length(r.player_id #>> '{}') between 1 and 128
+        and jsonb_typeof(r.currency) = 'string' and (r.currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
+        and coalesce(case when jsonb_typeof(r.amount) = 'number' then
+            scale(r.amount::numeric) = 0 and r.amount::numeric between 0 and 1000000000000000 end, false)
+        and (r.session_id is null
+            or jsonb_typeof(r.session_id) = 'string' and length(r.session_id #>> '{}') between 1 and 128)
+        and (r.bonus_id is null
+            or jsonb_typeof(r.bonus_id) = 'string' and length(r.bonus_id #>> '{}') between 1 and 128)
+        and (r.potential_win is null or coalesce(case when jsonb_typeof(r.potential_win) = 'number' then
+            scale(r.potential_win::numeric) = 0 and r.potential_win::numeric between 0 and 1000000000000000 end, false))
+        and jsonb_typeof(t.id) = 'string' and length(t.id #>> '{}') between 1 and 128
+        and t.operation = '"bet"'
+        and (t.ext_player_id is null or jsonb_typeof(t.ext_player_id) = 'string' and t.ext_player_id = r.player_id)
+        and (t.currency is null or jsonb_typeof(t.currency) = 'string' and t.currency = r.currency)
+        and t.amount = r.amount and jsonb_typeof(t.amount) = 'number' and scale(t.amount::numeric) = 0
+        and (t.player_id is null
+            or jsonb_typeof(t.player_id) = 'string' and length(t.player_id #>> '{}') between 1 and 128)
+        and (t.betslip_id is null or jsonb_typeof(t.betslip_id) = 'string' and t.betslip_id = s.id)
+        and (t.timestamp is null or coalesce(case when jsonb_typeof(t.timestamp) = 'number' then
+            t.timestamp::numeric >= 0 and t.timestamp::numeric < 100000000000 end, false))
+        and jsonb_typeof(s.id) = 'string' and length(s.id #>> '{}') between 1 and 128
+        and (s.sum is null or s.sum = r.amount and jsonb_typeof(s.sum) = 'number' and scale(s.sum::numeric) = 0)
+        and (s.timestamp is null or coalesce(case when jsonb_typeof(s.timestamp) = 'number' then
+            s.timestamp::numeric >= 0 and s.timestamp::numeric < 100000000000 end, false))
+        and jsonb_typeof(s.type) = 'string' and length(s.type #>> '{}') <= 64
+        and coalesce(case jsonb_typeof(s.k)
+            when 'number' then s.k::numeric > 0 and s.k::numeric < 1000000000000
+            when 'string' then (s.k #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
+                and (s.k #>> '{}')::numeric > 0 and (s.k #>> '{}')::numeric < 1000000000000
+        end, false)
+        and (s.is_quick_bet is null or jsonb_typeof(s.is_quick_bet) = 'boolean')
+        and (s.accept_odds_change is null or jsonb_typeof(s.accept_odds_change) = 'boolean')
+        and jsonb_array_length(s.bets) between 1 and 100
+        and (
+            select bool_and(coalesce(
+                jsonb_typeof(e.id) = 'string' and length(e.id #>> '{}') between 1 and 128
+                and jsonb_typeof(e.event_id) = 'string' and length(e.event_id #>> '{}') between 1 and 128
+                and jsonb_typeof(e.sport_id) = 'string' and length(e.sport_id #>> '{}') between 1 and 128
+                and jsonb_typeof(e.category_id) = 'string' and length(e.category_id #>> '{}') between 1 and 128
+                and jsonb_typeof(e.tournament_id) = 'string' and length(e.tournament_id #>> '{}') between 1 and 128
+                and jsonb_typeof(e.sport_name) = 'string' and length(e.sport_name #>> '{}') <= 1000
+                and jsonb_typeof(e.category_name) = 'string' and length(e.category_name #>> '{}') <= 1000
+                and jsonb_typeof(e.tournament_name) = 'string' and length(e.tournament_name #>> '{}') <= 1000
+                and (e.market_name is null
+                    or jsonb_typeof(e.market_name) = 'string' and length(e.market_name #>> '{}') <= 1000)
+                and (e.outcome_name is null
+                    or jsonb_typeof(e.outcome_name) = 'string' and length(e.outcome_name #>> '{}') <= 1000)
+                and (e.competitor_name is null or jsonb_typeof(e.competitor_name) = 'array'
+                    and not jsonb_path_exists(e.competitor_name, 'strict $[*] ? (@.type() != "string")'))
+                and (e.scheduled is null or coalesce(case when jsonb_typeof(e.scheduled) = 'number' then
+                    e.scheduled::numeric >= 0 and e.scheduled::numeric < 100000000000 end, false))
+                and (e.live is null or jsonb_typeof(e.live) = 'boolean')
+                and coalesce(case jsonb_typeof(e.odds)
+                    when 'number' then e.odds::numeric > 0 and e.odds::numeric < 1000000000000
+                    when 'string' then (e.odds #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
+                        and (e.odds #>> '{}')::numeric > 0 and (e.odds #>> '{}')::numeric < 1000000000000
+                end, false),
+                false
+            ))
+            from jsonb_to_recordset(s.bets) as e (
+                id jsonb, event_id jsonb, sport_id jsonb, sport_name jsonb, category_id jsonb,
+                category_name jsonb, tournament_id jsonb, tournament_name jsonb, competitor_name jsonb,
+                market_name jsonb, outcome_name jsonb, scheduled jsonb, live jsonb, odds jsonb
+            )
+        )
+    into usual
+    from jsonb_to_record(request) as r (
+        player_id jsonb, currency jsonb, amount jsonb, session_id jsonb, bonus_id jsonb, potential_win jsonb
+    )
+    cross join jsonb_to_record(request -> 'transaction') as t (
+        id jsonb, operation jsonb, ext_player_id jsonb, currency jsonb, amount jsonb, player_id jsonb,
+        betslip_id jsonb, "timestamp" jsonb
+    )
+    cross join jsonb_to_record(request -> 'betslip') as s (
+        id jsonb, sum jsonb, "timestamp" jsonb, type jsonb, k jsonb, is_quick_bet jsonb,
+        accept_odds_change jsonb, bets jsonb
+    );
+    if usual is not true then
+        return null;
+    end if;
+
+    -- 2. Then the types read it: one typed step.
+    select
+        t.id, r.player_id, r.currency, r.amount, r.session_id, r.bonus_id, r.potential_win, s.id, t.player_id,
+        to_timestamp(t.timestamp::double precision), to_timestamp(s.timestamp::double precision),
+        s.type, s.k, s.is_quick_bet, s.accept_odds_change,
+        array(
+            select row(
+                e.n - 1, e.id, e.event_id, e.sport_id, e.sport_name, e.category_id, e.category_name,
+                e.tournament_id, e.tournament_name, e.competitor_name, e.market_name, e.outcome_name,
+                to_timestamp(e.scheduled::double precision), e.live, e.odds
+            )::wallet_core.selection_request
+            from rows from (
+                jsonb_to_recordset(s.bets) as (
+                    id text, event_id text, sport_id text, sport_name text, category_id text,
+                    category_name text, tournament_id text, tournament_name text, competitor_name text [],
+                    market_name text, outcome_name text, scheduled numeric, live boolean, odds numeric
+                )
+            ) with ordinality as e (
+                id, event_id, sport_id, sport_name, category_id, category_name, tournament_id,
+                tournament_name, competitor_name, market_name, outcome_name, scheduled, live, odds, n
+            )
+            order by e.n
+        )
+    into strict read
+    from jsonb_to_record(request) as r (
+        player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint
+    )
+    cross join jsonb_to_record(request -> 'transaction') as t (id text, player_id text, "timestamp" numeric)
+    cross join jsonb_to_record(request -> 'betslip') as s (
+        id text, type text, k numeric, "timestamp" numeric, is_quick_bet boolean, accept_odds_change boolean,
+        bets jsonb
+    );
+    return read;
+end
+$$;
+comment on function wallet_core.read_make_quickly(jsonb) is
+'bet/make''s fast reader: when every field has its usual JSON type (ids and names strings, amounts '
+'integers, odds numbers or decimal strings, times numbers) and is within its limits, the typed request '
+'in one step; otherwise null, and wallet_core.read_make_slowly reads it field by field. Never refuses.';
+
+create or replace function wallet_core.read_make_slowly(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx jsonb;
+    slip jsonb;
+    selection jsonb;
+    n integer;
+    field text;
+    one wallet_core.selection_request;
+    read wallet_core.make_request;
+begin
+    perform wallet_core.as_object(request, 'payload');
+    tx := wallet_core.as_object(request -> 'transaction', 'transaction');
+    slip := wallet_core.as_object(request -> 'betslip', 'betslip');
+
+    read.player_id := wallet_core.as_id(request -> 'player_id', 'player_id');
+    perform wallet_core.expect_equal(
+        'transaction.ext_player_id',
+        wallet_core.as_id(tx -> 'ext_player_id', 'transaction.ext_player_id', false), read.player_id
+    );
+    read.currency := wallet_core.as_currency(request -> 'currency', 'currency');
+    perform wallet_core.expect_equal(
+        'transaction.currency', wallet_core.as_currency(tx -> 'currency', 'transaction.currency', false),
+        read.currency
+    );
+    read.amount := wallet_core.as_amount(request -> 'amount', 'amount');
+    perform wallet_core.expect_equal(
+        'transaction.amount', wallet_core.as_amount(tx -> 'amount', 'transaction.amount'), read.amount
+    );
+    perform wallet_core.expect_equal(
+        'betslip.sum', wallet_core.as_amount(slip -> 'sum', 'betslip.sum', false), read.amount
+    );
+    read.transaction_id := wallet_core.as_id(tx -> 'id', 'transaction.id');
+    if (tx ->> 'operation') is distinct from 'bet' then
+        perform wallet_core.reject('transaction.operation', 'must be "bet"');
+    end if;
+
+    read.session_id := wallet_core.as_id(request -> 'session_id', 'session_id', false);
+    read.bonus_id := wallet_core.as_id(request -> 'bonus_id', 'bonus_id', false);
+    read.potential_win := wallet_core.as_amount(request -> 'potential_win', 'potential_win', false);
+    read.betslip_id := wallet_core.as_id(slip -> 'id', 'betslip.id');
+    perform wallet_core.expect_equal(
+        'transaction.betslip_id', wallet_core.as_id(tx -> 'betslip_id', 'transaction.betslip_id', false),
+        read.betslip_id
+    );
+    read.provider_player_id := wallet_core.as_id(tx -> 'player_id', 'transaction.player_id', false);
+    read.transaction_at := wallet_core.as_timestamp(tx -> 'timestamp', 'transaction.timestamp', false);
+    read.placed_at := wallet_core.as_timestamp(slip -> 'timestamp', 'betslip.timestamp', false);
+    read.betslip_type := wallet_core.as_text(slip -> 'type', 'betslip.type', true, 64);
+    read.odds := wallet_core.as_decimal(slip -> 'k', 'betslip.k');
+    read.is_quick_bet := wallet_core.as_boolean(slip -> 'is_quick_bet', 'betslip.is_quick_bet');
+    read.accept_odds_change := wallet_core.as_boolean(slip -> 'accept_odds_change', 'betslip.accept_odds_change');
+
+    if jsonb_typeof(slip -> 'bets') is distinct from 'array' or jsonb_array_length(slip -> 'bets') = 0 then
+        perform wallet_core.reject('betslip.bets', 'must be a non-empty array of selections');
+    end if;
+    if jsonb_array_length(slip -> 'bets') > 100 then
+        perform wallet_core.reject('betslip.bets', 'has more than 100 selections');
+    end if;
+    read.selections := '{}';
+    for selection, n in
+        select e.value, e.position - 1
+        from jsonb_array_elements(slip -> 'bets') with ordinality as e (value, position)
+    loop
+        field := format('betslip.bets[%s]', n);
+        perform wallet_core.as_object(selection, field);
+        -- In the order the first edition checked them, so that the first bad field is named.
+        one := null;
+        one.position := n;
+        one.sport_id := wallet_core.as_id(selection -> 'sport_id', field || '.sport_id');
+        one.sport_name := wallet_core.as_text(selection -> 'sport_name', field || '.sport_name');
+        one.category_id := wallet_core.as_id(selection -> 'category_id', field || '.category_id');
+        one.category_name := wallet_core.as_text(selection -> 'category_name', field || '.category_name');
+        one.tournament_id := wallet_core.as_id(selection -> 'tournament_id', field || '.tournament_id');
+        one.tournament_name := wallet_core.as_text(selection -> 'tournament_name', field || '.tournament_name');
+        one.selection_id := wallet_core.as_id(selection -> 'id', field || '.id');
+        one.event_id := wallet_core.as_id(selection -> 'event_id', field || '.event_id');
+        one.competitor_names := wallet_core.as_text_array(selection -> 'competitor_name', field || '.competitor_name');
+        one.market_name := wallet_core.as_text(selection -> 'market_name', field || '.market_name', false);
+        one.outcome_name := wallet_core.as_text(selection -> 'outcome_name', field || '.outcome_name', false);
+        one.scheduled_at := wallet_core.as_timestamp(selection -> 'scheduled', field || '.scheduled', false);
+        one.live := wallet_core.as_boolean(selection -> 'live', field || '.live');
+        one.odds := wallet_core.as_decimal(selection -> 'odds', field || '.odds');
+        read.selections := read.selections || one;
+    end loop;
+    return read;
+end
+$$;
+comment on function wallet_core.read_make_slowly(jsonb) is
+'bet/make''s reader, field by field: the typed request, or WA204/WA202 naming the first bad field '
+'(betslip.bets[2].odds: ...). Accepts what wallet_core.read_make_quickly accepts, with the same values, '
+'and also numeric ids and times given as decimal strings.';
+
+create or replace function wallet_core.read_make(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.make_request := wallet_core.read_make_quickly(request);
+begin
+    if read.transaction_id is null then
+        read := wallet_core.read_make_slowly(request);
+    end if;
+    return read;
+end
+$$;
+comment on function wallet_core.read_make(jsonb) is
+'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
+'the field when it is malformed.';
+
+create or replace function wallet_core.make_bet(request wallet_core.make_request, out status integer, out body jsonb)
 language plpgsql
 set search_path = ''
 as $$
+declare
+    op constant wallet_core.operation := row(
+        'transaction', request.transaction_id, 'bet/make', request.player_id, request.amount, request.currency,
+        null, null
+    );
+    claimed record;
+    account wallet_core.accounts;
+    refusal text;
+    message text;
 begin
-    -- New rows go in in key order (sports, then categories, then tournaments, each sorted), so
-    -- two bet slips naming the same new keys in opposite orders wait for each other instead of
-    -- deadlocking, and nobody gets a duplicate-key error. Existing rows are not touched.
-    insert into wallet_core.sports (sport_id, name)
-    select distinct on (s.sport_id) s.sport_id, s.name from unnest(sports) as s order by s.sport_id
-    on conflict (sport_id) do nothing;
-    insert into wallet_core.categories (category_id, sport_id, name)
-    select distinct on (c.category_id) c.category_id, c.sport_id, c.name from unnest(categories) as c
-    order by c.category_id
-    on conflict (category_id) do nothing;
-    insert into wallet_core.tournaments (tournament_id, category_id, name)
-    select distinct on (t.tournament_id) t.tournament_id, t.category_id, t.name from unnest(tournaments) as t
-    order by t.tournament_id
-    on conflict (tournament_id) do nothing;
+    -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
+    select c.* into claimed from wallet_core.claim(op) as c;
+    if claimed.status is not null then
+        status := claimed.status;
+        body := claimed.body;
+        return;
+    end if;
 
-    -- A renamed row is rewritten, locked first in key order; an unchanged one is not locked.
-    perform from wallet_core.sports as r join unnest(sports) as s on r.sport_id = s.sport_id
-    where r.name <> s.name order by r.sport_id for no key update of r;
-    update wallet_core.sports as r set name = s.name from unnest(sports) as s
-    where r.sport_id = s.sport_id and r.name <> s.name;
-    perform from wallet_core.categories as r join unnest(categories) as c on r.category_id = c.category_id
-    where r.name <> c.name order by r.category_id for no key update of r;
-    update wallet_core.categories as r set name = c.name from unnest(categories) as c
-    where r.category_id = c.category_id and r.name <> c.name;
-    perform from wallet_core.tournaments as r join unnest(tournaments) as t on r.tournament_id = t.tournament_id
-    where r.name <> t.name order by r.tournament_id for no key update of r;
-    update wallet_core.tournaments as r set name = t.name from unnest(tournaments) as t
-    where r.tournament_id = t.tournament_id and r.name <> t.name;
+    -- Lock the player's account: the one hot lock, taken before anything else is written.
+    -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
+    -- on this row, and a discard racing this make must not wait on it while this make waits on
+    -- the discard's marker (a deadlock).
+    select a.* into account
+    from wallet_core.accounts as a
+    where a.player_id = request.player_id and a.currency = request.currency
+    for no key update;
+
+    -- Check, in the contract's order; then write the bet (a discard racing in from another
+    -- session makes the insert conflict). Every refusal here is stored and replayed.
+    if not found then
+        refusal := wallet_core.player_refusal(request.player_id, request.currency);
+        message := format('player %s has no %s account', request.player_id, request.currency);
+    elsif account.blocked then
+        refusal := 'WA005';
+        message := format('player %s is blocked', request.player_id);
+    elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+        refusal := 'WA206';
+    elsif account.balance < request.amount then
+        refusal := 'WA201';
+        message := format('balance %s is less than the stake %s', account.balance, request.amount);
+    else
+        insert into wallet_core.bets (
+            bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
+            session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
+            placed_at, transaction_at
+        )
+        values (
+            claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
+            request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
+            request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
+            request.accept_odds_change, request.placed_at, request.transaction_at
+        )
+        on conflict (make_transaction_id) do nothing;
+        if not found then
+            refusal := 'WA206';
+        end if;
+    end if;
+    if refusal is not null then
+        select r.status, r.body into status, body
+        from wallet_core.refuse(
+            op, claimed.operation_id, refusal,
+            coalesce(message, format('transaction %s was discarded before it was made', request.transaction_id))
+        ) as r;
+        return;
+    end if;
+
+    perform wallet_core.record_references(request.selections);
+    insert into wallet_core.selections (
+        bet_id, position, selection_id, event_id, sport_id, category_id, tournament_id, competitor_names,
+        market_name, outcome_name, scheduled_at, live, odds
+    )
+    select
+        claimed.operation_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
+        s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
+    from unnest(request.selections) as s;
+    account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+
+    select a.status, a.body into status, body
+    from wallet_core.answer(
+        op, claimed.operation_id,
+        wallet_core.operation_answer(
+            claimed.operation_id, request.transaction_id, null, request.player_id, 'bet', request.amount,
+            request.currency, account.balance
+        )
+    ) as a;
 end
 $$;
-comment on function wallet_core.record_references(
-    wallet_core.sports[], wallet_core.categories[], wallet_core.tournaments[]
-) is
-'Inserts the sports, categories and tournaments a bet slip names when new, renames changed ones; '
-'deadlock-free by fixed key order.';
+comment on function wallet_core.make_bet(wallet_core.make_request) is
+'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, '
+'2001), write the bet, its reference data and selections, post the stake, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql
@@ -50,121 +355,11 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_transaction jsonb;
-    v_betslip jsonb;
-    v_player_id text;
-    v_currency text;
-    v_amount bigint;
-    v_transaction_id text;
-    v_selection jsonb;
-    v_position integer;
-    v_field text;
-    v_selections wallet_core.selections[] := '{}'::wallet_core.selections[];
-    v_sports wallet_core.sports[] := '{}'::wallet_core.sports[];
-    v_categories wallet_core.categories[] := '{}'::wallet_core.categories[];
-    v_tournaments wallet_core.tournaments[] := '{}'::wallet_core.tournaments[];
-    v_bet wallet_core.bets;
-    v_claim record;
-    v_account wallet_core.accounts;
+    read wallet_core.make_request;
 begin
-    -- 1. Validate. A malformed request is answered and not stored.
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        perform wallet_core.as_object(request, 'payload');
-        v_transaction := wallet_core.as_object(request -> 'transaction', 'transaction');
-        v_betslip := wallet_core.as_object(request -> 'betslip', 'betslip');
-
-        v_player_id := wallet_core.as_id(request -> 'player_id', 'player_id');
-        perform wallet_core.expect_equal(
-            'transaction.ext_player_id',
-            wallet_core.as_id(v_transaction -> 'ext_player_id', 'transaction.ext_player_id', false),
-            v_player_id
-        );
-        v_currency := wallet_core.as_currency(request -> 'currency', 'currency');
-        perform wallet_core.expect_equal(
-            'transaction.currency',
-            wallet_core.as_currency(v_transaction -> 'currency', 'transaction.currency', false),
-            v_currency
-        );
-        v_amount := wallet_core.as_amount(request -> 'amount', 'amount');
-        perform wallet_core.expect_equal(
-            'transaction.amount', wallet_core.as_amount(v_transaction -> 'amount', 'transaction.amount'), v_amount
-        );
-        perform wallet_core.expect_equal(
-            'betslip.sum', wallet_core.as_amount(v_betslip -> 'sum', 'betslip.sum', false), v_amount
-        );
-        v_transaction_id := wallet_core.as_id(v_transaction -> 'id', 'transaction.id');
-        if (v_transaction ->> 'operation') is distinct from 'bet' then
-            perform wallet_core.reject('transaction.operation', 'must be "bet"');
-        end if;
-
-        v_bet.make_transaction_id := v_transaction_id;
-        v_bet.made := true;
-        v_bet.state := 'open';
-        v_bet.stake := v_amount;
-        v_bet.session_id := wallet_core.as_id(request -> 'session_id', 'session_id', false);
-        v_bet.bonus_id := wallet_core.as_id(request -> 'bonus_id', 'bonus_id', false);
-        v_bet.potential_win := wallet_core.as_amount(request -> 'potential_win', 'potential_win', false);
-        v_bet.betslip_id := wallet_core.as_id(v_betslip -> 'id', 'betslip.id');
-        perform wallet_core.expect_equal(
-            'transaction.betslip_id',
-            wallet_core.as_id(v_transaction -> 'betslip_id', 'transaction.betslip_id', false),
-            v_bet.betslip_id
-        );
-        v_bet.provider_player_id := wallet_core.as_id(v_transaction -> 'player_id', 'transaction.player_id', false);
-        v_bet.transaction_at := wallet_core.as_timestamp(v_transaction -> 'timestamp', 'transaction.timestamp', false);
-        v_bet.placed_at := wallet_core.as_timestamp(v_betslip -> 'timestamp', 'betslip.timestamp', false);
-        v_bet.betslip_type := wallet_core.as_text(v_betslip -> 'type', 'betslip.type', true, 64);
-        v_bet.odds := wallet_core.as_decimal(v_betslip -> 'k', 'betslip.k');
-        v_bet.is_quick_bet := wallet_core.as_boolean(v_betslip -> 'is_quick_bet', 'betslip.is_quick_bet');
-        v_bet.accept_odds_change :=
-            wallet_core.as_boolean(v_betslip -> 'accept_odds_change', 'betslip.accept_odds_change');
-
-        if jsonb_typeof(v_betslip -> 'bets') is distinct from 'array'
-            or jsonb_array_length(v_betslip -> 'bets') = 0 then
-            perform wallet_core.reject('betslip.bets', 'must be a non-empty array of selections');
-        end if;
-        if jsonb_array_length(v_betslip -> 'bets') > 100 then
-            perform wallet_core.reject('betslip.bets', 'has more than 100 selections');
-        end if;
-        for v_selection, v_position in
-            select e.value, e.position - 1
-            from jsonb_array_elements(v_betslip -> 'bets') with ordinality as e (value, position)
-        loop
-            v_field := format('betslip.bets[%s]', v_position);
-            perform wallet_core.as_object(v_selection, v_field);
-            v_sports := v_sports || row(
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_text(v_selection -> 'sport_name', v_field || '.sport_name'),
-                null
-            )::wallet_core.sports;
-            v_categories := v_categories || row(
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_text(v_selection -> 'category_name', v_field || '.category_name'),
-                null
-            )::wallet_core.categories;
-            v_tournaments := v_tournaments || row(
-                wallet_core.as_id(v_selection -> 'tournament_id', v_field || '.tournament_id'),
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_text(v_selection -> 'tournament_name', v_field || '.tournament_name'),
-                null
-            )::wallet_core.tournaments;
-            v_selections := v_selections || row(
-                null,
-                v_position,
-                wallet_core.as_id(v_selection -> 'id', v_field || '.id'),
-                wallet_core.as_id(v_selection -> 'event_id', v_field || '.event_id'),
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_id(v_selection -> 'tournament_id', v_field || '.tournament_id'),
-                wallet_core.as_text_array(v_selection -> 'competitor_name', v_field || '.competitor_name'),
-                wallet_core.as_text(v_selection -> 'market_name', v_field || '.market_name', false),
-                wallet_core.as_text(v_selection -> 'outcome_name', v_field || '.outcome_name', false),
-                wallet_core.as_timestamp(v_selection -> 'scheduled', v_field || '.scheduled', false),
-                wallet_core.as_boolean(v_selection -> 'live', v_field || '.live'),
-                wallet_core.as_decimal(v_selection -> 'odds', v_field || '.odds')
-            )::wallet_core.selections;
-        end loop;
+        read := wallet_core.read_make(request);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
@@ -172,104 +367,8 @@ begin
         select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
         return;
     end;
-
-    -- 2. Claim the operation key: a replay answers what was stored, a conflict is 2004.
-    select c.* into v_claim
-    from wallet_core.claim(
-        'transaction', v_transaction_id, 'bet/make',
-        jsonb_build_object(
-            'operation', 'bet', 'player', v_player_id, 'amount', v_amount, 'currency', v_currency, 'parent', null
-        )
-    ) as c;
-    if v_claim.status is not null then
-        status := v_claim.status;
-        body := v_claim.body;
-        return;
-    end if;
-
-    -- 3. Lock the player's account: the one hot lock, taken before anything else is written.
-    --    FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take
-    --    KEY SHARE on this row, and a discard racing this make must not wait on it while this
-    --    make waits on the discard's marker (a deadlock).
-    select a.* into v_account
-    from wallet_core.accounts as a
-    where a.player_id = v_player_id and a.currency = v_currency
-    for no key update;
-
-    -- 4. Check, in the contract's order; every refusal is stored and replayed.
-    if not found then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, wallet_core.player_refusal(v_player_id, v_currency),
-            format('player %s has no %s account', v_player_id, v_currency)
-        ) as r;
-        return;
-    end if;
-    if v_account.blocked then
-        select r.status, r.body into status, body
-        from wallet_core.refuse('transaction', v_transaction_id, 'WA005', format('player %s is blocked', v_player_id))
-            as r;
-        return;
-    end if;
-    if exists (select from wallet_core.bets as b where b.make_transaction_id = v_transaction_id) then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA206',
-            format('transaction %s was discarded before it was made', v_transaction_id)
-        ) as r;
-        return;
-    end if;
-    if v_account.balance < v_amount then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA201',
-            format('balance %s is less than the stake %s', v_account.balance, v_amount)
-        ) as r;
-        return;
-    end if;
-
-    -- 5. Write: the bet (a discard racing in from another session makes the insert conflict),
-    --    the reference data in a fixed key order, the selections, the debit and its journal entry.
-    v_bet.bet_id := v_claim.operation_id;
-    v_bet.account_id := v_account.account_id;
-    v_bet.settled_amount := 0;
-    v_bet.created_at := now();
-    v_bet.updated_at := now();
-    insert into wallet_core.bets select v_bet.*
-    on conflict (make_transaction_id) do nothing;
-    if not found then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA206',
-            format('transaction %s was discarded before it was made', v_transaction_id)
-        ) as r;
-        return;
-    end if;
-
-    perform wallet_core.record_references(v_sports, v_categories, v_tournaments);
-
-    insert into wallet_core.selections
-    select
-        v_bet.bet_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
-        s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
-    from unnest(v_selections) as s;
-
-    update wallet_core.accounts as a
-    set balance = a.balance - v_amount
-    where a.account_id = v_account.account_id
-    returning a.* into v_account;
-
-    insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id)
-    values (v_account.account_id, 'bet', -v_amount, v_account.balance, v_transaction_id, v_bet.bet_id);
-
-    -- 6. Answer, and store the answer for replays.
-    select a.status, a.body into status, body
-    from wallet_core.answer(
-        'transaction', v_transaction_id, 200,
-        wallet_core.operation_answer(
-            v_bet.bet_id, v_transaction_id, null, v_player_id, 'bet', v_amount, v_currency, v_account.balance
-        )
-    ) as a;
+    -- 2. Do: claim, lock, check, write, answer.
+    select d.status, d.body into status, body from wallet_core.make_bet(read) as d;
 end
 $$;
 comment on function wallet.bet_make(jsonb) is

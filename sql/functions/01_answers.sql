@@ -1,22 +1,27 @@
 -- Answers: the bodies the route functions send back.
 
-create or replace function wallet_core.error_answer(state text, message text, out status integer, out body jsonb)
+create or replace function wallet_core.error_answer(state text, message text)
+returns wallet_core.reply
 language plpgsql stable
 set search_path = ''
 as $$
+declare
+    reply wallet_core.reply;
 begin
     select e.http_status, jsonb_build_object('code', e.provider_code, 'message', error_answer.message)
-    into strict status, body
+    into strict reply.status, reply.body
     from wallet_core.error_codes as e
     where e.sqlstate = state;
+    return reply;
 end
 $$;
 comment on function wallet_core.error_answer(text, text) is
 'The provider''s error envelope {code, message} and HTTP status for a wallet SQLSTATE.';
 
 create or replace function wallet_core.malformed_answer(
-    state text, message text, out status integer, out body jsonb
+    state text, message text
 )
+returns wallet_core.reply
 language plpgsql stable
 set search_path = ''
 as $$
@@ -24,7 +29,7 @@ begin
     if state not like 'WA%' then
         raise sqlstate 'XX000' using message = 'malformed_answer called for a non-wallet error ' || state;
     end if;
-    select e.status, e.body into status, body from wallet_core.error_answer(state, message) as e;
+    return wallet_core.error_answer(state, message);
 end
 $$;
 comment on function wallet_core.malformed_answer(text, text) is

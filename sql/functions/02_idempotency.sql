@@ -26,8 +26,7 @@ begin
         status := seen.status;
         body := seen.response;
     else
-        select e.status, e.body into status, body
-        from wallet_core.error_answer(
+        select e.status, e.body into status, body from wallet_core.error_answer(
             'WA205', format('%s %s was already used by another request (%s)', op.kind, op.key, seen.route)
         ) as e;
     end if;
@@ -59,36 +58,38 @@ comment on function wallet_core.remember(wallet_core.operation, bigint, integer,
 'Stores an operation''s answer with its key and content, for replay: the one write of idempotency.';
 
 create or replace function wallet_core.answer(
-    op wallet_core.operation, operation_id bigint, success jsonb, out status integer, out body jsonb
+    op wallet_core.operation, operation_id bigint, success jsonb
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
 begin
-    status := 200;
-    body := success;
-    perform wallet_core.remember(op, operation_id, status, body);
+    perform wallet_core.remember(op, operation_id, 200, success);
+    return row(200, success);
 end
 $$;
 comment on function wallet_core.answer(wallet_core.operation, bigint, jsonb) is
 'Answers a claimed operation with 200 and its body, stored with the key for replay.';
 
 create or replace function wallet_core.refuse(
-    op wallet_core.operation, operation_id bigint, state text, message text, out status integer, out body jsonb
+    op wallet_core.operation, operation_id bigint, state text, message text
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
 declare
     code wallet_core.error_codes;
+    reply wallet_core.reply;
 begin
     select e.* into strict code from wallet_core.error_codes as e where e.sqlstate = state;
-    status := code.http_status;
-    body := jsonb_build_object('code', code.provider_code, 'message', message);
+    reply := row(code.http_status, jsonb_build_object('code', code.provider_code, 'message', message));
     -- Not every refusal is replayed (e.g. 2003: the bet may exist when the request comes again).
     if code.stored then
-        perform wallet_core.remember(op, operation_id, status, body);
+        perform wallet_core.remember(op, operation_id, reply.status, reply.body);
     end if;
+    return reply;
 end
 $$;
 comment on function wallet_core.refuse(wallet_core.operation, bigint, text, text) is

@@ -71,10 +71,9 @@ create or replace function wallet_core.advance_bet(
     bet_ref text,
     from_state text,
     to_state text,
-    closing_status text,
-    out status integer,
-    out body jsonb
+    closing_status text
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
@@ -82,40 +81,33 @@ declare
     claimed record;
     locked record;
 begin
-    select c.* into claimed from wallet_core.claim(op) as c;
+    claimed := wallet_core.claim(op);
     if claimed.status is not null then
-        status := claimed.status;
-        body := claimed.body;
-        return;
+        return row(claimed.status, claimed.body);
     end if;
 
-    select l.* into locked from wallet_core.lock_bet(bet_ref) as l;
+    locked := wallet_core.lock_bet(bet_ref);
     if (locked.bet).bet_id is null then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(op, claimed.operation_id, 'WA203', format('bet %s not found', bet_ref)) as r;
-        return;
+        return wallet_core.refuse(op, claimed.operation_id, 'WA203', format('bet %s not found', bet_ref));
     end if;
     if (locked.bet).state <> from_state then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
+        return wallet_core.refuse(
             op, claimed.operation_id, 'WA206',
             format('bet %s is %s: only a bet that is %s allows %s', bet_ref, (locked.bet).state, from_state, op.route)
-        ) as r;
-        return;
+        );
     end if;
 
     update wallet_core.bets as b
     set state = to_state, closing_status = coalesce(advance_bet.closing_status, b.closing_status), updated_at = now()
     where b.bet_id = (locked.bet).bet_id;
 
-    select a.status, a.body into status, body
-    from wallet_core.answer(
+    return wallet_core.answer(
         op, claimed.operation_id,
         wallet_core.operation_answer(
             claimed.operation_id, (locked.bet).make_transaction_id, (locked.bet).bet_id,
             (locked.account).player_id, operation, 0, (locked.account).currency, (locked.account).balance
         )
-    ) as a;
+    );
 end
 $$;
 comment on function wallet_core.advance_bet(wallet_core.operation, text, text, text, text, text) is

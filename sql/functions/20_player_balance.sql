@@ -18,8 +18,9 @@ comment on function wallet_core.read_balance(jsonb) is
 'A balance request, typed; WA204/WA202 naming the field when it is malformed.';
 
 create or replace function wallet_core.player_balance(
-    request wallet_core.balance_request, out status integer, out body jsonb
+    request wallet_core.balance_request
 )
+returns wallet_core.reply
 language plpgsql stable
 set search_path = ''
 as $$
@@ -30,15 +31,14 @@ begin
     from wallet_core.accounts as a
     where a.player_id = request.player_id and a.currency = request.currency;
     if not found then
-        select e.status, e.body into status, body
-        from wallet_core.error_answer(
+        return wallet_core.error_answer(
             wallet_core.player_refusal(request.player_id, request.currency),
             format('player %s has no %s account', request.player_id, request.currency)
-        ) as e;
-        return;
+        );
     end if;
-    status := 200;
-    body := jsonb_build_object('user_id', request.player_id, 'currency', request.currency, 'balance', account.balance);
+    return row(
+        200, jsonb_build_object('user_id', request.player_id, 'currency', request.currency, 'balance', account.balance)
+    );
 end
 $$;
 comment on function wallet_core.player_balance(wallet_core.balance_request) is
@@ -50,6 +50,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.balance_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer.
@@ -59,11 +60,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: read the account, answer.
-    select d.status, d.body into status, body from wallet_core.player_balance(read) as d;
+    reply := wallet_core.player_balance(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.player_balance(jsonb) is

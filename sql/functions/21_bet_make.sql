@@ -4,6 +4,8 @@ create or replace function wallet_core.read_make_quickly(request jsonb)
 returns wallet_core.make_request
 language plpgsql stable
 set search_path = ''
+-- A custom plan would fold the whole request into constants while planning, on every call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     usual boolean;
@@ -17,7 +19,8 @@ begin
         return null;
     end if;
 
-    -- 1. Is every field of its usual JSON type and within its limits? (JSON null reads as NULL.)
+    -- 1. Is every field of its usual JSON type and within its limits? (An optional field's JSON
+    --    null reads as NULL, as if it were absent.)
     select
         jsonb_typeof(r.player_id) = 'string' and length(r.player_id #>> '{}') between 1 and 128
         and jsonb_typeof(r.currency) = 'string' and (r.currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
@@ -78,24 +81,43 @@ begin
                 end, false),
                 false
             ))
-            from jsonb_to_recordset(s.bets) as e (
-                id jsonb, event_id jsonb, sport_id jsonb, sport_name jsonb, category_id jsonb,
-                category_name jsonb, tournament_id jsonb, tournament_name jsonb, competitor_name jsonb,
-                market_name jsonb, outcome_name jsonb, scheduled jsonb, live jsonb, odds jsonb
-            )
+            from (
+                select
+                    b.e -> 'id' as id, b.e -> 'event_id' as event_id, b.e -> 'sport_id' as sport_id,
+                    b.e -> 'sport_name' as sport_name, b.e -> 'category_id' as category_id,
+                    b.e -> 'category_name' as category_name, b.e -> 'tournament_id' as tournament_id,
+                    b.e -> 'tournament_name' as tournament_name, b.e -> 'odds' as odds,
+                    nullif(b.e -> 'competitor_name', 'null') as competitor_name,
+                    nullif(b.e -> 'market_name', 'null') as market_name,
+                    nullif(b.e -> 'outcome_name', 'null') as outcome_name,
+                    nullif(b.e -> 'scheduled', 'null') as scheduled,
+                    nullif(b.e -> 'live', 'null') as live
+                from jsonb_array_elements(s.bets) as b (e)
+            ) as e
         )
     into usual
-    from jsonb_to_record(request) as r (
-        player_id jsonb, currency jsonb, amount jsonb, session_id jsonb, bonus_id jsonb, potential_win jsonb
-    )
-    cross join jsonb_to_record(request -> 'transaction') as t (
-        id jsonb, operation jsonb, ext_player_id jsonb, currency jsonb, amount jsonb, player_id jsonb,
-        betslip_id jsonb, "timestamp" jsonb
-    )
-    cross join jsonb_to_record(request -> 'betslip') as s (
-        id jsonb, sum jsonb, "timestamp" jsonb, type jsonb, k jsonb, is_quick_bet jsonb,
-        accept_odds_change jsonb, bets jsonb
-    );
+    from (
+        select
+            request -> 'player_id' as player_id, request -> 'currency' as currency, request -> 'amount' as amount,
+            nullif(request -> 'session_id', 'null') as session_id, nullif(request -> 'bonus_id', 'null') as bonus_id,
+            nullif(request -> 'potential_win', 'null') as potential_win
+    ) as r
+    cross join (
+        select
+            x.tx -> 'id' as id, x.tx -> 'operation' as operation, x.tx -> 'amount' as amount,
+            nullif(x.tx -> 'ext_player_id', 'null') as ext_player_id, nullif(x.tx -> 'currency', 'null') as currency,
+            nullif(x.tx -> 'player_id', 'null') as player_id, nullif(x.tx -> 'betslip_id', 'null') as betslip_id,
+            nullif(x.tx -> 'timestamp', 'null') as "timestamp"
+        from (select request -> 'transaction' as tx) as x
+    ) as t
+    cross join (
+        select
+            x.slip -> 'id' as id, x.slip -> 'type' as type, x.slip -> 'k' as k, x.slip -> 'bets' as bets,
+            nullif(x.slip -> 'sum', 'null') as sum, nullif(x.slip -> 'timestamp', 'null') as "timestamp",
+            nullif(x.slip -> 'is_quick_bet', 'null') as is_quick_bet,
+            nullif(x.slip -> 'accept_odds_change', 'null') as accept_odds_change
+        from (select request -> 'betslip' as slip) as x
+    ) as s;
     if usual is not true then
         return null;
     end if;
@@ -254,7 +276,8 @@ comment on function wallet_core.read_make(jsonb) is
 'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
 'the field when it is malformed.';
 
-create or replace function wallet_core.make_bet(request wallet_core.make_request, out status integer, out body jsonb)
+create or replace function wallet_core.make_bet(request wallet_core.make_request)
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
@@ -269,11 +292,9 @@ declare
     message text;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
-    select c.* into claimed from wallet_core.claim(op) as c;
+    claimed := wallet_core.claim(op);
     if claimed.status is not null then
-        status := claimed.status;
-        body := claimed.body;
-        return;
+        return row(claimed.status, claimed.body);
     end if;
 
     -- Lock the player's account: the one hot lock, taken before anything else is written.
@@ -316,12 +337,10 @@ begin
         end if;
     end if;
     if refusal is not null then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
+        return wallet_core.refuse(
             op, claimed.operation_id, refusal,
             coalesce(message, format('transaction %s was discarded before it was made', request.transaction_id))
-        ) as r;
-        return;
+        );
     end if;
 
     perform wallet_core.record_references(request.selections);
@@ -335,14 +354,13 @@ begin
     from unnest(request.selections) as s;
     account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
 
-    select a.status, a.body into status, body
-    from wallet_core.answer(
+    return wallet_core.answer(
         op, claimed.operation_id,
         wallet_core.operation_answer(
             claimed.operation_id, request.transaction_id, null, request.player_id, 'bet', request.amount,
             request.currency, account.balance
         )
-    ) as a;
+    );
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
@@ -355,6 +373,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.make_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -364,11 +383,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.make_bet(read) as d;
+    reply := wallet_core.make_bet(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_make(jsonb) is

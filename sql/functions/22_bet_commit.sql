@@ -22,6 +22,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.bet_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -31,15 +32,18 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim (commit, bet id), lock the bet's account, open -> accepted, answer.
-    select d.status, d.body into status, body
-    from wallet_core.advance_bet(
-        row('commit', read.bet_ref, 'bet/commit', null, null, null, read.bet_ref, null)::wallet_core.operation,
-        'commit', read.bet_ref, 'open', 'accepted', null
-    ) as d;
+    reply := wallet_core.advance_bet(
+    row('commit', read.bet_ref, 'bet/commit', null, null, null, read.bet_ref, null)::wallet_core.operation,
+    'commit', read.bet_ref, 'open', 'accepted', null
+);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_commit(jsonb) is

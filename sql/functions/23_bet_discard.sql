@@ -20,8 +20,9 @@ comment on function wallet_core.read_discard(jsonb) is
 'A bet/discard request, typed; WA204 naming the field when it is malformed.';
 
 create or replace function wallet_core.discard_bet(
-    request wallet_core.discard_request, out status integer, out body jsonb
+    request wallet_core.discard_request
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
@@ -36,17 +37,12 @@ declare
     refusal text;
     message text;
 begin
-    select c.* into claimed from wallet_core.claim(op) as c;
+    claimed := wallet_core.claim(op);
     if claimed.status is not null then
-        status := claimed.status;
-        body := claimed.body;
-        return;
+        return row(claimed.status, claimed.body);
     end if;
     if wallet_core.player_refusal(request.player_id, null) is not null then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(op, claimed.operation_id, 'WA006', format('player %s not found', request.player_id))
-            as r;
-        return;
+        return wallet_core.refuse(op, claimed.operation_id, 'WA006', format('player %s not found', request.player_id));
     end if;
 
     loop
@@ -65,9 +61,7 @@ begin
                 message := format('bet %s is %s: only an open bet can be discarded', bet.bet_id, bet.state);
             end if;
             if refusal is not null then
-                select r.status, r.body into status, body
-                from wallet_core.refuse(op, claimed.operation_id, refusal, message) as r;
-                return;
+                return wallet_core.refuse(op, claimed.operation_id, refusal, message);
             end if;
 
             account := wallet_core.post(
@@ -76,15 +70,13 @@ begin
             update wallet_core.bets as b
             set state = 'discarded', discard_reason = request.reason, updated_at = now()
             where b.bet_id = bet.bet_id;
-            select a.status, a.body into status, body
-            from wallet_core.answer(
+            return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(
                     claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, 'discard', bet.stake,
                     account.currency, account.balance
                 )
-            ) as a;
-            return;
+            );
         end if;
 
         -- Never seen: leave a marker on the player's account (the first by currency). A make
@@ -97,15 +89,13 @@ begin
         )
         on conflict (make_transaction_id) do nothing;
         if found then
-            select a.status, a.body into status, body
-            from wallet_core.answer(
+            return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(
                     claimed.operation_id, request.transaction_id, null, request.player_id, 'discard', 0,
                     account.currency, account.balance
                 )
-            ) as a;
-            return;
+            );
         end if;
         -- The make won the race and is committed now: go round and discard it.
     end loop;
@@ -121,6 +111,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.discard_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -130,11 +121,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.discard_bet(read) as d;
+    reply := wallet_core.discard_bet(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_discard(jsonb) is

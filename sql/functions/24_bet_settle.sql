@@ -67,8 +67,9 @@ comment on function wallet_core.read_settle(jsonb, text) is
 
 
 create or replace function wallet_core.settle_bet(
-    route text, operation text, request wallet_core.settle_request, out status integer, out body jsonb
+    route text, operation text, request wallet_core.settle_request
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
@@ -84,14 +85,12 @@ declare
     refusal text;
     message text;
 begin
-    select c.* into claimed from wallet_core.claim(op) as c;
+    claimed := wallet_core.claim(op);
     if claimed.status is not null then
-        status := claimed.status;
-        body := claimed.body;
-        return;
+        return row(claimed.status, claimed.body);
     end if;
 
-    select l.* into locked from wallet_core.lock_bet(request.bet_ref) as l;
+    locked := wallet_core.lock_bet(request.bet_ref);
     bet := locked.bet;
     account := locked.account;
     select r.state, r.message into refusal, message
@@ -106,8 +105,7 @@ begin
         message := format('refund of %s exceeds the stake %s of bet %s', request.amount, bet.stake, request.bet_ref);
     end if;
     if refusal is not null then
-        select r.status, r.body into status, body from wallet_core.refuse(op, claimed.operation_id, refusal, message) as r;
-        return;
+        return wallet_core.refuse(op, claimed.operation_id, refusal, message);
     end if;
 
     if request.amount > 0 then
@@ -120,14 +118,13 @@ begin
         settled_amount = request.amount, updated_at = now()
     where b.bet_id = bet.bet_id;
 
-    select a.status, a.body into status, body
-    from wallet_core.answer(
+    return wallet_core.answer(
         op, claimed.operation_id,
         wallet_core.operation_answer(
             claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, operation, request.amount,
             request.currency, account.balance
         )
-    ) as a;
+    );
 end
 $$;
 comment on function wallet_core.settle_bet(text, text, wallet_core.settle_request) is
@@ -140,6 +137,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.settle_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -149,11 +147,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.settle_bet('bet/win', 'win', read) as d;
+    reply := wallet_core.settle_bet('bet/win', 'win', read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 
@@ -163,6 +165,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.settle_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -172,11 +175,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.settle_bet('bet/lost', 'lost', read) as d;
+    reply := wallet_core.settle_bet('bet/lost', 'lost', read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 
@@ -186,6 +193,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.settle_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -195,11 +203,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.settle_bet('bet/refund', 'refund', read) as d;
+    reply := wallet_core.settle_bet('bet/refund', 'refund', read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_win(jsonb) is

@@ -28,8 +28,9 @@ comment on function wallet_core.read_rollback(jsonb) is
 'A bet/rollback request, typed; WA204/WA202 naming the field when it is malformed.';
 
 create or replace function wallet_core.roll_back_bet(
-    request wallet_core.rollback_request, out status integer, out body jsonb
+    request wallet_core.rollback_request
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
@@ -45,15 +46,13 @@ declare
     refusal text;
     message text;
 begin
-    select c.* into claimed from wallet_core.claim(op) as c;
+    claimed := wallet_core.claim(op);
     if claimed.status is not null then
-        status := claimed.status;
-        body := claimed.body;
-        return;
+        return row(claimed.status, claimed.body);
     end if;
 
     -- Lock the bet's account, then check.
-    select l.* into locked from wallet_core.lock_bet(request.bet_ref) as l;
+    locked := wallet_core.lock_bet(request.bet_ref);
     bet := locked.bet;
     account := locked.account;
     select r.state, r.message into refusal, message
@@ -74,8 +73,7 @@ begin
             request.amount, bet.settled_amount);
     end if;
     if refusal is not null then
-        select r.status, r.body into status, body from wallet_core.refuse(op, claimed.operation_id, refusal, message) as r;
-        return;
+        return wallet_core.refuse(op, claimed.operation_id, refusal, message);
     end if;
 
     -- Write: take back what the settlement credited (nothing for a lost bet), reopen the bet.
@@ -89,14 +87,13 @@ begin
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
 
-    select a.status, a.body into status, body
-    from wallet_core.answer(
+    return wallet_core.answer(
         op, claimed.operation_id,
         wallet_core.operation_answer(
             claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, 'rollback',
             bet.settled_amount, account.currency, account.balance
         )
-    ) as a;
+    );
 end
 $$;
 comment on function wallet_core.roll_back_bet(wallet_core.rollback_request) is
@@ -109,6 +106,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.rollback_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -118,11 +116,15 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    select d.status, d.body into status, body from wallet_core.roll_back_bet(read) as d;
+    reply := wallet_core.roll_back_bet(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_rollback(jsonb) is

@@ -26,6 +26,7 @@ security definer
 set search_path = ''
 as $$
 declare
+    reply wallet_core.reply;
     read wallet_core.bet_request;
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
@@ -35,15 +36,18 @@ begin
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
     -- 2. Do: claim (settlement, bet id) with the status as content, lock, settled -> closed, answer.
-    select d.status, d.body into status, body
-    from wallet_core.advance_bet(
-        row('settlement', read.bet_ref, 'bet/settlement', null, null, null, read.bet_ref, read.status)::wallet_core.operation,
-        'settlement', read.bet_ref, 'settled', 'closed', read.status
-    ) as d;
+    reply := wallet_core.advance_bet(
+    row('settlement', read.bet_ref, 'bet/settlement', null, null, null, read.bet_ref, read.status)::wallet_core.operation,
+    'settlement', read.bet_ref, 'settled', 'closed', read.status
+);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_settlement(jsonb) is

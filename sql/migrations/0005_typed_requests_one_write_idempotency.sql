@@ -4,7 +4,8 @@
 -- 1. The functions of the first edition whose name or signature goes away are dropped here, so
 --    that no stale function survives in a deployed database. (Repeatable files run after this
 --    file and create their successors in the same deploy.)
--- 2. Composite types for the typed requests the route functions read (wallet_core.read_*).
+-- 2. Composite types for the typed requests the route functions read (wallet_core.read_*), and
+--    for the reply (status, body) the functions behind them return.
 -- 3. wallet_core.idempotency keeps the content a replay must match in typed columns instead of
 --    a jsonb fingerprint, and is written once, with its answer; the unique index on
 --    operation_id goes (the sequence makes the ids unique, bets.bet_id checks a bet's).
@@ -23,6 +24,15 @@ drop function if exists wallet_core.record_references(
 drop function if exists wallet_core.read_settlement(jsonb, text);
 drop function if exists wallet_core.settle_request(text, text, jsonb);
 drop function if exists wallet_core.settle(text, text, text, text, text, text, bigint, text, text);
+drop function if exists wallet_core.error_answer(text, text);
+drop function if exists wallet_core.malformed_answer(text, text);
+
+create type wallet_core.reply as (
+    status integer,
+    body jsonb
+);
+comment on type wallet_core.reply is
+'What a route function answers: the HTTP status and the JSON body, exactly as sent back.';
 
 -- Typed requests -----------------------------------------------------------------------------
 

@@ -8,144 +8,79 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-    usual boolean;
     read wallet_core.make_request;
 begin
-    if jsonb_typeof(request) is distinct from 'object'
-        or jsonb_typeof(request -> 'transaction') is distinct from 'object'
-        or jsonb_typeof(request -> 'betslip') is distinct from 'object'
-        or jsonb_typeof(request -> 'betslip' -> 'bets') is distinct from 'array'
-        or jsonb_path_exists(request -> 'betslip' -> 'bets', 'strict $[*] ? (@.type() != "object")') then
+    -- 1. Is every field of its usual JSON type, within its range, equal to what it must equal?
+    --    One JSON path, in lax mode: every accessor is guarded by its .type(), and arrays are
+    --    iterated through .type() or once their items are known to be objects, so that no array
+    --    is unwrapped. JSON null counts as absent, as for the field-by-field reader. (Lengths
+    --    are checked below: a counted regular expression costs more than the rest together.)
+    if not coalesce(jsonb_path_match(request, '
+        $.type() == "object"
+        && $.player_id.type() == "string"
+        && $.currency.type() == "string" && $.currency like_regex "^[A-Z0-9]{3,8}$"
+        && $.amount.type() == "number" && $.amount >= 0 && $.amount <= 1000000000000000
+        && (!exists($.session_id) || $.session_id.type() == "null" || $.session_id.type() == "string")
+        && (!exists($.bonus_id) || $.bonus_id.type() == "null" || $.bonus_id.type() == "string")
+        && (!exists($.potential_win) || $.potential_win.type() == "null" || $.potential_win.type() == "number" && $.potential_win >= 0 && $.potential_win <= 1000000000000000)
+        && $.transaction.type() == "object"
+        && $.transaction.id.type() == "string"
+        && $.transaction.operation.type() == "string" && $.transaction.operation == "bet"
+        && (!exists($.transaction.ext_player_id) || $.transaction.ext_player_id.type() == "null"
+            || $.transaction.ext_player_id.type() == "string" && $.transaction.ext_player_id == $.player_id)
+        && (!exists($.transaction.currency) || $.transaction.currency.type() == "null"
+            || $.transaction.currency.type() == "string" && $.transaction.currency == $.currency)
+        && $.transaction.amount.type() == "number" && $.transaction.amount == $.amount
+        && (!exists($.transaction.player_id) || $.transaction.player_id.type() == "null" || $.transaction.player_id.type() == "string")
+        && (!exists($.transaction.betslip_id) || $.transaction.betslip_id.type() == "null"
+            || $.transaction.betslip_id.type() == "string" && $.transaction.betslip_id == $.betslip.id)
+        && (!exists($.transaction.timestamp) || $.transaction.timestamp.type() == "null" || $.transaction.timestamp.type() == "number" && $.transaction.timestamp >= 0 && $.transaction.timestamp < 100000000000)
+        && $.betslip.type() == "object"
+        && $.betslip.id.type() == "string"
+        && (!exists($.betslip.sum) || $.betslip.sum.type() == "null" || $.betslip.sum.type() == "number" && $.betslip.sum == $.amount)
+        && (!exists($.betslip.timestamp) || $.betslip.timestamp.type() == "null" || $.betslip.timestamp.type() == "number" && $.betslip.timestamp >= 0 && $.betslip.timestamp < 100000000000)
+        && $.betslip."type".type() == "string"
+        && ($.betslip.k.type() == "number" && $.betslip.k > 0 && $.betslip.k < 1000000000000
+            || $.betslip.k.type() == "string" && $.betslip.k like_regex "^[0-9]{1,12}(\\.[0-9]{1,12})?$" && $.betslip.k like_regex "[1-9]")
+        && (!exists($.betslip.is_quick_bet) || $.betslip.is_quick_bet.type() == "null" || $.betslip.is_quick_bet.type() == "boolean")
+        && (!exists($.betslip.accept_odds_change) || $.betslip.accept_odds_change.type() == "null" || $.betslip.accept_odds_change.type() == "boolean")
+        && $.betslip.bets.type() == "array" && $.betslip.bets.size() >= 1 && $.betslip.bets.size() <= 100
+        && !exists($.betslip.bets[*].type() ? (@ != "object"))
+        && !exists($.betslip.bets[*] ? (!(
+            @.id.type() == "string"
+            && @.event_id.type() == "string"
+            && @.sport_id.type() == "string"
+            && @.category_id.type() == "string"
+            && @.tournament_id.type() == "string"
+            && @.sport_name.type() == "string"
+            && @.category_name.type() == "string"
+            && @.tournament_name.type() == "string"
+            && (!exists(@.market_name) || @.market_name.type() == "null" || @.market_name.type() == "string")
+            && (!exists(@.outcome_name) || @.outcome_name.type() == "null" || @.outcome_name.type() == "string")
+            && (!exists(@.competitor_name) || @.competitor_name.type() == "null"
+                || @.competitor_name.type() == "array" && !exists(@.competitor_name[*].type() ? (@ != "string")))
+            && (!exists(@.scheduled) || @.scheduled.type() == "null" || @.scheduled.type() == "number" && @.scheduled >= 0 && @.scheduled < 100000000000)
+            && (!exists(@.live) || @.live.type() == "null" || @.live.type() == "boolean")
+            && (@.odds.type() == "number" && @.odds > 0 && @.odds < 1000000000000
+                || @.odds.type() == "string" && @.odds like_regex "^[0-9]{1,12}(\\.[0-9]{1,12})?$" && @.odds like_regex "[1-9]")
+        )))
+    ', silent => true), false) then
+        return null;
+    end if;
+    -- Amounts have no fraction, not even .0 (jsonb_path cannot see a number's scale).
+    if scale((request -> 'amount')::numeric) > 0
+        or scale((request -> 'transaction' -> 'amount')::numeric) > 0
+        or scale(coalesce(nullif(request -> 'potential_win', 'null'), '0')::numeric) > 0
+        or scale(coalesce(nullif(request -> 'betslip' -> 'sum', 'null'), '0')::numeric) > 0 then
         return null;
     end if;
 
-    -- 1. Is every field of its usual JSON type and within its limits? (An optional field's JSON
-    --    null reads as NULL, as if it were absent.)
-    select
-        jsonb_typeof(r.player_id) = 'string' and length(r.player_id #>> '{}') between 1 and 128
-        and jsonb_typeof(r.currency) = 'string' and (r.currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
-        and coalesce(case when jsonb_typeof(r.amount) = 'number' then
-            scale(r.amount::numeric) = 0 and r.amount::numeric between 0 and 1000000000000000 end, false)
-        and (r.session_id is null
-            or jsonb_typeof(r.session_id) = 'string' and length(r.session_id #>> '{}') between 1 and 128)
-        and (r.bonus_id is null
-            or jsonb_typeof(r.bonus_id) = 'string' and length(r.bonus_id #>> '{}') between 1 and 128)
-        and (r.potential_win is null or coalesce(case when jsonb_typeof(r.potential_win) = 'number' then
-            scale(r.potential_win::numeric) = 0 and r.potential_win::numeric between 0 and 1000000000000000 end, false))
-        and jsonb_typeof(t.id) = 'string' and length(t.id #>> '{}') between 1 and 128
-        and t.operation = '"bet"'
-        and (t.ext_player_id is null or jsonb_typeof(t.ext_player_id) = 'string' and t.ext_player_id = r.player_id)
-        and (t.currency is null or jsonb_typeof(t.currency) = 'string' and t.currency = r.currency)
-        and t.amount = r.amount and jsonb_typeof(t.amount) = 'number' and scale(t.amount::numeric) = 0
-        and (t.player_id is null
-            or jsonb_typeof(t.player_id) = 'string' and length(t.player_id #>> '{}') between 1 and 128)
-        and (t.betslip_id is null or jsonb_typeof(t.betslip_id) = 'string' and t.betslip_id = s.id)
-        and (t.timestamp is null or coalesce(case when jsonb_typeof(t.timestamp) = 'number' then
-            t.timestamp::numeric >= 0 and t.timestamp::numeric < 100000000000 end, false))
-        and jsonb_typeof(s.id) = 'string' and length(s.id #>> '{}') between 1 and 128
-        and (s.sum is null or s.sum = r.amount and jsonb_typeof(s.sum) = 'number' and scale(s.sum::numeric) = 0)
-        and (s.timestamp is null or coalesce(case when jsonb_typeof(s.timestamp) = 'number' then
-            s.timestamp::numeric >= 0 and s.timestamp::numeric < 100000000000 end, false))
-        and jsonb_typeof(s.type) = 'string' and length(s.type #>> '{}') <= 64
-        and coalesce(case jsonb_typeof(s.k)
-            when 'number' then s.k::numeric > 0 and s.k::numeric < 1000000000000
-            when 'string' then (s.k #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
-                and (s.k #>> '{}')::numeric > 0 and (s.k #>> '{}')::numeric < 1000000000000
-        end, false)
-        and (s.is_quick_bet is null or jsonb_typeof(s.is_quick_bet) = 'boolean')
-        and (s.accept_odds_change is null or jsonb_typeof(s.accept_odds_change) = 'boolean')
-        and jsonb_array_length(s.bets) between 1 and 100
-        and (
-            select bool_and(coalesce(
-                jsonb_typeof(e.id) = 'string' and length(e.id #>> '{}') between 1 and 128
-                and jsonb_typeof(e.event_id) = 'string' and length(e.event_id #>> '{}') between 1 and 128
-                and jsonb_typeof(e.sport_id) = 'string' and length(e.sport_id #>> '{}') between 1 and 128
-                and jsonb_typeof(e.category_id) = 'string' and length(e.category_id #>> '{}') between 1 and 128
-                and jsonb_typeof(e.tournament_id) = 'string' and length(e.tournament_id #>> '{}') between 1 and 128
-                and jsonb_typeof(e.sport_name) = 'string' and length(e.sport_name #>> '{}') <= 1000
-                and jsonb_typeof(e.category_name) = 'string' and length(e.category_name #>> '{}') <= 1000
-                and jsonb_typeof(e.tournament_name) = 'string' and length(e.tournament_name #>> '{}') <= 1000
-                and (e.market_name is null
-                    or jsonb_typeof(e.market_name) = 'string' and length(e.market_name #>> '{}') <= 1000)
-                and (e.outcome_name is null
-                    or jsonb_typeof(e.outcome_name) = 'string' and length(e.outcome_name #>> '{}') <= 1000)
-                and (e.competitor_name is null or jsonb_typeof(e.competitor_name) = 'array'
-                    and not jsonb_path_exists(e.competitor_name, 'strict $[*] ? (@.type() != "string")'))
-                and (e.scheduled is null or coalesce(case when jsonb_typeof(e.scheduled) = 'number' then
-                    e.scheduled::numeric >= 0 and e.scheduled::numeric < 100000000000 end, false))
-                and (e.live is null or jsonb_typeof(e.live) = 'boolean')
-                and coalesce(case jsonb_typeof(e.odds)
-                    when 'number' then e.odds::numeric > 0 and e.odds::numeric < 1000000000000
-                    when 'string' then (e.odds #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
-                        and (e.odds #>> '{}')::numeric > 0 and (e.odds #>> '{}')::numeric < 1000000000000
-                end, false),
-                false
-            ))
-            from (
-                select
-                    b.e -> 'id' as id, b.e -> 'event_id' as event_id, b.e -> 'sport_id' as sport_id,
-                    b.e -> 'sport_name' as sport_name, b.e -> 'category_id' as category_id,
-                    b.e -> 'category_name' as category_name, b.e -> 'tournament_id' as tournament_id,
-                    b.e -> 'tournament_name' as tournament_name, b.e -> 'odds' as odds,
-                    nullif(b.e -> 'competitor_name', 'null') as competitor_name,
-                    nullif(b.e -> 'market_name', 'null') as market_name,
-                    nullif(b.e -> 'outcome_name', 'null') as outcome_name,
-                    nullif(b.e -> 'scheduled', 'null') as scheduled,
-                    nullif(b.e -> 'live', 'null') as live
-                from jsonb_array_elements(s.bets) as b (e)
-            ) as e
-        )
-    into usual
-    from (
-        select
-            request -> 'player_id' as player_id, request -> 'currency' as currency, request -> 'amount' as amount,
-            nullif(request -> 'session_id', 'null') as session_id, nullif(request -> 'bonus_id', 'null') as bonus_id,
-            nullif(request -> 'potential_win', 'null') as potential_win
-    ) as r
-    cross join (
-        select
-            x.tx -> 'id' as id, x.tx -> 'operation' as operation, x.tx -> 'amount' as amount,
-            nullif(x.tx -> 'ext_player_id', 'null') as ext_player_id, nullif(x.tx -> 'currency', 'null') as currency,
-            nullif(x.tx -> 'player_id', 'null') as player_id, nullif(x.tx -> 'betslip_id', 'null') as betslip_id,
-            nullif(x.tx -> 'timestamp', 'null') as "timestamp"
-        from (select request -> 'transaction' as tx) as x
-    ) as t
-    cross join (
-        select
-            x.slip -> 'id' as id, x.slip -> 'type' as type, x.slip -> 'k' as k, x.slip -> 'bets' as bets,
-            nullif(x.slip -> 'sum', 'null') as sum, nullif(x.slip -> 'timestamp', 'null') as "timestamp",
-            nullif(x.slip -> 'is_quick_bet', 'null') as is_quick_bet,
-            nullif(x.slip -> 'accept_odds_change', 'null') as accept_odds_change
-        from (select request -> 'betslip' as slip) as x
-    ) as s;
-    if usual is not true then
-        return null;
-    end if;
-
-    -- 2. Then the types read it: one typed step.
+    -- 2. Then the types read it, in one typed step, and the lengths are checked.
     select
         t.id, r.player_id, r.currency, r.amount, r.session_id, r.bonus_id, r.potential_win, s.id, t.player_id,
         to_timestamp(t.timestamp::double precision), to_timestamp(s.timestamp::double precision),
-        s.type, s.k, s.is_quick_bet, s.accept_odds_change,
-        array(
-            select row(
-                e.n - 1, e.id, e.event_id, e.sport_id, e.sport_name, e.category_id, e.category_name,
-                e.tournament_id, e.tournament_name, e.competitor_name, e.market_name, e.outcome_name,
-                to_timestamp(e.scheduled::double precision), e.live, e.odds
-            )::wallet_core.selection_request
-            from rows from (
-                jsonb_to_recordset(s.bets) as (
-                    id text, event_id text, sport_id text, sport_name text, category_id text,
-                    category_name text, tournament_id text, tournament_name text, competitor_name text [],
-                    market_name text, outcome_name text, scheduled numeric, live boolean, odds numeric
-                )
-            ) with ordinality as e (
-                id, event_id, sport_id, sport_name, category_id, category_name, tournament_id,
-                tournament_name, competitor_name, market_name, outcome_name, scheduled, live, odds, n
-            )
-            order by e.n
-        )
-    into strict read
+        s.type, s.k, s.is_quick_bet, s.accept_odds_change, e.selections
+    into read
     from jsonb_to_record(request) as r (
         player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint
     )
@@ -153,7 +88,41 @@ begin
     cross join jsonb_to_record(request -> 'betslip') as s (
         id text, type text, k numeric, "timestamp" numeric, is_quick_bet boolean, accept_odds_change boolean,
         bets jsonb
-    );
+    )
+    cross join lateral (
+        select
+            array_agg(row(
+                e.n - 1, e.id, e.event_id, e.sport_id, e.sport_name, e.category_id, e.category_name,
+                e.tournament_id, e.tournament_name, e.competitor_name, e.market_name, e.outcome_name,
+                to_timestamp(e.scheduled::double precision), e.live, e.odds
+            )::wallet_core.selection_request order by e.n) as selections,
+            bool_and(
+                length(e.id) between 1 and 128 and length(e.event_id) between 1 and 128
+                and length(e.sport_id) between 1 and 128 and length(e.category_id) between 1 and 128
+                and length(e.tournament_id) between 1 and 128 and length(e.sport_name) <= 1000
+                and length(e.category_name) <= 1000 and length(e.tournament_name) <= 1000
+                and coalesce(length(e.market_name) <= 1000, true) and coalesce(length(e.outcome_name) <= 1000, true)
+            ) as lengths
+        from rows from (
+            jsonb_to_recordset(s.bets) as (
+                id text, event_id text, sport_id text, sport_name text, category_id text,
+                category_name text, tournament_id text, tournament_name text, competitor_name text [],
+                market_name text, outcome_name text, scheduled numeric, live boolean, odds numeric
+            )
+        ) with ordinality as e (
+            id, event_id, sport_id, sport_name, category_id, category_name, tournament_id,
+            tournament_name, competitor_name, market_name, outcome_name, scheduled, live, odds, n
+        )
+    ) as e
+    where
+        length(t.id) between 1 and 128 and length(r.player_id) between 1 and 128
+        and coalesce(length(r.session_id) between 1 and 128, true)
+        and coalesce(length(r.bonus_id) between 1 and 128, true)
+        and coalesce(length(t.player_id) between 1 and 128, true)
+        and length(s.id) between 1 and 128 and length(s.type) <= 64 and e.lengths;
+    if not found then
+        return null;
+    end if;
     return read;
 end
 $$;

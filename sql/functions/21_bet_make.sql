@@ -1,128 +1,174 @@
 -- bet/make: debit the stake, store the bet slip and its selections, record new reference data.
 
+create or replace function wallet_core.is_usual_make(request jsonb)
+returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx constant jsonb := request -> 'transaction';
+    slip constant jsonb := request -> 'betslip';
+    selection jsonb;
+begin
+    -- Plain expressions only: no query, so no executor to start; every cast sits behind a CASE
+    -- on the JSON type. JSON null counts as absent, as for the field-by-field reader.
+    if not coalesce(
+        jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object' and jsonb_typeof(slip) = 'object'
+        and jsonb_typeof(request -> 'player_id') = 'string'
+        and case jsonb_typeof(request -> 'currency')
+            when 'string' then (request ->> 'currency') ~ '^[A-Z0-9]{3,8}$'
+            else false end
+        and case jsonb_typeof(request -> 'amount')
+            when 'number' then scale((request -> 'amount')::numeric) = 0 and (request -> 'amount')::numeric between 0 and 1000000000000000
+            else false end
+        and coalesce(jsonb_typeof(request -> 'session_id'), 'null') in ('null', 'string')
+        and coalesce(jsonb_typeof(request -> 'bonus_id'), 'null') in ('null', 'string')
+        and case coalesce(jsonb_typeof(request -> 'potential_win'), 'null')
+            when 'null' then true
+            when 'number' then scale((request -> 'potential_win')::numeric) = 0 and (request -> 'potential_win')::numeric between 0 and 1000000000000000
+            else false end
+        and jsonb_typeof(tx -> 'id') = 'string'
+        and tx ->> 'operation' = 'bet'
+        and case coalesce(jsonb_typeof(tx -> 'ext_player_id'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'ext_player_id' = request -> 'player_id'
+            else false end
+        and case coalesce(jsonb_typeof(tx -> 'currency'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'currency' = request -> 'currency'
+            else false end
+        and tx -> 'amount' = request -> 'amount'
+        and case jsonb_typeof(tx -> 'amount')
+            when 'number' then scale((tx -> 'amount')::numeric) = 0 and (tx -> 'amount')::numeric between 0 and 1000000000000000
+            else false end
+        and coalesce(jsonb_typeof(tx -> 'player_id'), 'null') in ('null', 'string')
+        and case coalesce(jsonb_typeof(tx -> 'betslip_id'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'betslip_id' = slip -> 'id'
+            else false end
+        and case coalesce(jsonb_typeof(tx -> 'timestamp'), 'null')
+            when 'null' then true
+            when 'number' then (tx -> 'timestamp')::numeric >= 0 and (tx -> 'timestamp')::numeric < 100000000000
+            else false end
+        and jsonb_typeof(slip -> 'id') = 'string'
+        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
+            when 'null' then true
+            when 'number' then slip -> 'sum' = request -> 'amount'
+            else false end
+        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
+            when 'null' then true
+            when 'number' then scale((slip -> 'sum')::numeric) = 0 and (slip -> 'sum')::numeric between 0 and 1000000000000000
+            else false end
+        and case coalesce(jsonb_typeof(slip -> 'timestamp'), 'null')
+            when 'null' then true
+            when 'number' then (slip -> 'timestamp')::numeric >= 0 and (slip -> 'timestamp')::numeric < 100000000000
+            else false end
+        and jsonb_typeof(slip -> 'type') = 'string'
+        and case jsonb_typeof(slip -> 'k')
+            when 'number' then (slip -> 'k')::numeric > 0 and (slip -> 'k')::numeric < 1000000000000
+            when 'string' then (slip -> 'k' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (slip -> 'k' #>> '{}') ~ '[1-9]'
+            else false
+        end
+        and coalesce(jsonb_typeof(slip -> 'is_quick_bet'), 'null') in ('null', 'boolean')
+        and coalesce(jsonb_typeof(slip -> 'accept_odds_change'), 'null') in ('null', 'boolean')
+        and case jsonb_typeof(slip -> 'bets')
+            when 'array' then jsonb_array_length(slip -> 'bets') between 1 and 100
+            else false end
+    , false) then
+        return false;
+    end if;
+    for n in 0 .. jsonb_array_length(slip -> 'bets') - 1 loop
+        selection := slip -> 'bets' -> n;
+        if not coalesce(
+            jsonb_typeof(selection) = 'object'
+            and jsonb_typeof(selection -> 'id') = 'string'
+            and jsonb_typeof(selection -> 'event_id') = 'string'
+            and jsonb_typeof(selection -> 'sport_id') = 'string'
+            and jsonb_typeof(selection -> 'category_id') = 'string'
+            and jsonb_typeof(selection -> 'tournament_id') = 'string'
+            and jsonb_typeof(selection -> 'sport_name') = 'string'
+            and jsonb_typeof(selection -> 'category_name') = 'string'
+            and jsonb_typeof(selection -> 'tournament_name') = 'string'
+            and coalesce(jsonb_typeof(selection -> 'market_name'), 'null') in ('null', 'string')
+            and coalesce(jsonb_typeof(selection -> 'outcome_name'), 'null') in ('null', 'string')
+            and case coalesce(jsonb_typeof(selection -> 'competitor_name'), 'null')
+                when 'null' then true
+                when 'array' then not jsonb_path_exists(selection -> 'competitor_name', 'strict $[*].type() ? (@ != "string")')
+                else false
+            end
+            and case coalesce(jsonb_typeof(selection -> 'scheduled'), 'null')
+                when 'null' then true
+                when 'number' then (selection -> 'scheduled')::numeric >= 0 and (selection -> 'scheduled')::numeric < 100000000000
+                else false end
+            and coalesce(jsonb_typeof(selection -> 'live'), 'null') in ('null', 'boolean')
+            and case jsonb_typeof(selection -> 'odds')
+                when 'number' then (selection -> 'odds')::numeric > 0 and (selection -> 'odds')::numeric < 1000000000000
+                when 'string' then (selection -> 'odds' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (selection -> 'odds' #>> '{}') ~ '[1-9]'
+                else false
+            end
+        , false) then
+            return false;
+        end if;
+    end loop;
+    return true;
+end
+$$;
+comment on function wallet_core.is_usual_make(jsonb) is
+'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts '
+'integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and '
+'equals what it must equal. Lengths are not checked here. False for anything else.';
+
 create or replace function wallet_core.read_make_quickly(request jsonb)
 returns wallet_core.make_request
 language plpgsql stable
 set search_path = ''
--- A custom plan would fold the whole request into constants while planning, on every call.
-set plan_cache_mode = force_generic_plan
 as $$
 declare
+    typed wallet_core.make_json;
+    one wallet_core.selection_json;
     read wallet_core.make_request;
 begin
-    -- 1. Is every field of its usual JSON type, within its range, equal to what it must equal?
-    --    One JSON path, in lax mode: every accessor is guarded by its .type(), and arrays are
-    --    iterated through .type() or once their items are known to be objects, so that no array
-    --    is unwrapped. JSON null counts as absent, as for the field-by-field reader. (Lengths
-    --    are checked below: a counted regular expression costs more than the rest together.)
-    if not coalesce(jsonb_path_match(request, '
-        $.type() == "object"
-        && $.player_id.type() == "string"
-        && $.currency.type() == "string" && $.currency like_regex "^[A-Z0-9]{3,8}$"
-        && $.amount.type() == "number" && $.amount >= 0 && $.amount <= 1000000000000000
-        && (!exists($.session_id) || $.session_id.type() == "null" || $.session_id.type() == "string")
-        && (!exists($.bonus_id) || $.bonus_id.type() == "null" || $.bonus_id.type() == "string")
-        && (!exists($.potential_win) || $.potential_win.type() == "null" || $.potential_win.type() == "number" && $.potential_win >= 0 && $.potential_win <= 1000000000000000)
-        && $.transaction.type() == "object"
-        && $.transaction.id.type() == "string"
-        && $.transaction.operation.type() == "string" && $.transaction.operation == "bet"
-        && (!exists($.transaction.ext_player_id) || $.transaction.ext_player_id.type() == "null"
-            || $.transaction.ext_player_id.type() == "string" && $.transaction.ext_player_id == $.player_id)
-        && (!exists($.transaction.currency) || $.transaction.currency.type() == "null"
-            || $.transaction.currency.type() == "string" && $.transaction.currency == $.currency)
-        && $.transaction.amount.type() == "number" && $.transaction.amount == $.amount
-        && (!exists($.transaction.player_id) || $.transaction.player_id.type() == "null" || $.transaction.player_id.type() == "string")
-        && (!exists($.transaction.betslip_id) || $.transaction.betslip_id.type() == "null"
-            || $.transaction.betslip_id.type() == "string" && $.transaction.betslip_id == $.betslip.id)
-        && (!exists($.transaction.timestamp) || $.transaction.timestamp.type() == "null" || $.transaction.timestamp.type() == "number" && $.transaction.timestamp >= 0 && $.transaction.timestamp < 100000000000)
-        && $.betslip.type() == "object"
-        && $.betslip.id.type() == "string"
-        && (!exists($.betslip.sum) || $.betslip.sum.type() == "null" || $.betslip.sum.type() == "number" && $.betslip.sum == $.amount)
-        && (!exists($.betslip.timestamp) || $.betslip.timestamp.type() == "null" || $.betslip.timestamp.type() == "number" && $.betslip.timestamp >= 0 && $.betslip.timestamp < 100000000000)
-        && $.betslip."type".type() == "string"
-        && ($.betslip.k.type() == "number" && $.betslip.k > 0 && $.betslip.k < 1000000000000
-            || $.betslip.k.type() == "string" && $.betslip.k like_regex "^[0-9]{1,12}(\\.[0-9]{1,12})?$" && $.betslip.k like_regex "[1-9]")
-        && (!exists($.betslip.is_quick_bet) || $.betslip.is_quick_bet.type() == "null" || $.betslip.is_quick_bet.type() == "boolean")
-        && (!exists($.betslip.accept_odds_change) || $.betslip.accept_odds_change.type() == "null" || $.betslip.accept_odds_change.type() == "boolean")
-        && $.betslip.bets.type() == "array" && $.betslip.bets.size() >= 1 && $.betslip.bets.size() <= 100
-        && !exists($.betslip.bets[*].type() ? (@ != "object"))
-        && !exists($.betslip.bets[*] ? (!(
-            @.id.type() == "string"
-            && @.event_id.type() == "string"
-            && @.sport_id.type() == "string"
-            && @.category_id.type() == "string"
-            && @.tournament_id.type() == "string"
-            && @.sport_name.type() == "string"
-            && @.category_name.type() == "string"
-            && @.tournament_name.type() == "string"
-            && (!exists(@.market_name) || @.market_name.type() == "null" || @.market_name.type() == "string")
-            && (!exists(@.outcome_name) || @.outcome_name.type() == "null" || @.outcome_name.type() == "string")
-            && (!exists(@.competitor_name) || @.competitor_name.type() == "null"
-                || @.competitor_name.type() == "array" && !exists(@.competitor_name[*].type() ? (@ != "string")))
-            && (!exists(@.scheduled) || @.scheduled.type() == "null" || @.scheduled.type() == "number" && @.scheduled >= 0 && @.scheduled < 100000000000)
-            && (!exists(@.live) || @.live.type() == "null" || @.live.type() == "boolean")
-            && (@.odds.type() == "number" && @.odds > 0 && @.odds < 1000000000000
-                || @.odds.type() == "string" && @.odds like_regex "^[0-9]{1,12}(\\.[0-9]{1,12})?$" && @.odds like_regex "[1-9]")
-        )))
-    ', silent => true), false) then
-        return null;
-    end if;
-    -- Amounts have no fraction, not even .0 (jsonb_path cannot see a number's scale).
-    if scale((request -> 'amount')::numeric) > 0
-        or scale((request -> 'transaction' -> 'amount')::numeric) > 0
-        or scale(coalesce(nullif(request -> 'potential_win', 'null'), '0')::numeric) > 0
-        or scale(coalesce(nullif(request -> 'betslip' -> 'sum', 'null'), '0')::numeric) > 0 then
+    -- 1. Anything unusual is for the field-by-field reader.
+    if not wallet_core.is_usual_make(request) then
         return null;
     end if;
 
     -- 2. Then the types read it, in one typed step, and the lengths are checked.
-    select
-        t.id, r.player_id, r.currency, r.amount, r.session_id, r.bonus_id, r.potential_win, s.id, t.player_id,
-        to_timestamp(t.timestamp::double precision), to_timestamp(s.timestamp::double precision),
-        s.type, s.k, s.is_quick_bet, s.accept_odds_change, e.selections
-    into read
-    from jsonb_to_record(request) as r (
-        player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint
-    )
-    cross join jsonb_to_record(request -> 'transaction') as t (id text, player_id text, "timestamp" numeric)
-    cross join jsonb_to_record(request -> 'betslip') as s (
-        id text, type text, k numeric, "timestamp" numeric, is_quick_bet boolean, accept_odds_change boolean,
-        bets jsonb
-    )
-    cross join lateral (
-        select
-            array_agg(row(
-                e.n - 1, e.id, e.event_id, e.sport_id, e.sport_name, e.category_id, e.category_name,
-                e.tournament_id, e.tournament_name, e.competitor_name, e.market_name, e.outcome_name,
-                to_timestamp(e.scheduled::double precision), e.live, e.odds
-            )::wallet_core.selection_request order by e.n) as selections,
-            bool_and(
-                length(e.id) between 1 and 128 and length(e.event_id) between 1 and 128
-                and length(e.sport_id) between 1 and 128 and length(e.category_id) between 1 and 128
-                and length(e.tournament_id) between 1 and 128 and length(e.sport_name) <= 1000
-                and length(e.category_name) <= 1000 and length(e.tournament_name) <= 1000
-                and coalesce(length(e.market_name) <= 1000, true) and coalesce(length(e.outcome_name) <= 1000, true)
-            ) as lengths
-        from rows from (
-            jsonb_to_recordset(s.bets) as (
-                id text, event_id text, sport_id text, sport_name text, category_id text,
-                category_name text, tournament_id text, tournament_name text, competitor_name text [],
-                market_name text, outcome_name text, scheduled numeric, live boolean, odds numeric
-            )
-        ) with ordinality as e (
-            id, event_id, sport_id, sport_name, category_id, category_name, tournament_id,
-            tournament_name, competitor_name, market_name, outcome_name, scheduled, live, odds, n
-        )
-    ) as e
-    where
-        length(t.id) between 1 and 128 and length(r.player_id) between 1 and 128
-        and coalesce(length(r.session_id) between 1 and 128, true)
-        and coalesce(length(r.bonus_id) between 1 and 128, true)
-        and coalesce(length(t.player_id) between 1 and 128, true)
-        and length(s.id) between 1 and 128 and length(s.type) <= 64 and e.lengths;
-    if not found then
+    typed := jsonb_populate_record(null::wallet_core.make_json, request);
+    if not coalesce(
+        length((typed.transaction).id) between 1 and 128 and length(typed.player_id) between 1 and 128
+        and coalesce(length(typed.session_id) between 1 and 128, true)
+        and coalesce(length(typed.bonus_id) between 1 and 128, true)
+        and coalesce(length((typed.transaction).player_id) between 1 and 128, true)
+        and length((typed.betslip).id) between 1 and 128 and length((typed.betslip).type) <= 64,
+        false
+    ) then
         return null;
     end if;
+    read := row(
+        (typed.transaction).id, typed.player_id, typed.currency, typed.amount, typed.session_id, typed.bonus_id,
+        typed.potential_win, (typed.betslip).id, (typed.transaction).player_id,
+        to_timestamp((typed.transaction)."timestamp"::double precision),
+        to_timestamp((typed.betslip)."timestamp"::double precision), (typed.betslip).type, (typed.betslip).k,
+        (typed.betslip).is_quick_bet, (typed.betslip).accept_odds_change, '{}'
+    );
+    foreach one in array (typed.betslip).bets loop
+        if not coalesce(
+            length(one.id) between 1 and 128 and length(one.event_id) between 1 and 128
+            and length(one.sport_id) between 1 and 128 and length(one.category_id) between 1 and 128
+            and length(one.tournament_id) between 1 and 128 and length(one.sport_name) <= 1000
+            and length(one.category_name) <= 1000 and length(one.tournament_name) <= 1000
+            and coalesce(length(one.market_name) <= 1000, true) and coalesce(length(one.outcome_name) <= 1000, true),
+            false
+        ) then
+            return null;
+        end if;
+        read.selections := read.selections || row(
+            cardinality(read.selections), one.id, one.event_id, one.sport_id, one.sport_name, one.category_id,
+            one.category_name, one.tournament_id, one.tournament_name, one.competitor_name, one.market_name,
+            one.outcome_name, to_timestamp(one.scheduled::double precision), one.live, one.odds
+        )::wallet_core.selection_request;
+    end loop;
     return read;
 end
 $$;

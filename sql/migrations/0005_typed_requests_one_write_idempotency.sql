@@ -76,6 +76,58 @@ create type wallet_core.make_request as (
 );
 comment on type wallet_core.make_request is 'A bet/make request, validated and typed (wallet_core.read_make).';
 
+-- bet/make's request as the provider shapes it, for jsonb_populate_record: the fast reader's one
+-- typed step (wallet_core.read_make_quickly), once a JSON path has checked every type.
+create type wallet_core.selection_json as (
+    id text,
+    event_id text,
+    sport_id text,
+    sport_name text,
+    category_id text,
+    category_name text,
+    tournament_id text,
+    tournament_name text,
+    competitor_name text [],
+    market_name text,
+    outcome_name text,
+    scheduled numeric,
+    live boolean,
+    odds numeric
+);
+comment on type wallet_core.selection_json is 'betslip.bets[] of a bet/make request as sent (names as in the JSON).';
+
+create type wallet_core.transaction_json as (
+    id text,
+    player_id text,
+    "timestamp" numeric
+);
+comment on type wallet_core.transaction_json is
+'The transaction of a bet/make request as sent (the fields the fast reader takes from it).';
+
+create type wallet_core.betslip_json as (
+    id text,
+    type text,
+    k numeric,
+    "timestamp" numeric,
+    is_quick_bet boolean,
+    accept_odds_change boolean,
+    bets wallet_core.selection_json []
+);
+comment on type wallet_core.betslip_json is 'The betslip of a bet/make request as sent.';
+
+create type wallet_core.make_json as (
+    player_id text,
+    currency text,
+    amount bigint,
+    session_id text,
+    bonus_id text,
+    potential_win bigint,
+    transaction wallet_core.transaction_json,
+    betslip wallet_core.betslip_json
+);
+comment on type wallet_core.make_json is
+'A bet/make request as sent, for jsonb_populate_record; wallet_core.make_request is what the route uses.';
+
 create type wallet_core.settle_request as (
     transaction_id text,
     player_id text,

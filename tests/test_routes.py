@@ -522,12 +522,15 @@ def make_corpus() -> list[Any]:
     return corpus
 
 
-def read_slowly(conn: psycopg.Connection, request: Any) -> str | None:
-    """The field-by-field reader's typed request as text, or None when it refuses."""
+def read_slowly(
+    conn: psycopg.Connection, request: Any, reader: str = "read_make_slowly", *more: str
+) -> str | None:
+    """A field-by-field reader's typed request as text, or None when it refuses."""
+    arguments = ", ".join(["%s::jsonb"] + ["%s"] * len(more))
     try:
         with conn.transaction():
             row = conn.execute(
-                "select wallet_core.read_make_slowly(%s::jsonb)::text", [json.dumps(request)]
+                f"select wallet_core.{reader}({arguments})::text", [json.dumps(request), *more]
             ).fetchone()
     except psycopg.Error as error:
         if error.sqlstate not in ("WA204", "WA202"):
@@ -558,3 +561,54 @@ def test_make_readers_agree(db: psycopg.Connection) -> None:
         "select wallet_core.read_make_quickly(%s::jsonb) is null", [json.dumps(slow_only)]
     ).fetchone() == (True,)
     assert read_slowly(db, slow_only) is not None
+
+
+def settle_corpus() -> list[Any]:
+    """bet/win, bet/lost and bet/refund requests, usual and changed field by field."""
+    bases = [
+        p.win("alice", "17", 250),
+        p.win("alice", "17", 250, cashout=True),
+        p.lost("alice", "17"),
+        p.refund("alice", "17", 100),
+    ]
+    corpus: list[Any] = [None, [], {}, "x"]
+    for base in bases:
+        corpus.append(base)
+        for path in paths_of(base):
+            if isinstance(path[-1], str):
+                corpus.append(changed(base, path, None, delete=True))
+            corpus += [changed(base, path, value) for value in ODD_VALUES]
+        for group in (
+            [("amount",), ("transaction", "amount")],
+            [("currency",), ("transaction", "currency")],
+        ):
+            for value in ODD_VALUES:
+                request = base
+                for path in group:
+                    if path[0] in request and (len(path) == 1 or path[1] in request[path[0]]):
+                        request = changed(request, path, value)
+                corpus.append(request)
+            for path in group:
+                if path[0] in base and (len(path) == 1 or path[1] in base[path[0]]):
+                    corpus.append(changed(base, path, None, delete=True))
+    return corpus
+
+
+def test_settle_readers_agree(db: psycopg.Connection) -> None:
+    """As for bet/make: what the fast reader of win, lost and refund accepts, the field-by-field
+    reader accepts with the identical typed request."""
+    quick_count = 0
+    corpus = settle_corpus()
+    assert len(corpus) > 1000
+    for request in corpus:
+        for operation in ("win", "lost", "refund"):
+            quick = db.execute(
+                "select wallet_core.read_settle_quickly(%s::jsonb, %s)::text",
+                [json.dumps(request), operation],
+            ).fetchone()[0]
+            if quick is None:
+                continue
+            quick_count += 1
+            slow = read_slowly(db, request, "read_settle_slowly", operation)
+            assert slow == quick, (operation, json.dumps(request))
+    assert quick_count >= 100, quick_count

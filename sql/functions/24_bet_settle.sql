@@ -1,7 +1,7 @@
 -- bet/win, bet/lost and bet/refund: the three ways a bet is settled. wallet_core.read_settle reads
 -- the request, wallet_core.settle_bet does the operation: claim, lock, check, write, answer.
 
-create or replace function wallet_core.read_settle(
+create or replace function wallet_core.read_settle_slowly(
     request jsonb, operation text
 )
 returns wallet_core.settle_request
@@ -61,10 +61,110 @@ begin
     return read;
 end
 $$;
-comment on function wallet_core.read_settle(jsonb, text) is
-'A bet/win, bet/lost or bet/refund request, typed, with the result it settles the bet as (won, '
+comment on function wallet_core.read_settle_slowly(jsonb, text) is
+'A bet/win, bet/lost or bet/refund request, typed field by field, with the result it settles the bet as (won, '
 'cashed_out, lost, refunded); WA204/WA202 naming the field when it is malformed.';
 
+
+create or replace function wallet_core.read_settle_quickly(request jsonb, operation text)
+returns wallet_core.settle_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx constant jsonb := request -> 'transaction';
+    top_amount constant jsonb := nullif(request -> 'amount', 'null');
+    tx_amount constant jsonb := nullif(request -> 'transaction' -> 'amount', 'null');
+    top_currency constant jsonb := nullif(request -> 'currency', 'null');
+    tx_currency constant jsonb := nullif(request -> 'transaction' -> 'currency', 'null');
+begin
+    -- Plain expressions only, every cast behind a CASE on the JSON type; null for anything
+    -- unusual, which wallet_core.read_settle_slowly then reads field by field.
+    if not coalesce(
+        jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object'
+        and tx ->> 'operation' = operation
+        and case jsonb_typeof(tx -> 'id') when 'string' then length(tx ->> 'id') between 1 and 128 else false end
+        and case jsonb_typeof(tx -> 'ext_player_id')
+            when 'string' then length(tx ->> 'ext_player_id') between 1 and 128
+            else false
+        end
+        and case jsonb_typeof(request -> 'bet_transaction_id')
+            when 'string' then length(request ->> 'bet_transaction_id') between 1 and 128
+            else false
+        end
+        and case coalesce(jsonb_typeof(top_amount), 'null')
+            when 'null' then true
+            when 'number' then scale(top_amount::numeric) = 0 and top_amount::numeric between 0 and 1000000000000000
+            else false
+        end
+        and case coalesce(jsonb_typeof(tx_amount), 'null')
+            when 'null' then true
+            when 'number' then scale(tx_amount::numeric) = 0 and tx_amount::numeric between 0 and 1000000000000000
+            else false
+        end
+        and coalesce(top_amount = tx_amount, true)
+        and case operation
+            when 'win' then coalesce(tx_amount, top_amount) is not null
+                and coalesce(jsonb_typeof(request -> 'is_cashout'), 'null') in ('null', 'boolean')
+            when 'lost' then coalesce(coalesce(tx_amount, top_amount) = '0', true)
+            when 'refund' then tx_amount is not null
+                and case coalesce(jsonb_typeof(request -> 'reason'), 'null')
+                    when 'null' then true
+                    when 'string' then length(request ->> 'reason') <= 1000
+                    else false
+                end
+            else false
+        end
+        and case coalesce(jsonb_typeof(top_currency), 'null')
+            when 'null' then true
+            when 'string' then (top_currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
+            else false
+        end
+        and case coalesce(jsonb_typeof(tx_currency), 'null')
+            when 'null' then true
+            when 'string' then (tx_currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
+            else false
+        end
+        and coalesce(top_currency = tx_currency, true)
+        and coalesce(top_currency, tx_currency) is not null,
+        false
+    ) then
+        return null;
+    end if;
+    return row(
+        tx ->> 'id', tx ->> 'ext_player_id', request ->> 'bet_transaction_id',
+        case when operation = 'lost' then 0 else coalesce(tx_amount, top_amount)::bigint end,
+        coalesce(top_currency, tx_currency) #>> '{}',
+        case when operation = 'refund' then request ->> 'reason' end,
+        case operation
+            when 'win' then case when (request -> 'is_cashout') = 'true' then 'cashed_out' else 'won' end
+            when 'lost' then 'lost'
+            when 'refund' then 'refunded'
+        end
+    );
+end
+$$;
+comment on function wallet_core.read_settle_quickly(jsonb, text) is
+'The fast reader of bet/win, bet/lost and bet/refund: the typed request when every field has its usual '
+'JSON type, range and agreement; otherwise null, and wallet_core.read_settle_slowly reads it. Never refuses.';
+
+create or replace function wallet_core.read_settle(request jsonb, operation text)
+returns wallet_core.settle_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.settle_request := wallet_core.read_settle_quickly(request, operation);
+begin
+    if read.transaction_id is null then
+        read := wallet_core.read_settle_slowly(request, operation);
+    end if;
+    return read;
+end
+$$;
+comment on function wallet_core.read_settle(jsonb, text) is
+'A bet/win, bet/lost or bet/refund request, typed: in one step when it is usual, field by field '
+'otherwise. WA204/WA202 naming the field when it is malformed.';
 
 create or replace function wallet_core.settle_bet(
     route text, operation text, request wallet_core.settle_request

@@ -284,8 +284,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def report(config: pytest.Config, line: str) -> None:
+    """A line in pytest's own output, shown even when the test passes and output is captured."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n[image] {line}", flush=True)
+
+
 @pytest.fixture(scope="module")
-def built_image() -> str:
+def built_image(pytestconfig: pytest.Config) -> str:
     started = time.monotonic()
     ensure_base_image()
     based = time.monotonic()
@@ -298,8 +305,8 @@ def built_image() -> str:
     )  # fmt: skip
     if previous and previous != image_id(IMAGE):
         buildah("rmi", previous, check=False)  # the last run's image, now untagged
-    print(f"\nstand-in base ready in {based - started:.1f} s, image built in "
-          f"{time.monotonic() - based:.1f} s")  # fmt: skip
+    built = time.monotonic() - based
+    report(pytestconfig, f"stand-in base ready in {based - started:.1f} s, built in {built:.1f} s")
     return IMAGE
 
 
@@ -329,10 +336,16 @@ def conninfo(params: dict[str, str], **override: str) -> str:
     return psycopg.conninfo.make_conninfo(**{**params, **override})
 
 
-def test_what_the_project_adds_stays_under_80_mb(built_image: str) -> None:
+def test_what_the_project_adds_stays_under_80_mb(
+    built_image: str, pytestconfig: pytest.Config
+) -> None:
     size, base = image_size(built_image), image_size(BASE_IMAGE)
     added = size - base
-    print(f"\nimage {size / 1e6:.1f} MB, base {base / 1e6:.1f} MB, added {added / 1e6:.1f} MB")
+    report(
+        pytestconfig,
+        f"{built_image} {size / 1e6:.1f} MB; base {base / 1e6:.1f} MB; "
+        f"the project adds {added / 1e6:.1f} MB (limit {ADDED_LIMIT / 1e6:.0f} MB)",
+    )
     assert added < ADDED_LIMIT, f"the project adds {added / 1e6:.1f} MB above the base"
 
 

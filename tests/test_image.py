@@ -178,8 +178,14 @@ def image_size(name: str) -> int:
 class Container:
     """A working container of the image, on the host's network (and so its PostgreSQL)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, image: str) -> None:
         self.name = name
+        self.image = image
+
+    def image_config(self) -> dict[str, Any]:
+        image = inspect_image(self.image)
+        assert image is not None, self.image
+        return dict(image["Docker"]["config"])
 
     def command(
         self, command: tuple[str, ...], env: dict[str, str], volumes: list[str]
@@ -203,9 +209,9 @@ class Container:
         return done.returncode, done.stdout + done.stderr
 
     @contextlib.contextmanager
-    def serving(self, port: int, env: dict[str, str], volume: str) -> Iterator[Server]:
-        """``wallet serve`` inside, on 127.0.0.1:port; SIGTERM (and a check it obeyed) after."""
-        command = ("wallet", "serve", "--host", "127.0.0.1", "--port", str(port))
+    def serving(self, env: dict[str, str], volume: str) -> Iterator[Server]:
+        """The image's default command inside; SIGTERM (and a check it obeyed) after."""
+        command = ("wallet", "serve")
         with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as log:
             process = subprocess.Popen(
                 self.command(command, env, [volume]),
@@ -316,7 +322,7 @@ def container(built_image: str) -> Iterator[Container]:
     name = f"wallet-test-{os.getpid()}"
     buildah("from", "--pull=never", "--name", name, built_image)
     try:
-        yield Container(name)
+        yield Container(name, built_image)
     finally:
         buildah("rm", name, check=False)
 
@@ -349,12 +355,30 @@ def test_what_the_project_adds_stays_under_80_mb(
     assert added < ADDED_LIMIT, f"the project adds {added / 1e6:.1f} MB above the base"
 
 
+def test_the_build_context_is_the_allow_list(tmp_path: Path) -> None:
+    """.dockerignore lets in what the image is built from and nothing else (no .git, .venv,
+    .wallet-data with development keys, tests, bytecode)."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY . /context\n")
+    image = f"localhost/sportsbook-wallet-context:{os.getpid()}"
+    buildah("bud", "--pull=never", "--file", str(dockerfile), "--tag", image, str(ROOT))
+    name = buildah("from", "--pull=never", "--name", f"wallet-context-{os.getpid()}", image)
+    try:
+        context = Path(buildah("mount", name.strip()).strip(), "context")
+        files = sorted(str(path.relative_to(context)) for path in context.rglob("*"))
+    finally:
+        buildah("rm", name.strip(), check=False)
+        buildah("rmi", image, check=False)
+    allowed = {"pyproject.toml", "uv.lock", "README.md", "migrate.py", "app", "sql"}
+    assert {path.split("/")[0] for path in files} == allowed, files
+    assert [path for path in files if "__pycache__" in path or path.endswith(".pyc")] == []
+    assert "sql/migrations/0001_roles_and_schemas.sql" in files
+
+
 def test_the_image_runs_wallet_serve_as_a_non_root_user_with_a_healthcheck(
-    built_image: str, container: Container
+    container: Container,
 ) -> None:
-    image = inspect_image(built_image)
-    assert image is not None
-    config = image["Docker"]["config"]
+    config = container.image_config()
     assert config["User"].split(":")[0] not in ("", "0", "root"), config["User"]
     assert config["Cmd"] == ["wallet", "serve"]
     assert config["Healthcheck"]["Test"][0] == "CMD"
@@ -440,9 +464,15 @@ def test_migrate_then_serve_a_signed_balance_inside_the_image(
     env = {
         "DATABASE_URL": conninfo(empty_database, user="wallet_app"),
         "WALLET_JWT_PUBLIC_KEYS": "/keys/provider.pem",
+        "WALLET_HOST": "127.0.0.1",  # the host's network: no need to listen beyond loopback
+        "WALLET_PORT": str(port),
     }
-    with container.serving(port, env, volume=f"{public}:/keys:ro") as server:
+    with container.serving(env, volume=f"{public}:/keys:ro") as server:
         server.wait_for(f"{url}/readyz")
+        # The image's HEALTHCHECK, run as the engine would, in the container's environment.
+        healthcheck = container.image_config()["Healthcheck"]["Test"]
+        code, output = container.run(*healthcheck[1:], env={"WALLET_PORT": str(port)})
+        assert code == 0, output
         # The OpenAPI document renders without polyfactory and Faker (left out of the image).
         schema = httpx.get(f"{url}/schema/openapi.json", timeout=10)
         assert schema.status_code == 200, schema.text

@@ -1,7 +1,8 @@
 # The wallet service image: a builder stage makes the virtual environment, the runtime stage
 # carries only that venv (and migrate.py's entry point) on the same base, at the same path.
 #
-#   docker build -t wallet .          (a mirrored base: --build-arg BASE_IMAGE=<mirror>/python:3.11-slim-bookworm)
+#   docker build -t wallet .
+#       (from a mirrored base: --build-arg BASE_IMAGE=<mirror>/python:3.11-slim-bookworm)
 #   docker run --rm -e DATABASE_URL=<owner or deploy role URL> wallet python migrate.py
 #   docker run -e DATABASE_URL=<wallet_app URL> -e WALLET_JWT_PUBLIC_KEYS=/keys/provider.pem \
 #       -v <keys>:/keys:ro -p 8000:8000 wallet

@@ -101,21 +101,15 @@ def debootstrap_rootfs(recipe: str) -> Path:
     complete = rootfs.parent / "complete"
     if complete.exists():
         return rootfs
-    shutil.rmtree(rootfs.parent, ignore_errors=True)
+    for stale in CACHE.glob("wallet-base-*"):  # other recipes', and a half-made one
+        shutil.rmtree(stale)
     rootfs.mkdir(parents=True)
-    subprocess.run(
-        [
-            "debootstrap",
-            "--variant=minbase",
-            f"--include={','.join(BASE_PACKAGES)}",
-            SUITE,
-            str(rootfs),
-            MIRROR,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
+    command = ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}"]
+    done = subprocess.run(
+        [*command, SUITE, str(rootfs), MIRROR], capture_output=True, text=True, timeout=600
     )
+    if done.returncode != 0:
+        pytest.fail(f"debootstrap exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr}")
     shutil.copyfile(host_ca_bundle(), rootfs / CA_IN_IMAGE.lstrip("/"))
     for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for path in (rootfs / leftovers).glob("*"):

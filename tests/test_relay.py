@@ -27,6 +27,7 @@ import psycopg
 import psycopg.errors
 import pytest
 
+from tests import provider as p
 from tests.rabbitmq import (
     ROOT,
     SHARED_AMQP_URL,
@@ -43,26 +44,18 @@ from tests.rabbitmq import (
 Bet = Callable[[psycopg.Connection, str, int], None]
 
 
-def emit_adjustment(conn: psycopg.Connection, player: str, n: int) -> None:
-    """One change's event, written as a route function writes it: emit_event in a
-    transaction that has the player's account locked."""
-    with conn.transaction():
-        conn.execute(
-            "select from wallet_core.accounts where player_id = %s for no key update", [player]
-        )
-        conn.execute(
-            "select wallet_core.emit_event('balance.adjusted', %s, 'EUR', %s, %s,"
-            " detail => jsonb_build_object('reason', %s::text))",
-            [player, n, n, f"change {n}"],
-        )
+def make_bet(conn: psycopg.Connection, player: str, n: int) -> None:
+    """One bet/make, through the route function as the service calls it."""
+    answer = p.call(conn, "bet/make", p.make(player, 1))
+    assert answer.status == 200, answer.text
 
 
 class Producer:
-    """Changes for a few players from several connections at once (so one player's events
-    come from different sessions), until stopped."""
+    """Bets for a few players from several connections at once (so one player's events come
+    from different sessions), until stopped."""
 
     def __init__(
-        self, db_url: str, players: list[str], threads: int = 3, work: Bet = emit_adjustment
+        self, db_url: str, players: list[str], threads: int = 3, work: Bet = make_bet
     ) -> None:
         self.db_url = db_url
         self.players = players
@@ -116,7 +109,7 @@ def prefix() -> str:
 def players(db: psycopg.Connection, prefix: str) -> list[str]:
     names = [f"{prefix}p{i}" for i in range(4)]
     for name in names:
-        db.execute("select wallet.create_player(%s, 'EUR', 0)", [name])
+        db.execute("select wallet.create_player(%s, 'EUR', 1000000000)", [name])
     return names
 
 
@@ -182,7 +175,7 @@ def as_relay(db_url: str) -> psycopg.Connection:
 
 def test_relay_role_reaches_the_relay_functions_only(db: psycopg.Connection, db_url: str) -> None:
     db.execute("select wallet.create_player('p', 'EUR', 100)")
-    db.execute("select wallet_core.emit_event('balance.adjusted', 'p', 'EUR', 5, 105)")
+    db.execute("select wallet.adjust_balance('p', 'EUR', 5, 'goodwill')")
     with as_relay(db_url) as relay:
         for statement in (
             "select * from wallet_core.events",
@@ -197,10 +190,10 @@ def test_relay_role_reaches_the_relay_functions_only(db: psycopg.Connection, db_
                 relay.execute(statement)
         assert relay.execute("select wallet.relay_lead()").fetchone() == (True,)
         rows = relay.execute("select event_id, type from wallet.unpublished_events(10)").fetchall()
-        assert [row[1] for row in rows] == ["balance.adjusted"]
+        assert [row[1] for row in rows] == ["player.created", "balance.adjusted"]
         assert relay.execute(
-            "select wallet.mark_events_published(%s)", [[rows[0][0]]]
-        ).fetchone() == (1,)
+            "select wallet.mark_events_published(%s)", [[row[0] for row in rows]]
+        ).fetchone() == (2,)
         assert relay.execute("select * from wallet.events_backlog()").fetchone() == (0, 0)
 
 
@@ -231,7 +224,8 @@ def test_purge_deletes_old_published_events_only(db: psycopg.Connection) -> None
         "select wallet_core.emit_event('balance.adjusted', 'p', 'EUR', n, n)"
         " from generate_series(1, 2500) as n"
     )
-    # 2000 old and published, 300 old and unpublished, 200 recent and published
+    # events 1-2000 old and published (1 is player.created), 2001-2300 old and unpublished,
+    # 2301-2501 recent and published
     db.execute(
         "update wallet_core.events set occurred_at = now() - interval '40 days',"
         " published_at = now() - interval '39 days' where event_id <= 2000"
@@ -244,7 +238,7 @@ def test_purge_deletes_old_published_events_only(db: psycopg.Connection) -> None
     assert db.execute("call wallet.purge_events('30 days')").fetchone() == (2000,)
     assert db.execute(
         "select count(*), count(published_at), min(event_id) from wallet.events"
-    ).fetchone() == (500, 200, 2001)
+    ).fetchone() == (501, 201, 2001)
     assert db.execute("call wallet.purge_events('30 days')").fetchone() == (0,)
     with pytest.raises(psycopg.DatabaseError) as refused:
         db.execute("call wallet.purge_events(null)")
@@ -267,7 +261,7 @@ def test_relay_publishes_every_event_in_player_order(
         wait_until(lambda: producer.count >= 600, 120, "600 changes")
     wait_until(lambda: drained(db, prefix), 60, "the outbox to drain")
     result = assert_delivered(db, queue.drain(), prefix)
-    assert result["events"] >= 600
+    assert result["events"] >= 600 + len(players)  # the bets, and player.created each
     wait_until(
         lambda: (relay.metric("wallet_relay_published_total") or 0) >= result["events"],
         10,

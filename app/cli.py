@@ -140,6 +140,10 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        # uvicorn[standard]'s C parser and event loop, named so that a missing one stops
+        # start-up instead of falling back to h11 and asyncio (~25% fewer requests/s)
+        http="httptools",
+        loop="uvloop",
     )
     if config.workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -253,6 +253,47 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
         served.kill()
 
 
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn workers of ``wallet serve --workers``: its children made by multiprocessing's
+    spawn (not its resource tracker)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"spawn_main" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+def test_workers_parse_http_with_httptools_on_uvloop(
+    db: psycopg.Connection,
+    provider_key: ProviderKey,  # noqa: F811
+) -> None:
+    """uvicorn falls back to its pure-Python h11 parser and asyncio's loop without a word when
+    httptools or uvloop is missing; each worker of a served process must have both loaded."""
+    env = clean_environment(
+        DATABASE_URL=app_conninfo(db), WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path)
+    )
+    served = Served(env, "--workers", "2", "--host", "127.0.0.1")
+    try:
+        served.wait_until_up()
+        workers = worker_pids(served.process.pid)
+        assert len(workers) == 2, served.output
+        for pid in workers:
+            libraries = Path(f"/proc/{pid}/maps").read_text()
+            assert "/httptools/parser/parser." in libraries
+            assert "/uvloop/loop." in libraries
+        assert served.terminate() == 0
+    finally:
+        served.kill()
+
+
 def test_worker_socket_disables_nagle() -> None:
     """With --workers, uvicorn binds the listening socket itself and asyncio leaves Nagle on
     for the connections it accepts; responses then waited ~40 ms each for a delayed ACK. The

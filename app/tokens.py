@@ -114,8 +114,6 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _PKCS1V15 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 _TIME_CLAIMS = ("iat", "nbf", "exp")
-
-
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 """The characters that may end a base64url text of length 2 or 3 (mod 4): those whose unused
 low bits are zero, so that each byte string has exactly one encoding."""

@@ -281,14 +281,26 @@ def test_workers_parse_http_with_httptools_on_uvloop(
         DATABASE_URL=app_conninfo(db), WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path)
     )
     served = Served(env, "--workers", "2", "--host", "127.0.0.1")
+
+    def loaded() -> dict[int, tuple[bool, bool]]:
+        found = {}
+        for pid in worker_pids(served.process.pid):
+            libraries = Path(f"/proc/{pid}/maps").read_text()
+            found[pid] = ("/httptools/parser/parser." in libraries, "/uvloop/loop." in libraries)
+        return found
+
     try:
         served.wait_until_up()
-        workers = worker_pids(served.process.pid)
+        # one worker answered; the other may still be starting: wait until both serve
+        deadline = time.monotonic() + 60
+        workers = loaded()
+        while time.monotonic() < deadline:
+            workers = loaded()
+            if len(workers) == 2 and all(all(flags) for flags in workers.values()):
+                break
+            time.sleep(0.2)
         assert len(workers) == 2, served.output
-        for pid in workers:
-            libraries = Path(f"/proc/{pid}/maps").read_text()
-            assert "/httptools/parser/parser." in libraries
-            assert "/uvloop/loop." in libraries
+        assert all(flags == (True, True) for flags in workers.values()), workers
         assert served.terminate() == 0
     finally:
         served.kill()

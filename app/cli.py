@@ -193,8 +193,19 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+RELAY_MISSING = (
+    "`wallet relay` needs its AMQP client, which is not installed: "
+    "`pip install 'sportsbook-wallet[relay]'` (in a checkout: `uv sync --extra relay`)."
+)
+
+
 def relay(args: argparse.Namespace) -> int:
-    from app.relay import RelaySettings, run_relay
+    try:
+        from app.relay import RelaySettings, run_relay
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("aio_pika", "aiormq", "pamqp"):
+            raise
+        raise ConfigError(RELAY_MISSING) from None
 
     if args.batch_size < 1 or args.poll_interval <= 0:
         raise ConfigError("--batch-size must be at least 1 and --poll-interval above 0")

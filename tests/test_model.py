@@ -22,7 +22,7 @@ import psycopg
 import psycopg.errors
 import pytest
 
-from tests.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from app.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
 
 FUNCTIONS = {
     "balance": "wallet.player_balance",

@@ -1,5 +1,6 @@
 """The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
-request with the development key.
+request with the development key, ``wallet simulate`` plays the provider against a running
+wallet (``app.simulate``).
 
 ``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
 ``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL in
@@ -30,6 +31,7 @@ from uvicorn.supervisors import Multiprocess
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
 from app.service import create_app
+from app.simulate import add_simulate_parser, simulate
 from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
 
 log = logging.getLogger("wallet.cli")
@@ -60,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--kid", help="kid header (default: the development key's id)")
     token.add_argument("--lifetime", type=int, default=300, help="seconds until exp")
+
+    add_simulate_parser(commands)
     return parser
 
 
@@ -170,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "simulate":
+            return simulate(args)
         return token(args)
     except ConfigError as error:
         print(f"wallet: {error}", file=sys.stderr)

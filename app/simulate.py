@@ -106,12 +106,14 @@ def simulate(args: argparse.Namespace) -> int:
             else ""
         ),
         markup=False,
+        soft_wrap=True,
     )
     if admin_url is None:
         say.print(
             "no admin database URL: playing with the named players; the drained-balance and "
             "blocked-player steps and wallet.audit() are skipped",
             markup=False,
+            soft_wrap=True,
         )
     else:
         say.print(f"players and wallet.audit() through SQL ({admin_source})", markup=False)

@@ -21,7 +21,6 @@ import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.contract_model import Outcome, Wallet
 from app.simulation.traffic import Answer
@@ -136,28 +135,30 @@ class Referee:
                         other,
                         "identical requests in flight got different answers: "
                         f"{first.status} {first.text}",
+                        track=False,  # the model counts the first; the money check the rest
                     )
             distinct.append(first)
         if player in self.lost_track or not distinct:
             return
         model = self.models.setdefault(player, Wallet())
-        first_problem: tuple[Answer, str] | None = None
+        chosen: tuple[Wallet, Played] | None = None
         for order in _orders(distinct):
             trial = copy.deepcopy(model) if len(distinct) > 1 else model
-            problem, fresh_ids = _play(trial, order)
-            if problem is None:
-                self.models[player] = trial
-                for answer, wallet_id in fresh_ids:
-                    if wallet_id in self.ids:
-                        self._violate(answer, f"id {wallet_id!r} was given before")
-                    self.ids.add(wallet_id)
-                return
-            first_problem = first_problem or problem
-        assert first_problem is not None
-        answer, what = first_problem
-        if len(distinct) > 1:
-            what = f"{what} (and no order of the {len(distinct)} requests sent at once fits)"
-        self._violate(answer, what)
+            played = _play(trial, order)
+            if not played.problems:
+                chosen = (trial, played)
+                break
+            chosen = chosen or (trial, played)
+        assert chosen is not None
+        self.models[player], played = chosen
+        for answer, wallet_id in played.fresh_ids:
+            if wallet_id in self.ids:
+                self._violate(answer, f"id {wallet_id!r} was given before")
+            self.ids.add(wallet_id)
+        for answer, what in played.problems:
+            if len(distinct) > 1:
+                what = f"{what} (and no order of the {len(distinct)} requests sent at once fits)"
+            self._violate(answer, what, track=played.diverged)
 
     def _judge_forged(self, answer: Answer, code: int) -> None:
         if answer.status != 400 or _code(answer.text) != code:
@@ -196,25 +197,44 @@ def _orders(answers: list[Answer]) -> Iterator[list[Answer]]:
             yield list(order)
 
 
-def _play(model: Wallet, answers: list[Answer]) -> tuple[tuple[Answer, str] | None, list[Any]]:
-    """Apply the answers in this order; the first one the contract does not allow, if any,
-    and the new wallet ids the successes named."""
-    fresh: list[tuple[Answer, str]] = []
+@dataclass
+class Played:
+    """Answers applied to a model in one order: what broke the contract, the new wallet ids,
+    and whether the model lost the thread (a status it did not expect: it cannot know what the
+    wallet did). A wrong field under the expected status (a balance off by a deposit nobody
+    announced) is reported, and the model goes on counting from its own figures."""
+
+    problems: list[tuple[Answer, str]] = field(default_factory=list)
+    fresh_ids: list[tuple[Answer, str]] = field(default_factory=list)
+    diverged: bool = False
+
+
+def _play(model: Wallet, answers: list[Answer]) -> Played:
+    played = Played()
     for answer in answers:
         delivery = answer.delivery
         assert answer.status is not None
         outcome = model.route(delivery.route, delivery.request)
         what = _mismatch(model, delivery.route, outcome, answer.status, answer.text)
         if what is not None:
-            return (answer, what), fresh
+            played.problems.append((answer, what))
+            if answer.status != outcome.status or outcome.replay is not None:
+                played.diverged = True
+                return played
         model.answer(outcome, answer.status, answer.text)
         if answer.status == 200 and outcome.replay is None:
-            body = json.loads(answer.text)
+            try:
+                body = json.loads(answer.text)
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                played.diverged = True
+                return played
             if outcome.effect is not None:
                 outcome.effect(body)
-            if delivery.route != "balance":
-                fresh.append((answer, body["id"]))
-    return None, fresh
+            if delivery.route != "balance" and isinstance(body.get("id"), str):
+                played.fresh_ids.append((answer, body["id"]))
+    return played
 
 
 def _mismatch(model: Wallet, route: str, outcome: Outcome, status: int, text: str) -> str | None:

@@ -166,7 +166,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for violation in report["violations"]:
             console.print(
                 f"  {violation['route']} for {violation['player']}: {violation['what']}\n"
-                f"    request: {violation['request']}\n    answer:  {violation['answer']}",
+                f"    request: {_shorten(violation['request'])}\n"
+                f"    answer:  {_shorten(violation['answer'])}",
                 markup=False,
                 highlight=False,
             )
@@ -175,3 +176,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     for note in report["notes"]:
         console.print(f"note: {note}", markup=False)
     console.print("[bold green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]")
+
+
+def _shorten(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... (--json shows it whole)"

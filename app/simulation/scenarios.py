@@ -114,11 +114,11 @@ async def certification(sim: Simulation) -> None:
         other_currency = "XTS" if currency != "XTS" else "XXX"
         await sim.burst(
             [
-                sim.deliver("bet/make", nobody, p.make(nobody, stake, currency=currency)),
+                make(nobody),
                 sim.deliver(
                     "bet/make",
                     main.player_id,
-                    p.make(main.player_id, stake, currency=other_currency),
+                    p.make(main.player_id, stake, currency=other_currency, tx=sim.tx("make")),
                 ),
             ]
         )

@@ -61,11 +61,11 @@ def make(
     amount: int,
     *,
     currency: str = "EUR",
-    tx: str | None = None,
+    tx: str | int | None = None,
     selections: list[Request] | None = None,
 ) -> Request:
     """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default)."""
-    tx = tx or new_id("make")
+    tx = new_id("make") if tx is None else tx
     return {
         "amount": amount,
         "currency": currency,
@@ -111,11 +111,11 @@ def win(
     amount: int,
     *,
     currency: str = "EUR",
-    tx: str | None = None,
+    tx: str | int | None = None,
     cashout: bool = False,
 ) -> Request:
     """bet/win of ``amount`` (a cash-out when ``cashout``)."""
-    tx = tx or new_id("win")
+    tx = new_id("win") if tx is None else tx
     return {
         "amount": amount,
         "currency": currency,
@@ -131,18 +131,24 @@ def win(
     }
 
 
-def lost(player: str, bet_id: str, *, currency: str = "EUR", tx: str | None = None) -> Request:
+def lost(
+    player: str, bet_id: str, *, currency: str = "EUR", tx: str | int | None = None
+) -> Request:
     """bet/lost."""
     return {
         "amount": 0,
         "currency": currency,
         "bet_transaction_id": bet_id,
-        "transaction": {"id": tx or new_id("lost"), "ext_player_id": player, "operation": "lost"},
+        "transaction": {
+            "id": new_id("lost") if tx is None else tx,
+            "ext_player_id": player,
+            "operation": "lost",
+        },
     }
 
 
 def refund(
-    player: str, bet_id: str, amount: int, *, currency: str = "EUR", tx: str | None = None
+    player: str, bet_id: str, amount: int, *, currency: str = "EUR", tx: str | int | None = None
 ) -> Request:
     """bet/refund of ``amount`` (at most the stake)."""
     return {
@@ -150,7 +156,7 @@ def refund(
         "reason": "event cancelled",
         "reason_code": "cancelled",
         "transaction": {
-            "id": tx or new_id("refund"),
+            "id": new_id("refund") if tx is None else tx,
             "ext_player_id": player,
             "amount": amount,
             "currency": currency,
@@ -166,11 +172,11 @@ def rollback(
     *,
     amount: int | None = None,
     currency: str | None = None,
-    tx: str | None = None,
+    tx: str | int | None = None,
 ) -> Request:
     """bet/rollback of the settlement the provider knows as ``settlement_tx``."""
     transaction: Request = {
-        "id": tx or new_id("rollback"),
+        "id": new_id("rollback") if tx is None else tx,
         "ext_player_id": player,
         "operation": "rollback",
     }

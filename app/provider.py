@@ -231,6 +231,15 @@ class ProviderKey:
         return cls(key, kid)
 
     @property
+    def private_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (for ``wallet simulate --key``)."""
+        return self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
     def public_pem(self) -> bytes:
         return self.private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

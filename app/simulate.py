@@ -180,6 +180,11 @@ async def _run(
             with sim.step("every balance, through the balance route"):
                 await sim.read_balances()
     money_source, mismatches = sim.money_check()
+    if referee.unjudged:
+        sim.notes.append(
+            f"{referee.unjudged} answer(s) not judged: their player's model had lost track "
+            "after a contract violation or a request without a definite answer"
+        )
     return build_report(
         scenario=args.scenario,
         url=url,

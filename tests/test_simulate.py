@@ -17,9 +17,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from cryptography.hazmat.primitives import serialization
 
+from app import provider as p
 from app.provider import ProviderKey
+from app.simulation.referee import Referee
+from app.simulation.traffic import Answer, Delivery
 from tests.test_cli import WALLET, Served, clean_environment
 from tests.test_http_provider import app_conninfo
 
@@ -36,13 +38,7 @@ def wallet(db: psycopg.Connection, tmp_path: Path) -> Iterator[Wallet]:
     """``wallet serve`` on the test database as wallet_app, trusting a provider key of our own."""
     key = ProviderKey.generate()
     private_key = tmp_path / "provider.private.pem"
-    private_key.write_bytes(
-        key.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    private_key.write_bytes(key.private_pem)
     public_key = tmp_path / "provider.pem"
     public_key.write_bytes(key.public_pem)
     served = Served(
@@ -207,13 +203,7 @@ def test_a_deposit_behind_its_back_fails_the_money_check(
 
 def test_without_players_or_sql_it_says_what_it_needs(tmp_path: Path) -> None:
     key = tmp_path / "provider.private.pem"
-    key.write_bytes(
-        ProviderKey.generate().private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key.write_bytes(ProviderKey.generate().private_pem)
     done = subprocess.run(
         [WALLET, "simulate", "--key", str(key)],
         env=clean_environment(WALLET_DATA_DIR=str(tmp_path / "nothing-here")),
@@ -224,3 +214,79 @@ def test_without_players_or_sql_it_says_what_it_needs(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--admin-url" in done.stderr
     assert "--players" in done.stderr
+
+
+# The referee on its own: answers it must refuse -----------------------------------------------
+
+
+def answered(player: str, request: dict[str, Any], status: int, body: object) -> Answer:
+    delivery = Delivery("bet/make", player, request, b"")  # judged, never sent
+    return Answer(delivery, status, json.dumps(body), 1)
+
+
+def make_answer(tx: str, amount: int, balance: int, wallet_id: str) -> Answer:
+    return answered(
+        "p",
+        p.make("p", amount, tx=tx),
+        200,
+        {
+            "id": wallet_id,
+            "ext_transaction_id": tx,
+            "parent_transaction_id": None,
+            "user_id": "p",
+            "operation": "bet",
+            "amount": amount,
+            "currency": "EUR",
+            "balance": balance,
+        },
+    )
+
+
+def refused(tx: str, amount: int, code: int) -> Answer:
+    return answered("p", p.make("p", amount, tx=tx), 400, {"code": code, "message": "no"})
+
+
+@pytest.mark.parametrize(
+    ("answers", "broken"),
+    [
+        ([make_answer("a", 1000, 4000, "1"), make_answer("b", 1000, 3000, "2")], False),
+        # a lost update: two debits at once, each reporting one debit
+        ([make_answer("a", 1000, 4000, "1"), make_answer("b", 1000, 4000, "2")], True),
+        # 2001 while the balance covered both stakes
+        ([make_answer("a", 1000, 4000, "1"), refused("b", 1000, 2001)], True),
+        # the same wallet id for two bets
+        ([make_answer("a", 1000, 4000, "1"), make_answer("b", 1000, 3000, "1")], True),
+    ],
+    ids=["serial", "lost-update", "needless-2001", "id-reused"],
+)
+def test_the_referee_refuses_a_burst_no_order_explains(answers: list[Answer], broken: bool) -> None:
+    referee = Referee()
+    referee.open_account("p", "EUR", 5000, blocked=False)
+    referee.judge(answers)
+    assert bool(referee.violations) == broken, referee.violations
+
+
+def test_the_referee_finds_the_order_of_a_drained_burst() -> None:
+    """2 500 for three makes of 1 000 sent at once: two pass (in either order), one is 2001."""
+    referee = Referee()
+    referee.open_account("p", "EUR", 2500, blocked=False)
+    referee.judge(
+        [
+            refused("a", 1000, 2001),
+            make_answer("b", 1000, 500, "8"),
+            make_answer("c", 1000, 1500, "7"),
+        ]
+    )
+    assert referee.violations == []
+    assert referee.expected_balances() == {("p", "EUR"): 500}
+
+
+def test_identical_copies_in_flight_must_get_one_answer() -> None:
+    referee = Referee()
+    referee.open_account("p", "EUR", 5000, blocked=False)
+    first = make_answer("a", 1000, 4000, "1")
+    second = make_answer("a", 1000, 3000, "2")  # applied twice
+    referee.judge([first, second])
+    assert [v.what for v in referee.violations] == [
+        f"identical requests in flight got different answers: 200 {first.text}"
+    ]

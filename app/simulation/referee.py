@@ -78,6 +78,7 @@ class Referee:
     """Players whose model no longer knows the truth: a request got no definite answer, or
     an answer broke the contract. Their later answers are not judged (the first problem is
     reported)."""
+    unjudged: int = 0
 
     # The world as the model knows it --------------------------------------------------------
 
@@ -138,7 +139,10 @@ class Referee:
                         track=False,  # the model counts the first; the money check the rest
                     )
             distinct.append(first)
-        if player in self.lost_track or not distinct:
+        if player in self.lost_track:
+            self.unjudged += len(distinct)
+            return
+        if not distinct:
             return
         model = self.models.setdefault(player, Wallet())
         chosen: tuple[Wallet, Played] | None = None

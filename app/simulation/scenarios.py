@@ -295,6 +295,7 @@ async def soak(sim: Simulation, *, players: int, rate: float, duration: float) -
     cycles = -(-per_player // 4)
     with sim.step(f"{rate:g} requests/s for {duration:g} s over {players} players"):
         chosen = await sim.players("soak", players, STAKE * (cycles + 2))
+        sim.progress.update(sim.task, description=f"signing {per_player * len(chosen)} requests")
         lanes: list[list[Delivery]] = [[] for _ in chosen]
         for lane, player in zip(lanes, chosen, strict=True):
             name, stake = player.player_id, max(1, player.balance // (cycles + 2))
@@ -310,4 +311,5 @@ async def soak(sim: Simulation, *, players: int, rate: float, duration: float) -
                 previous = tx
             del lane[per_player:]
         sim.plan(sum(len(lane) for lane in lanes))
+        sim.progress.update(sim.task, description=f"{rate:g} requests/s")
         await sim.paced(lanes, rate)

@@ -116,7 +116,9 @@ def simulate(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
     else:
-        say.print(f"players and wallet.audit() through SQL ({admin_source})", markup=False)
+        say.print(
+            f"players and wallet.audit() through SQL ({admin_source})", markup=False, soft_wrap=True
+        )
     dba = Dba(admin_url) if admin_url is not None else None
     try:
         report = asyncio.run(_run(args, url, key, dba, named, say))

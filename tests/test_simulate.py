@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,6 +139,55 @@ def test_lifecycle_with_duplicates_and_out_of_order_moves_passes(
     ).fetchone()
     assert moved is not None
     assert moved[0] > 0
+
+
+def test_soak_holds_its_rate(wallet: Wallet, db_url: str) -> None:
+    code, report, _ = run_simulate(
+        wallet,
+        *("--admin-url", db_url, "--scenario", "soak"),
+        *("--rate", "40", "--duration", "3", "--player-count", "4"),
+    )
+    assert code == 0, json.dumps(report, indent=2)
+    routes = report["routes"]
+    assert routes["bet/make"]["outcomes"]["200"] == routes["bet/make"]["count"]
+    assert routes["bet/discard"]["count"] > 0
+    # 120 paced requests over about 3 s, then 4 balance reads
+    assert sum(figures["count"] for figures in routes.values()) == 124
+    assert report["seconds_sending"] >= 2.9
+    assert report["money_check"]["mismatches"] == []
+
+
+def test_the_quick_start_then_certification() -> None:
+    """The README's steps: ``wallet serve`` from nothing on the embedded server, then
+    ``wallet simulate --scenario certification`` with nothing but the same WALLET_DATA_DIR
+    and port: it finds the development key and the embedded server by itself, and passes.
+
+    Not under pytest's tmp_path: every pytest session on the machine resets
+    /tmp/pytest-of-root to mode 0700, which locks out the embedded server's own user."""
+    with tempfile.TemporaryDirectory(prefix="wallet-simulate-", ignore_cleanup_errors=True) as top:
+        Path(top).chmod(0o755)
+        run_the_quick_start(Path(top) / ".wallet-data")
+
+
+def run_the_quick_start(data_dir: Path) -> None:
+    served = Served(clean_environment(WALLET_DATA_DIR=str(data_dir)))
+    try:
+        served.wait_until_up()
+        done = subprocess.run(
+            [WALLET, "simulate", "--scenario", "certification"],
+            env=clean_environment(WALLET_DATA_DIR=str(data_dir), WALLET_PORT=str(served.port)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "PASSED" in done.stdout
+        assert f"the embedded server in {data_dir / 'pg'}" in done.stderr
+        assert f"WALLET_JWT_PUBLIC_KEYS={data_dir / 'dev-jwt.pem'}" in done.stderr
+    finally:
+        if served.process.poll() is None:
+            served.terminate()  # SIGTERM: the embedded server stops with it
+        served.kill()
 
 
 def test_named_players_without_sql(wallet: Wallet, db: psycopg.Connection) -> None:

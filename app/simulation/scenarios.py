@@ -37,7 +37,8 @@ def _bet_id(answers: list[Answer]) -> str | None:
 
 async def certification(sim: Simulation) -> None:
     """What a provider's certification suite throws at a wallet, step by step."""
-    sim.plan(5 + 20 + 28 + 8 + 2 * RACE_ROUNDS + 3 + 2 + 1 + 2)
+    with_sql = 8 + 1 if sim.dba is not None else 0  # the drained and the blocked player
+    sim.plan(5 + 20 + 28 + 2 * RACE_ROUNDS + 3 + 2 + 2 + with_sql)
     main = (await sim.players("main", 1, OPENING))[0]
     stake = min(STAKE, main.balance // 60)
     if stake < 1:

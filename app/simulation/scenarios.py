@@ -313,4 +313,12 @@ async def soak(sim: Simulation, *, players: int, rate: float, duration: float) -
             del lane[per_player:]
         sim.plan(sum(len(lane) for lane in lanes))
         sim.progress.update(sim.task, description=f"{rate:g} requests/s")
+        late_before = sim.sender.tally.late_starts
         await sim.paced(lanes, rate)
+        late = sim.sender.tally.late_starts - late_before
+        if late > total // 10:
+            sim.notes.append(
+                f"{late} of {total} requests started late: each player's requests go one after "
+                f"the other, so {len(lanes)} players cannot reach {rate:g}/s at this latency; "
+                "give more --player-count"
+            )

@@ -42,7 +42,7 @@ def add_simulate_parser(commands: Any) -> None:
     simulate = commands.add_parser(
         "simulate",
         help="play the provider against a running wallet and check every answer and the money",
-        description=__doc__,
+        description=(__doc__ or "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     simulate.add_argument("--scenario", choices=SCENARIOS, default="certification")

@@ -63,9 +63,12 @@ def make(
     currency: str = "EUR",
     tx: str | int | None = None,
     selections: list[Request] | None = None,
+    betslip_id: str | None = None,
 ) -> Request:
-    """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default)."""
+    """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default), on
+    the bet slip ``betslip_id`` (default ``slip-<tx>``)."""
     tx = new_id("make") if tx is None else tx
+    betslip_id = f"slip-{tx}" if betslip_id is None else betslip_id
     return {
         "amount": amount,
         "currency": currency,
@@ -74,7 +77,7 @@ def make(
         "potential_win": amount * 2,
         "transaction": {
             "id": tx,
-            "betslip_id": f"slip-{tx}",
+            "betslip_id": betslip_id,
             "player_id": f"provider-{player}",
             "ext_player_id": player,
             "timestamp": 1767225000,
@@ -83,7 +86,7 @@ def make(
             "operation": "bet",
         },
         "betslip": {
-            "id": f"slip-{tx}",
+            "id": betslip_id,
             "timestamp": 1767225000.25,
             "type": "single",
             "sum": amount,

@@ -23,8 +23,7 @@ from app import provider as p
 from app.provider import ProviderKey
 from app.simulation.referee import Referee
 from app.simulation.traffic import Answer, Delivery
-from tests.test_cli import WALLET, Served, clean_environment
-from tests.test_http_provider import app_conninfo
+from tests.provider_http import WALLET, Served, app_conninfo, clean_environment
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,14 @@ def add_simulate_parser(commands: Any) -> None:
     simulate.add_argument("--player-count", type=int, default=20, help="players (lifecycle, soak)")
     simulate.add_argument("--bets", type=int, default=5, help="bets per player (lifecycle)")
     simulate.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(1, 6),
+        default=2,
+        metavar="{1..5}",
+        help="bets of one player in play at once (lifecycle)",
+    )
+    simulate.add_argument(
         "--duplicate-rate",
         type=float,
         default=0.1,
@@ -211,6 +219,7 @@ async def _scenario(args: argparse.Namespace, sim: Simulation) -> None:
             sim,
             players=args.player_count,
             bets=args.bets,
+            parallel=args.parallel,
             duplicate_rate=args.duplicate_rate,
             seed=seed,
         )

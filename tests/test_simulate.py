@@ -117,13 +117,16 @@ def test_lifecycle_with_duplicates_and_out_of_order_moves_passes(
         "--player-count",
         "8",
         "--bets",
-        "4",
+        "6",
+        "--parallel",
+        "3",
         "--duplicate-rate",
         "0.3",
         "--seed",
         "11",
     )
     assert code == 0, json.dumps(report, indent=2)
+    assert report["steps"][0]["name"].startswith("8 players x 6 bets, 3 at a time")
     assert report["money_check"]["accounts"] == 8
     assert report["money_check"]["mismatches"] == []
     routes = report["routes"]

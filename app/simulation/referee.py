@@ -8,9 +8,10 @@ balance, ids).
 
 Requests sent at once may be applied in any order. For each player, the answers of one burst
 are judged in the first order the model accepts: identical copies in flight must all get the
-same answer (one applies, the others replay it); the distinct requests are tried in the order
-their reported balances imply (debits: balance falling; credits: rising), and, when there are
-at most five, in every order. A burst no order explains is a contract violation; so is a
+same answer (one applies, the others replay it); a request whose key the model already holds
+is a replay in any order; the other distinct requests are tried in the orders their reported
+balances imply (debits: balance falling; credits: rising), and, when there are at most five,
+in every order. A burst no order explains is a contract violation; so is a
 refusal of a make that no order makes necessary (20 makes that fit the balance must all pass).
 """
 
@@ -145,10 +146,14 @@ class Referee:
         if not distinct:
             return
         model = self.models.setdefault(player, Wallet())
+        # A request whose key the model already holds is a replay whichever order the burst
+        # took: judged first, and left out of the orders tried.
+        replays = [a for a in distinct if _is_replay(model, a)]
+        fresh = [a for a in distinct if not _is_replay(model, a)]
         chosen: tuple[Wallet, Played] | None = None
-        for order in _orders(distinct):
-            trial = copy.deepcopy(model) if len(distinct) > 1 else model
-            played = _play(trial, order)
+        for order in _orders(fresh):
+            trial = copy.deepcopy(model) if len(fresh) > 1 else model
+            played = _play(trial, replays + order)
             if not played.problems:
                 chosen = (trial, played)
                 break
@@ -160,8 +165,8 @@ class Referee:
                 self._violate(answer, f"id {wallet_id!r} was given before")
             self.ids.add(wallet_id)
         for answer, what in played.problems:
-            if len(distinct) > 1:
-                what = f"{what} (and no order of the {len(distinct)} requests sent at once fits)"
+            if len(fresh) > 1:
+                what = f"{what} (and no order of the {len(fresh)} requests sent at once fits)"
             self._violate(answer, what, track=played.diverged)
 
     def _judge_forged(self, answer: Answer, code: int) -> None:
@@ -183,6 +188,10 @@ class Referee:
             self.lost_track.add(delivery.player)
 
 
+def _is_replay(model: Wallet, answer: Answer) -> bool:
+    return model.route(answer.delivery.route, answer.delivery.request).replay is not None
+
+
 def _orders(answers: list[Answer]) -> Iterator[list[Answer]]:
     """Orders worth trying: successes by falling, then by rising balance, refusals last or
     first; then, for a handful, every order."""
@@ -191,7 +200,7 @@ def _orders(answers: list[Answer]) -> Iterator[list[Answer]]:
     falling = sorted(applied, key=lambda answer: -_balance(answer.text))
     rising = sorted(applied, key=lambda answer: _balance(answer.text))
     yield falling + refused
-    if len(answers) == 1:
+    if len(answers) <= 1:
         return
     yield rising + refused
     yield refused + falling

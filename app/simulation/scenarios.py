@@ -186,14 +186,21 @@ class Lane:
 
 
 def plan_lifecycle(
-    sim: Simulation, players: list[Player], bets: int, duplicate_rate: float, rng: random.Random
+    sim: Simulation,
+    players: list[Player],
+    bets: int,
+    parallel: int,
+    duplicate_rate: float,
+    rng: random.Random,
 ) -> list[Lane]:
-    """Every player's bets, one story each, with swaps and copies at ``duplicate_rate``."""
-    lanes = []
+    """Every player's bets, one story each, spread over ``parallel`` lanes per player (bets in
+    play at once), with swaps and copies at ``duplicate_rate``."""
+    lanes: list[Lane] = []
     for player in players:
-        lane = Lane(player.player_id)
-        stake = max(1, min(STAKE, player.balance // 10))
-        for _ in range(bets):
+        player_lanes = [Lane(player.player_id) for _ in range(parallel)]
+        stake = max(1, min(STAKE, player.balance // (10 * parallel)))
+        for n in range(bets):
+            lane = player_lanes[n % parallel]
             story = list(STORIES[rng.choice(sorted(STORIES))])
             bet = Bet(player.player_id, stake, sim.tx("make"), sim.tx("settle"), sim.tx("rb"))
             if rng.random() < duplicate_rate:  # one out-of-order delivery
@@ -207,7 +214,7 @@ def plan_lifecycle(
             for kind in story:
                 copies = rng.choice((2, 3)) if rng.random() < duplicate_rate else 1
                 lane.moves.append(Move(bet, kind, copies, rng.random() < duplicate_rate))
-        lanes.append(lane)
+        lanes.extend(lane for lane in player_lanes if lane.moves)
     return lanes
 
 
@@ -246,15 +253,18 @@ def build(sim: Simulation, move: Move) -> Delivery | None:
 
 
 async def lifecycle(
-    sim: Simulation, *, players: int, bets: int, duplicate_rate: float, seed: int
+    sim: Simulation, *, players: int, bets: int, parallel: int, duplicate_rate: float, seed: int
 ) -> None:
-    """Many players, each playing ``bets`` bets through their whole life, one move per player
-    per burst, with copies in flight, late copies and out-of-order moves mixed in."""
-    with sim.step(f"{players} players x {bets} bets, duplicate rate {duplicate_rate:g}"):
+    """Many players, each playing ``bets`` bets through their whole life, ``parallel`` of them
+    at a time: each burst carries one move of every bet in play, with copies in flight, late
+    copies and out-of-order moves mixed in."""
+    name = f"{players} players x {bets} bets, {parallel} at a time, duplicate rate"
+    with sim.step(f"{name} {duplicate_rate:g}"):
         lanes = plan_lifecycle(
             sim,
             await sim.players("life", players, OPENING),
             bets,
+            parallel,
             duplicate_rate,
             random.Random(seed),
         )

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from app.config import Settings
-from app.database import ROUTE_FUNCTIONS
+from app.contract import ROUTE_BY_PATH
 from app.observability import JsonFormatter
 from app.service import create_app
 from tests.provider_http import (
@@ -82,7 +82,7 @@ def test_openapi_describes_every_route_and_its_envelope(
 ) -> None:
     document = client.get("/schema/openapi.json").json()
     paths = document["paths"]
-    for route in ROUTE_FUNCTIONS:
+    for route in ROUTE_BY_PATH:
         operation = paths[f"/{route}"]["post"]
         body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert body_schema["required"] == ["payload"]

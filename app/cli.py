@@ -1,6 +1,7 @@
 """The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
 request with the development key, ``wallet relay`` publishes the events outbox to RabbitMQ
-(see :mod:`app.relay`).
+(see :mod:`app.relay`), ``wallet simulate`` plays the provider against a running wallet
+(``app.simulate``).
 
 ``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
 ``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL (the
@@ -32,6 +33,7 @@ from uvicorn.supervisors import Multiprocess
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
 from app.service import create_app
+from app.simulate import add_simulate_parser, simulate
 from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
 
 log = logging.getLogger("wallet.cli")
@@ -83,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.05,
         help="seconds between looks at an empty outbox (default 0.05)",
     )
+
+    add_simulate_parser(commands)
     return parser
 
 
@@ -226,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "relay":
             return relay(args)
+        if args.command == "simulate":
+            return simulate(args)
         return token(args)
     except ConfigError as error:
         print(f"wallet: {error}", file=sys.stderr)

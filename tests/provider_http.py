@@ -6,7 +6,6 @@ Plain functions and classes; the fixtures that use them live in ``tests/conftest
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -20,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import psycopg
 import psycopg.conninfo
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
+
+from app import provider as p
+from app.provider import body_of as body_of  # the HTTP tests' request bodies
 
 PLAYER = "player-1"
 CURRENCY = "EUR"
@@ -38,7 +39,9 @@ START_BALANCE = 100_000
 
 @dataclass(frozen=True)
 class ProviderKey:
-    """An RSA key pair as a provider holds it; the public half is a PEM file for the wallet."""
+    """An RSA key pair as a provider holds it; the public half is a PEM file for the wallet.
+
+    Tokens are signed by ``app.provider.ProviderKey``, as ``wallet simulate`` signs them."""
 
     private: rsa.RSAPrivateKey
     public_pem: bytes
@@ -46,13 +49,10 @@ class ProviderKey:
     kid: str
 
     def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
-        return jwt.encode(
-            claims, self.private, algorithm="RS256", headers={"kid": self.kid, **(headers or {})}
-        )
+        return p.ProviderKey(self.private, self.kid).sign(claims, headers=headers)
 
     def token(self, request: object, **claims: Any) -> str:
-        now = int(time.time())
-        return self.sign({"iat": now, "exp": now + 60, "payload": request, **claims})
+        return p.ProviderKey(self.private, self.kid).token(request, lifetime=60, **claims)
 
 
 def make_key(directory: Path, kid: str) -> ProviderKey:
@@ -63,10 +63,6 @@ def make_key(directory: Path, kid: str) -> ProviderKey:
     path = directory / f"{kid}.pem"
     path.write_bytes(public_pem)
     return ProviderKey(private, public_pem, path, kid)
-
-
-def body_of(token: str) -> bytes:
-    return json.dumps({"payload": token}).encode()
 
 
 # The app --------------------------------------------------------------------------------------
@@ -117,6 +113,25 @@ class LiveServer:
 # Requests as the contract describes them ------------------------------------------------------
 
 
+SELECTION = {
+    "id": "selection-1",
+    "event_id": "event-1",
+    "sport_id": "1",
+    "sport_name": "Soccer",
+    "category_id": "10",
+    "category_name": "England",
+    "tournament_id": "100",
+    "tournament_name": "Premier League",
+    "competitor_name": ["Arsenal", "Chelsea"],
+    "market_name": "1x2",
+    "outcome_name": "1",
+    "scheduled": 1_700_003_600,
+    "live": False,
+    "odds": 1.85,
+}
+"""The selection of the HTTP tests' makes: odds as a JSON number, decoded exactly."""
+
+
 def make_request(
     transaction_id: str = "make-1",
     amount: int = 1_000,
@@ -124,102 +139,37 @@ def make_request(
     currency: str = CURRENCY,
     betslip_id: str = "slip-1",
 ) -> dict[str, Any]:
-    return {
-        "amount": amount,
-        "currency": currency,
-        "player_id": player_id,
-        "session_id": "session-1",
-        "potential_win": amount * 2,
-        "transaction": {
-            "id": transaction_id,
-            "betslip_id": betslip_id,
-            "player_id": "provider-player-77",
-            "ext_player_id": player_id,
-            "timestamp": 1_700_000_000,
-            "amount": amount,
-            "currency": currency,
-            "operation": "bet",
-        },
-        "betslip": {
-            "id": betslip_id,
-            "timestamp": 1_700_000_000.25,
-            "type": "single",
-            "sum": amount,
-            "k": "1.85",
-            "is_quick_bet": False,
-            "accept_odds_change": True,
-            "bets": [
-                {
-                    "id": "selection-1",
-                    "event_id": "event-1",
-                    "sport_id": "1",
-                    "sport_name": "Soccer",
-                    "category_id": "10",
-                    "category_name": "England",
-                    "tournament_id": "100",
-                    "tournament_name": "Premier League",
-                    "competitor_name": ["Arsenal", "Chelsea"],
-                    "market_name": "1x2",
-                    "outcome_name": "1",
-                    "scheduled": 1_700_003_600,
-                    "live": False,
-                    "odds": 1.85,
-                }
-            ],
-        },
-    }
+    request = p.make(
+        player_id,
+        amount,
+        currency=currency,
+        tx=transaction_id,
+        selections=[dict(SELECTION)],
+        betslip_id=betslip_id,
+    )
+    # The provider's own id for the player, fixed: a 128-character player_id stays in bounds.
+    request["transaction"]["player_id"] = "provider-player-77"
+    return request
 
 
 def win_request(bet_id: str, transaction_id: str, amount: int) -> dict[str, Any]:
-    return {
-        "amount": amount,
-        "currency": CURRENCY,
-        "is_cashout": False,
-        "bet_transaction_id": bet_id,
-        "transaction": {
-            "id": transaction_id,
-            "ext_player_id": PLAYER,
-            "amount": amount,
-            "currency": CURRENCY,
-            "operation": "win",
-        },
-    }
+    return p.win(PLAYER, bet_id, amount, currency=CURRENCY, tx=transaction_id)
 
 
 def lost_request(bet_id: str, transaction_id: str) -> dict[str, Any]:
-    return {
-        "amount": 0,
-        "currency": CURRENCY,
-        "bet_transaction_id": bet_id,
-        "transaction": {"id": transaction_id, "ext_player_id": PLAYER, "operation": "lost"},
-    }
+    return p.lost(PLAYER, bet_id, currency=CURRENCY, tx=transaction_id)
 
 
 def refund_request(bet_id: str, transaction_id: str, amount: int) -> dict[str, Any]:
-    return {
-        "bet_transaction_id": bet_id,
-        "reason": "event cancelled",
-        "reason_code": "1",
-        "transaction": {
-            "id": transaction_id,
-            "ext_player_id": PLAYER,
-            "amount": amount,
-            "currency": CURRENCY,
-            "operation": "refund",
-        },
-    }
+    return p.refund(PLAYER, bet_id, amount, currency=CURRENCY, tx=transaction_id)
 
 
 def rollback_request(bet_id: str, transaction_id: str, settlement_id: str) -> dict[str, Any]:
-    return {
-        "bet_transaction_id": bet_id,
-        "parent_transaction_id": settlement_id,
-        "transaction": {"id": transaction_id, "ext_player_id": PLAYER, "operation": "rollback"},
-    }
+    return p.rollback(PLAYER, bet_id, settlement_id, tx=transaction_id)
 
 
 def discard_request(make_id: str) -> dict[str, Any]:
-    return {"ext_player_id": PLAYER, "transaction_id": make_id, "reason": "odds changed"}
+    return p.discard(PLAYER, make_id, "odds changed")
 
 
 # Checks ---------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ import psycopg
 import psycopg.errors
 import pytest
 
+from app import provider as p
 from app.contract import ROUTE_BY_PATH, ROUTES
-from tests.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from app.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
 
 DBA_FUNCTIONS = {
     "wallet.create_player": "'p', 'EUR', 0",
@@ -96,69 +97,40 @@ def call(db: psycopg.Connection, route: str, request: Any) -> tuple[int, str]:
 
 
 def make_request(make_id: Any, player: str, currency: str, amount: int, n: int) -> dict[str, Any]:
+    """A make as ``app.provider`` builds it, varied by ``n``: its slip, session, provider
+    player, timestamps, and a selection on one of three sports, its odds a number or a string."""
     sport, sport_name, category, category_name, tournament, tournament_name = SPORTS[n % 3]
-    return {
-        "amount": amount,
-        "currency": currency,
-        "player_id": player,
-        "session_id": f"session-{n}",
-        "potential_win": amount * 2,
-        "transaction": {
-            "id": make_id,
-            "betslip_id": f"slip-{n}",
-            "player_id": f"provider-{n % 7}",
-            "ext_player_id": player,
-            "timestamp": 1_700_000_000 + n,
-            "amount": amount,
-            "currency": currency,
-            "operation": "bet",
-        },
-        "betslip": {
-            "id": f"slip-{n}",
-            "timestamp": 1_700_000_000 + n,
-            "type": "single",
-            "sum": amount,
-            "k": "2.00",
-            "bets": [
-                {
-                    "id": f"selection-{n}",
-                    "event_id": f"event-{n % 17}",
-                    "sport_id": sport,
-                    "sport_name": sport_name,
-                    "category_id": category,
-                    "category_name": category_name,
-                    "tournament_id": tournament,
-                    "tournament_name": tournament_name,
-                    "competitor_name": ["Home", "Away"],
-                    "market_name": "1x2",
-                    "outcome_name": "1",
-                    "odds": 2.0 if n % 2 else "2.00",
-                }
-            ],
-        },
-    }
+    selection = p.selection(n, sport=sport, category=category, tournament=tournament)
+    selection.update(
+        id=f"selection-{n}",
+        event_id=f"event-{n % 17}",
+        sport_name=sport_name,
+        category_name=category_name,
+        tournament_name=tournament_name,
+        odds=2.0 if n % 2 else "2.00",
+    )
+    request = p.make(player, amount, currency=currency, tx=make_id, selections=[selection])
+    request["session_id"] = f"session-{n}"
+    request["transaction"].update(
+        betslip_id=f"slip-{n}", player_id=f"provider-{n % 7}", timestamp=1_700_000_000 + n
+    )
+    request["betslip"].update(id=f"slip-{n}", timestamp=1_700_000_000 + n, k="2.00")
+    return request
 
 
 def settle_request(
     operation: str, transaction_id: Any, player: str, bet_ref: Any, amount: int, currency: str
 ) -> dict[str, Any]:
-    transaction: dict[str, Any] = {
-        "id": transaction_id,
-        "ext_player_id": player,
-        "operation": operation,
-    }
-    request: dict[str, Any] = {
-        "bet_transaction_id": bet_ref,
-        "currency": currency,
-        "amount": amount,
-        "transaction": transaction,
-    }
-    if operation != "lost":
-        transaction["amount"] = amount
-        transaction["currency"] = currency
-    if operation == "refund":
-        request["reason"] = "event canceled"
-        request["reason_code"] = 1
+    """A win, lost or refund as ``app.provider`` builds it; a lost and a refund also carry the
+    top-level ``amount`` (and a refund its ``currency``), which must then agree."""
+    if operation == "win":
+        return p.win(player, bet_ref, amount, currency=currency, tx=transaction_id)
+    if operation == "lost":
+        request = p.lost(player, bet_ref, currency=currency, tx=transaction_id)
+        request["amount"] = amount
+        return request
+    request = p.refund(player, bet_ref, amount, currency=currency, tx=transaction_id)
+    request.update(amount=amount, currency=currency, reason_code=1)
     return request
 
 
@@ -170,20 +142,7 @@ def rollback_request(
     amount: int | None,
     currency: str | None,
 ) -> dict[str, Any]:
-    transaction: dict[str, Any] = {
-        "id": transaction_id,
-        "ext_player_id": player,
-        "operation": "rollback",
-    }
-    if amount is not None:
-        transaction["amount"] = amount
-    if currency is not None:
-        transaction["currency"] = currency
-    return {
-        "bet_transaction_id": bet_ref,
-        "parent_transaction_id": undone,
-        "transaction": transaction,
-    }
+    return p.rollback(player, bet_ref, undone, amount=amount, currency=currency, tx=transaction_id)
 
 
 class Run:

@@ -3,7 +3,8 @@
 Written from the contract's words, not from the SQL: a few dictionaries of accounts, bets and
 operation keys, and one method per route that says what the wallet must answer to a request and
 how the world changes. ``tests/test_model.py`` drives the real route functions and this model
-side by side with random requests and compares every answer.
+side by side with random requests and compares every answer; ``wallet simulate`` judges every
+answer a running wallet gives it with the same model.
 
 Decisions the contract leaves open are the wallet's documented ones (the engineer's brief):
 
@@ -60,9 +61,10 @@ def as_id(value: Any, name: str, required: bool = True) -> str | None:
         if value < 0:
             raise Malformed(BAD_REQUEST, f"{name} negative")
         value = str(value)
-    if not 1 <= len(value) <= 128 or "\x00" in value:
+    text: str = value
+    if not 1 <= len(text) <= 128 or "\x00" in text:
         raise Malformed(BAD_REQUEST, f"{name} length")
-    return value
+    return text
 
 
 def as_amount(value: Any, name: str, required: bool = True) -> int | None:

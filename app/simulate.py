@@ -1,0 +1,298 @@
+"""``wallet simulate``: play the provider against a running wallet, then count the money.
+
+It signs with the provider's private key (by default the development key ``wallet serve``
+makes in ``WALLET_DATA_DIR``), opens its own players through SQL when it has an admin database
+URL (``--admin-url``, else ``DATABASE_URL``, else the embedded server ``wallet serve`` runs in
+``WALLET_DATA_DIR``) or plays with the players ``--players`` names, runs a scenario, and
+reports per route latencies and answers, throughput, the money check (every balance against
+what the answers add up to) and ``wallet.audit()``. The exit status is 0 only when every
+answer is one the contract allows and the money adds up; 1 otherwise; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.config import ConfigError, Settings
+from app.provider import ProviderKey
+from app.simulation import scenarios
+from app.simulation.dba import Dba, embedded_admin_url
+from app.simulation.referee import Referee
+from app.simulation.report import build_report, print_report
+from app.simulation.run import NeedsAdmin, Simulation
+from app.simulation.traffic import Sender, Tally
+from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, jwk_thumbprint
+
+SCENARIOS = ("certification", "lifecycle", "soak")
+
+
+def add_simulate_parser(commands: Any) -> None:
+    """The ``simulate`` subcommand and its options."""
+    simulate = commands.add_parser(
+        "simulate",
+        help="play the provider against a running wallet and check every answer and the money",
+        description=(__doc__ or "").replace("``", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    simulate.add_argument("--scenario", choices=SCENARIOS, default="certification")
+    simulate.add_argument(
+        "--url", help="the wallet's base URL (default: http://WALLET_HOST:WALLET_PORT + prefix)"
+    )
+    simulate.add_argument(
+        "--key",
+        type=Path,
+        help=f"the provider's RSA private key (default: WALLET_DATA_DIR/{DEV_PRIVATE_KEY})",
+    )
+    simulate.add_argument(
+        "--kid", help="kid header of the tokens (default: the key's RFC 7638 thumbprint)"
+    )
+    simulate.add_argument(
+        "--admin-url",
+        help="a database URL that may call the DBA functions, to open players and run "
+        "wallet.audit() (default: DATABASE_URL, else the embedded server if it runs)",
+    )
+    simulate.add_argument(
+        "--players", help="play with these existing players (comma-separated) instead"
+    )
+    simulate.add_argument("--currency", default="EUR")
+    simulate.add_argument("--connections", type=int, default=50, help="HTTP connections")
+    simulate.add_argument("--retries", type=int, default=3, help="retries without an answer")
+    simulate.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    simulate.add_argument("--player-count", type=int, default=20, help="players (lifecycle, soak)")
+    simulate.add_argument("--bets", type=int, default=5, help="bets per player (lifecycle)")
+    simulate.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(1, 6),
+        default=2,
+        metavar="{1..5}",
+        help="bets of one player in play at once (lifecycle)",
+    )
+    simulate.add_argument(
+        "--duplicate-rate",
+        type=float,
+        default=0.1,
+        help="share of moves sent twice or more, and of bets with an out-of-order move (lifecycle)",
+    )
+    simulate.add_argument("--seed", type=int, help="random seed (lifecycle; default: random)")
+    simulate.add_argument("--rate", type=float, default=50.0, help="requests per second (soak)")
+    simulate.add_argument("--duration", type=float, default=10.0, help="seconds (soak)")
+    simulate.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def simulate(args: argparse.Namespace) -> int:
+    settings = Settings.from_environ()
+    url = (args.url or _default_url(settings)).rstrip("/")
+    key, public_path = _provider_key(args, settings.data_dir)
+    admin_url, admin_source = _admin_url(args, settings)
+    named = [name.strip() for name in (args.players or "").split(",") if name.strip()]
+    if admin_url is None and not named:
+        raise ConfigError(
+            "wallet simulate needs players: give --admin-url (a role that may call "
+            "wallet.create_player, e.g. the embedded server's postgres) so that it opens its "
+            "own, or --players p1,p2 to play with existing ones"
+        )
+    _ping(url)
+    say = Console(stderr=True, highlight=False)
+    say.print(
+        f"signing as the provider with {key_description(args, settings.data_dir)}; the wallet "
+        f"must trust its public key: WALLET_JWT_PUBLIC_KEYS={public_path} uv run wallet serve"
+        + (
+            " (wallet serve in embedded mode without WALLET_JWT_PUBLIC_KEYS uses this pair)"
+            if args.key is None
+            else ""
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    if admin_url is None:
+        say.print(
+            "no admin database URL: playing with the named players; the drained-balance and "
+            "blocked-player steps and wallet.audit() are skipped",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        say.print(
+            f"players and wallet.audit() through SQL ({admin_source})", markup=False, soft_wrap=True
+        )
+    dba = Dba(admin_url) if admin_url is not None else None
+    try:
+        report = asyncio.run(_run(args, url, key, dba, named, say))
+    except NeedsAdmin as error:
+        raise ConfigError(str(error)) from None
+    finally:
+        if dba is not None:
+            dba.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report, Console(highlight=False))
+    return 0 if report["passed"] else 1
+
+
+async def _run(
+    args: argparse.Namespace,
+    url: str,
+    key: ProviderKey,
+    dba: Dba | None,
+    named: list[str],
+    say: Console,
+) -> dict[str, Any]:
+    tally = Tally()
+    referee = Referee()
+    limits = httpx.Limits(
+        max_connections=args.connections, max_keepalive_connections=args.connections
+    )
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=say,
+        transient=args.json,
+    )
+    async with httpx.AsyncClient(limits=limits, timeout=args.timeout) as client:
+        with progress:
+            task = progress.add_task(args.scenario, total=None)
+            sender = Sender(
+                client,
+                url,
+                connections=args.connections,
+                retries=args.retries,
+                tally=tally,
+                advance=lambda n: progress.advance(task, n),
+            )
+            sim = Simulation(
+                sender=sender,
+                referee=referee,
+                key=key,
+                dba=dba,
+                named_players=named,
+                currency=args.currency,
+                run_id=f"sim-{secrets.token_hex(3)}",
+                token_lifetime=int(max(300, args.duration + 300)),
+                progress=progress,
+                task=task,
+            )
+            await _scenario(args, sim)
+            with sim.step("every balance, through the balance route"):
+                await sim.read_balances()
+    money_source, mismatches = sim.money_check()
+    if referee.unjudged:
+        sim.notes.append(
+            f"{referee.unjudged} answer(s) not judged: their player's model had lost track "
+            "after a contract violation or a request without a definite answer"
+        )
+    return build_report(
+        scenario=args.scenario,
+        url=url,
+        tally=tally,
+        steps=sim.steps,
+        money_source=money_source,
+        accounts=len(sim.accounts),
+        mismatches=mismatches,
+        audit=dba.audit() if dba is not None else None,
+        violations=referee.violations,
+        notes=sim.notes,
+    )
+
+
+async def _scenario(args: argparse.Namespace, sim: Simulation) -> None:
+    if args.scenario == "certification":
+        await scenarios.certification(sim)
+    elif args.scenario == "lifecycle":
+        seed = args.seed if args.seed is not None else random.randrange(10**6)
+        sim.notes.append(f"lifecycle seed {seed} (--seed {seed} plays the same moves)")
+        await scenarios.lifecycle(
+            sim,
+            players=args.player_count,
+            bets=args.bets,
+            parallel=args.parallel,
+            duplicate_rate=args.duplicate_rate,
+            seed=seed,
+        )
+    else:
+        await scenarios.soak(sim, players=args.player_count, rate=args.rate, duration=args.duration)
+
+
+# Where things are --------------------------------------------------------------------------
+
+
+def _default_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"http://{host}:{settings.port}{settings.path_prefix}"
+
+
+def key_description(args: argparse.Namespace, data_dir: Path) -> str:
+    path = args.key or data_dir / DEV_PRIVATE_KEY
+    return f"{path}" + (" (the development key)" if args.key is None else "")
+
+
+def _provider_key(args: argparse.Namespace, data_dir: Path) -> tuple[ProviderKey, Path]:
+    """The signing key, and a PEM file of its public half for WALLET_JWT_PUBLIC_KEYS (the
+    development pair's, a ``<name>.pem`` beside ``<name>.private.pem``, or one written now).
+    Tokens name the key by its RFC 7638 thumbprint, which the wallet knows whatever the
+    public key file is called, unless --kid says otherwise."""
+    if args.key is None:
+        private_path = data_dir / DEV_PRIVATE_KEY
+        public_path = data_dir / DEV_PUBLIC_KEY
+        if not private_path.exists():
+            raise ConfigError(
+                f"no development key at {private_path}: start `uv run wallet serve` once "
+                "without DATABASE_URL and WALLET_JWT_PUBLIC_KEYS (it makes the key pair), or "
+                "give --key"
+            )
+    else:
+        private_path = args.key
+        public_path = private_path.with_name(private_path.name.replace(".private.", "."))
+    key = ProviderKey.from_file(private_path)
+    key = ProviderKey(key.private, args.kid or jwk_thumbprint(key.private.public_key()))
+    if public_path == private_path or not _holds(public_path, key.public_pem):
+        public_path = private_path.with_name(f"{private_path.name}.public.pem")
+        public_path.write_bytes(key.public_pem)
+    return key, public_path
+
+
+def _holds(path: Path, pem: bytes) -> bool:
+    try:
+        return path.read_bytes() == pem
+    except OSError:
+        return False
+
+
+def _admin_url(args: argparse.Namespace, settings: Settings) -> tuple[str | None, str]:
+    if args.admin_url:
+        return args.admin_url, "--admin-url"
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], "DATABASE_URL"
+    embedded = embedded_admin_url(settings.data_dir)
+    if embedded is not None:
+        return embedded, f"the embedded server in {settings.data_dir / 'pg'}"
+    return None, ""
+
+
+def _ping(url: str) -> None:
+    try:
+        response = httpx.get(f"{url}/ping", timeout=10)
+    except httpx.HTTPError as error:
+        raise ConfigError(
+            f"no wallet answers at {url}/ping ({error}): start one with `uv run wallet serve`, "
+            "or give --url"
+        ) from None
+    if response.status_code != 200:
+        raise ConfigError(
+            f"{url}/ping answered {response.status_code}: is --url the wallet's base URL, "
+            "with WALLET_PATH_PREFIX?"
+        )

@@ -1,0 +1,83 @@
+"""The DBA's side of a simulation: players opened, funded and blocked, balances read, and
+``wallet.audit()``, all through the SQL interface (``wallet.create_player``,
+``wallet.adjust_balance``, ``wallet.block_player``, ``wallet.balance``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import psycopg.conninfo
+
+from app.config import ConfigError
+
+
+def embedded_admin_url(data_dir: Path) -> str | None:
+    """The superuser conninfo of the embedded server ``wallet serve`` runs in ``data_dir/pg``,
+    if it is running: read from its ``postmaster.pid`` (line 4 the port, line 5 the socket
+    directory, as PostgreSQL writes it)."""
+    pid_file = data_dir.expanduser().resolve() / "pg" / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except OSError:
+        return None
+    if len(lines) < 5 or not lines[3].strip().isdigit() or not lines[4].strip():
+        return None
+    return psycopg.conninfo.make_conninfo(
+        host=lines[4].strip(), port=lines[3].strip(), user="postgres", dbname="postgres"
+    )
+
+
+class Dba:
+    """One autocommit connection with the right to call the DBA functions."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            raise ConfigError(f"cannot connect to the admin database: {error}") from None
+        self.where = _describe(self.conn)
+
+    def _call(self, statement: str, params: tuple[object, ...]) -> object:
+        try:
+            row = self.conn.execute(statement, params).fetchone()
+        except psycopg.errors.InsufficientPrivilege:
+            raise ConfigError(
+                f"the admin database URL ({self.where}) may not call the DBA functions: give "
+                "the schema owner or a superuser, not the service's role wallet_app"
+            ) from None
+        return None if row is None else row[0]
+
+    def open_player(self, player: str, currency: str, balance: int) -> None:
+        self._call("select wallet.create_player(%s, %s, %s)", (player, currency, balance))
+
+    def deposit(self, player: str, currency: str, amount: int, reason: str) -> None:
+        self._call(
+            "select wallet.adjust_balance(%s, %s, %s, %s)", (player, currency, amount, reason)
+        )
+
+    def block(self, player: str) -> None:
+        self._call("select wallet.block_player(%s)", (player,))
+
+    def balances(self, accounts: list[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        found: dict[tuple[str, str], int | None] = {}
+        for player, currency in accounts:
+            try:
+                value = self._call("select wallet.balance(%s, %s)", (player, currency))
+            except psycopg.Error:
+                value = None
+            found[player, currency] = value if isinstance(value, int) else None
+        return found
+
+    def audit(self) -> list[tuple[str, str, str]]:
+        """Every row of ``wallet.audit()``: (check, player_id, detail)."""
+        rows = self.conn.execute('select "check", player_id, detail from wallet.audit()')
+        return [(str(check), str(player), str(detail)) for check, player, detail in rows]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _describe(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+    info = conn.info
+    return f"user {info.user} on {info.host}:{info.port}/{info.dbname}"

@@ -1,0 +1,334 @@
+"""The scenarios: certification, lifecycle and soak.
+
+Each builds and signs every request of a burst before sending it; the referee judges every
+answer. Requests that name a bet (``bet_transaction_id``) need the wallet's id for it, which
+the make's answer gives, so those are signed after the make's burst, never during a burst.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+
+from app import provider as p
+from app.provider import ProviderKey
+from app.simulation.run import Player, Simulation
+from app.simulation.traffic import Answer, Delivery
+
+STAKE = 1_000
+OPENING = 100_000
+RACE_ROUNDS = 10
+
+
+def _bet_id(answers: list[Answer]) -> str | None:
+    """The wallet's id of the bet a make's answers name, if one was accepted."""
+    for answer in answers:
+        if answer.status == 200:
+            bet_id = json.loads(answer.text).get("id")
+            if isinstance(bet_id, str):
+                return bet_id
+    return None
+
+
+# certification -------------------------------------------------------------------------------
+
+
+async def certification(sim: Simulation) -> None:
+    """What a provider's certification suite throws at a wallet, step by step."""
+    with_sql = 8 + 1 if sim.dba is not None else 0  # the drained and the blocked player
+    sim.plan(5 + 20 + 28 + 2 * RACE_ROUNDS + 3 + 2 + 2 + with_sql)
+    main = (await sim.players("main", 1, OPENING))[0]
+    stake = min(STAKE, main.balance // 60)
+    if stake < 1:
+        sim.notes.append(f"player {main.player_id} has too little money to play with")
+        return
+    currency = sim.currency
+
+    def make(player: str, tx: str | None = None, amount: int = stake) -> Delivery:
+        return sim.deliver(
+            "bet/make", player, p.make(player, amount, currency=currency, tx=tx or sim.tx("make"))
+        )
+
+    for count in (5, 20):
+        with sim.step(f"{count} simultaneous makes for one player"):
+            await sim.burst([make(main.player_id) for _ in range(count)])
+
+    with sim.step("duplicate transaction ids: one applies, the copies replay it"):
+        await _duplicates(sim, main, stake)
+
+    with sim.step("a drained balance is 2001; after a deposit the same id stays 2001"):
+        drained = sim.open_players("drained", 1, 3 * stake)[0].player_id
+        await sim.burst([make(drained) for _ in range(5)])  # three fit, two are refused
+        refused = make(drained)
+        await sim.burst([refused])
+        sim.deposit(drained, 5 * stake)
+        await sim.burst([refused])  # the stored 2001, byte for byte
+        await sim.burst([make(drained)])  # a new id is accepted
+
+    with sim.step(f"a discard racing its make ({RACE_ROUNDS} rounds)"):
+        discard_first = 0
+        for _ in range(RACE_ROUNDS):
+            tx = sim.tx("race")
+            discard = p.discard(main.player_id, tx, "timed out")
+            answers = await sim.burst(
+                [make(main.player_id, tx), sim.deliver("bet/discard", main.player_id, discard)]
+            )
+            discard_first += answers[0].status != 200
+        sim.notes.append(
+            f"discard racing its make: the make came first in {RACE_ROUNDS - discard_first} "
+            f"round(s), the discard in {discard_first}"
+        )
+
+    with sim.step("a bad signature is 2005 and stores nothing"):
+        request = p.make(main.player_id, stake, currency=currency, tx=sim.tx("forged"))
+        stranger = ProviderKey.generate(kid=sim.key.kid)
+        header, _, signature = sim.key.token(request).split(".")
+        other = p.make(
+            main.player_id, stake * 2, currency=currency, tx=request["transaction"]["id"]
+        )
+        tampered_claims = sim.key.token(other).split(".")[1]
+        await sim.burst(
+            [
+                sim.forge("bet/make", main.player_id, request, stranger.token(request)),
+                sim.forge(
+                    "bet/make", main.player_id, other, f"{header}.{tampered_claims}.{signature}"
+                ),
+            ]
+        )
+        await sim.burst([sim.deliver("bet/make", main.player_id, request)])  # now accepted
+
+    with sim.step("an expired token is 2005 and stores nothing"):
+        request = p.make(main.player_id, stake, currency=currency, tx=sim.tx("expired"))
+        now = int(time.time())
+        expired = sim.key.token(request, iat=now - 3600, exp=now - 600)
+        await sim.burst([sim.forge("bet/make", main.player_id, request, expired)])
+        await sim.burst([sim.deliver("bet/make", main.player_id, request)])
+
+    with sim.step("a blocked player is 1005"):
+        blocked = sim.open_players("blocked", 1, OPENING, blocked=True)[0].player_id
+        await sim.burst([make(blocked)])
+
+    with sim.step("an unknown player is 1006, a currency without an account 2002"):
+        nobody = f"{sim.run_id}-nobody"
+        other_currency = "XTS" if currency != "XTS" else "XXX"
+        await sim.burst(
+            [
+                make(nobody),
+                sim.deliver(
+                    "bet/make",
+                    main.player_id,
+                    p.make(main.player_id, stake, currency=other_currency, tx=sim.tx("make")),
+                ),
+            ]
+        )
+
+
+async def _duplicates(sim: Simulation, main: Player, stake: int) -> None:
+    player, currency = main.player_id, sim.currency
+    make_tx, win_tx = sim.tx("dup-make"), sim.tx("dup-win")
+    make = sim.deliver("bet/make", player, p.make(player, stake, currency=currency, tx=make_tx))
+    bet_id = _bet_id(await sim.burst([make] * 10))
+    reused = p.make(player, stake * 2, currency=currency, tx=make_tx)
+    await sim.burst([sim.deliver("bet/make", player, reused)])  # same id, other content: 2004
+    if bet_id is None:
+        return
+    win = sim.deliver(
+        "bet/win", player, p.win(player, bet_id, 2 * stake, currency=currency, tx=win_tx)
+    )
+    await sim.burst([sim.deliver("bet/commit", player, p.commit(bet_id))] * 5)
+    await sim.burst([win] * 5)
+    await sim.burst([sim.deliver("bet/settlement", player, p.settlement(bet_id, "won"))] * 5)
+    await sim.burst([make, win])  # late copies: replays
+
+
+# lifecycle -----------------------------------------------------------------------------------
+
+STORIES: dict[str, tuple[str, ...]] = {
+    "won": ("make", "commit", "win", "settlement:won"),
+    "lost": ("make", "commit", "lost", "settlement:lost"),
+    "refunded": ("make", "commit", "refund", "settlement:refund"),
+    "cashed out": ("make", "commit", "cash-out", "settlement:cashed out"),
+    "rolled back": ("make", "commit", "win", "rollback", "lost", "settlement:lost"),
+    "discarded": ("make", "discard"),
+    "won while open": ("make", "win", "settlement:won"),
+}
+
+
+@dataclass
+class Bet:
+    """One bet's story as the provider tells it: its ids, and the wallet's id once made."""
+
+    player: str
+    stake: int
+    make_tx: str
+    settle_tx: str
+    rollback_tx: str
+    bet_id: str | None = None
+
+
+@dataclass
+class Move:
+    """One step of a bet's story: sent as ``copies`` at once, and again a burst later when
+    ``late_copy``."""
+
+    bet: Bet
+    kind: str
+    copies: int = 1
+    late_copy: bool = False
+
+
+@dataclass
+class Lane:
+    player: str
+    moves: list[Move] = field(default_factory=list)
+
+
+def plan_lifecycle(
+    sim: Simulation,
+    players: list[Player],
+    bets: int,
+    parallel: int,
+    duplicate_rate: float,
+    rng: random.Random,
+) -> list[Lane]:
+    """Every player's bets, one story each, spread over ``parallel`` lanes per player (bets in
+    play at once), with swaps and copies at ``duplicate_rate``."""
+    lanes: list[Lane] = []
+    for player in players:
+        player_lanes = [Lane(player.player_id) for _ in range(parallel)]
+        stake = max(1, min(STAKE, player.balance // (10 * parallel)))
+        for n in range(bets):
+            lane = player_lanes[n % parallel]
+            story = list(STORIES[rng.choice(sorted(STORIES))])
+            bet = Bet(player.player_id, stake, sim.tx("make"), sim.tx("settle"), sim.tx("rb"))
+            if rng.random() < duplicate_rate:  # one out-of-order delivery
+                swappable = [
+                    i
+                    for i in range(len(story) - 1)
+                    if story[i] != "make" or story[i + 1] == "discard"
+                ]
+                i = rng.choice(swappable)
+                story[i], story[i + 1] = story[i + 1], story[i]
+            for kind in story:
+                copies = rng.choice((2, 3)) if rng.random() < duplicate_rate else 1
+                lane.moves.append(Move(bet, kind, copies, rng.random() < duplicate_rate))
+        lanes.extend(lane for lane in player_lanes if lane.moves)
+    return lanes
+
+
+def build(sim: Simulation, move: Move) -> Delivery | None:
+    """The signed request for a move, or None when it names a bet the wallet never made."""
+    bet, currency = move.bet, sim.currency
+    player, kind = bet.player, move.kind
+    if kind == "make":
+        return sim.deliver(
+            "bet/make", player, p.make(player, bet.stake, currency=currency, tx=bet.make_tx)
+        )
+    if kind == "discard":
+        return sim.deliver("bet/discard", player, p.discard(player, bet.make_tx))
+    if bet.bet_id is None:
+        return None
+    bet_id = bet.bet_id
+    if kind == "commit":
+        return sim.deliver("bet/commit", player, p.commit(bet_id))
+    if kind in ("win", "cash-out"):
+        amount = bet.stake * 2 if kind == "win" else bet.stake * 13 // 10
+        request = p.win(
+            player, bet_id, amount, currency=currency, tx=bet.settle_tx, cashout=kind == "cash-out"
+        )
+        return sim.deliver("bet/win", player, request)
+    if kind == "lost":
+        request = p.lost(player, bet_id, currency=currency, tx=f"{bet.settle_tx}-lost")
+        return sim.deliver("bet/lost", player, request)
+    if kind == "refund":
+        request = p.refund(player, bet_id, bet.stake, currency=currency, tx=bet.settle_tx)
+        return sim.deliver("bet/refund", player, request)
+    if kind == "rollback":
+        request = p.rollback(player, bet_id, bet.settle_tx, tx=bet.rollback_tx)
+        return sim.deliver("bet/rollback", player, request)
+    status = kind.removeprefix("settlement:")
+    return sim.deliver("bet/settlement", player, p.settlement(bet_id, status))
+
+
+async def lifecycle(
+    sim: Simulation, *, players: int, bets: int, parallel: int, duplicate_rate: float, seed: int
+) -> None:
+    """Many players, each playing ``bets`` bets through their whole life, ``parallel`` of them
+    at a time: each burst carries one move of every bet in play, with copies in flight, late
+    copies and out-of-order moves mixed in."""
+    name = f"{players} players x {bets} bets, {parallel} at a time, duplicate rate"
+    with sim.step(f"{name} {duplicate_rate:g}"):
+        lanes = plan_lifecycle(
+            sim,
+            await sim.players("life", players, OPENING),
+            bets,
+            parallel,
+            duplicate_rate,
+            random.Random(seed),
+        )
+        sim.plan(sum(m.copies + m.late_copy for lane in lanes for m in lane.moves))
+        late: list[Delivery] = []
+        for position in range(max(len(lane.moves) for lane in lanes)):
+            burst: list[Delivery] = list(late)
+            late = []
+            moves: list[tuple[Move, int]] = []
+            for lane in lanes:
+                if position >= len(lane.moves):
+                    continue
+                move = lane.moves[position]
+                delivery = build(sim, move)
+                if delivery is None:  # its make was refused: the provider has no bet to name
+                    sim.plan(-(move.copies + move.late_copy))
+                    continue
+                moves.append((move, len(burst)))
+                burst.extend([delivery] * move.copies)
+                if move.late_copy:
+                    late.append(delivery)
+            answers = await sim.burst(burst)
+            for move, index in moves:
+                if move.kind == "make":
+                    move.bet.bet_id = _bet_id(answers[index : index + move.copies])
+        if late:
+            await sim.burst(late)
+
+
+# soak ----------------------------------------------------------------------------------------
+
+
+async def soak(sim: Simulation, *, players: int, rate: float, duration: float) -> None:
+    """``rate`` requests per second for ``duration`` seconds, signed before the first one is
+    sent: per player, in a loop, a make, another make, the discard of the first, a balance.
+    (Requests that name a bet need the wallet's id from an answer, so they are lifecycle's.)"""
+    total = max(1, round(rate * duration))
+    per_player = -(-total // players)
+    cycles = -(-per_player // 4)
+    with sim.step(f"{rate:g} requests/s for {duration:g} s over {players} players"):
+        chosen = await sim.players("soak", players, STAKE * (cycles + 2))
+        sim.progress.update(sim.task, description=f"signing {per_player * len(chosen)} requests")
+        lanes: list[list[Delivery]] = [[] for _ in chosen]
+        for lane, player in zip(lanes, chosen, strict=True):
+            name, stake = player.player_id, max(1, player.balance // (cycles + 2))
+            previous: str | None = None
+            while len(lane) < per_player:
+                tx = sim.tx("soak")
+                lane.append(
+                    sim.deliver("bet/make", name, p.make(name, stake, currency=sim.currency, tx=tx))
+                )
+                if previous is not None:
+                    lane.append(sim.deliver("bet/discard", name, p.discard(name, previous)))
+                    lane.append(sim.deliver("balance", name, p.balance(name, sim.currency)))
+                previous = tx
+            del lane[per_player:]
+        sim.plan(sum(len(lane) for lane in lanes))
+        sim.progress.update(sim.task, description=f"{rate:g} requests/s")
+        late_before = sim.sender.tally.late_starts
+        await sim.paced(lanes, rate)
+        late = sim.sender.tally.late_starts - late_before
+        if late > total // 10:
+            sim.notes.append(
+                f"{late} of {total} requests started late: each player's requests go one after "
+                f"the other, so {len(lanes)} players cannot reach {rate:g}/s at this latency; "
+                "give more --player-count"
+            )

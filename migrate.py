@@ -486,6 +486,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'wallet_app') THEN
         CREATE ROLE wallet_app LOGIN;
     END IF;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;  -- created meanwhile by a migration of another database on this cluster
 END
 $bootstrap$;
 """

@@ -111,6 +111,8 @@ FUNCTION_SCHEMAS = ("wallet", "wallet_core")
 BOOTSTRAP_THROUGH = 1
 """``bootstrap`` applies the versioned files up to this version as the superuser:
 0001 creates and comments on the role wallet_app, which needs CREATEROLE."""
+CREATED_ROLE = re.compile(r"\bcreate\s+role\s+([a-z_][\w$]*)([^;]*);", re.IGNORECASE)
+"""A role a versioned file creates (when missing), and its options."""
 DELETED = "deleted"
 """The checksum recorded for a repeatable file deleted from disk."""
 DEFINED_ROUTINE = re.compile(
@@ -410,6 +412,16 @@ def compare(applied_rows: Iterable[Sequence[str]], root: Path = SQL_ROOT) -> Sta
     return Status(states)
 
 
+def created_roles(files: Iterable[SqlFile]) -> dict[str, bool]:
+    """Role name -> LOGIN, for every ``create role name [login|nologin]`` in the files."""
+    roles: dict[str, bool] = {}
+    for file in files:
+        for match in CREATED_ROLE.finditer(file.text):
+            options = match.group(2).lower().split()
+            roles[match.group(1).lower()] = "login" in options
+    return roles
+
+
 def defined_routines(files: Iterable[SqlFile]) -> set[str]:
     """``schema.name`` of every function or procedure the files create (lower case unless
     quoted). Unqualified names are not seen: wallet functions are always schema-qualified."""
@@ -564,7 +576,8 @@ class Migrator:
     def bootstrap(self, deploy_role: str = DEPLOY_ROLE) -> None:
         """The one-time step a DBA runs as superuser so that ``deploy_role`` (no superuser,
         no CREATEROLE) can run ``up`` from then on: the roles wallet_owner (NOLOGIN) and
-        wallet_app, ``deploy_role`` (LOGIN, created without a password when missing) as a
+        wallet_app, every role a versioned file creates (they create roles only when
+        missing), ``deploy_role`` (LOGIN, created without a password when missing) as a
         member of both, CREATE on this database for wallet_owner, the versioned files
         through BOOTSTRAP_THROUGH (they create and comment on roles), everything handed to
         wallet_owner, and wallet_owner's default privileges. Safe to run again."""
@@ -578,6 +591,13 @@ class Migrator:
             database = psycopg.sql.Identifier(conn.info.dbname)
             with conn.transaction():
                 conn.execute(BOOTSTRAP_ROLES)
+                for role, login in created_roles(versioned_files(self.root)).items():
+                    if not self._role_exists(conn, role):
+                        conn.execute(
+                            psycopg.sql.SQL("CREATE ROLE {} " + ("LOGIN" if login else "NOLOGIN"))
+                            .format(psycopg.sql.Identifier(role))
+                        )  # fmt: skip
+                        self.out(f"created role {role} (a versioned file creates it)")
                 exists = conn.execute("SELECT to_regrole(%s)", (deploy_role,)).fetchone()
                 if exists is None or exists[0] is None:
                     conn.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN").format(deploy))

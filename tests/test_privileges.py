@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import psycopg.conninfo
@@ -204,3 +205,41 @@ def test_a_database_migrated_by_a_superuser_is_handed_to_wallet_owner(
     assert superuser_owned(db) == []
     assert set(owners(db).values()) == {migrate.OWNER_ROLE}
     assert reachable_by_service(db) == EXPECTED_SERVICE_REACH
+
+
+def test_bootstrap_creates_the_roles_later_versioned_files_create(
+    empty_db: psycopg.Connection, deploy_role: str, tmp_path: Path
+) -> None:
+    """A later versioned file that creates a role only when it is missing runs as the deploy
+    role, because bootstrap created the role first."""
+    url = conninfo_of(empty_db)
+    relay = f"wallet_relay_{uuid.uuid4().hex[:8]}"
+    for folder in ("migrations", "functions"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "migrations" / "0001_schemas.sql").write_text(
+        "CREATE SCHEMA wallet;\nCREATE SCHEMA wallet_core;\n"
+    )
+    (tmp_path / "migrations" / "0002_relay.sql").write_text(
+        "DO $$ BEGIN\n"
+        f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{relay}') THEN\n"
+        f"    CREATE ROLE {relay} LOGIN;\n"
+        f"    COMMENT ON ROLE {relay} IS 'relay';\n"
+        "  END IF;\nEND $$;\n"
+        f"GRANT USAGE ON SCHEMA wallet TO {relay};\n"
+    )
+    try:
+        root = ["--root", str(tmp_path)]
+        assert (
+            migrate.main(["bootstrap", "--deploy-role", deploy_role, "--database-url", url, *root])
+            == 0
+        )
+        login = empty_db.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (relay,))
+        assert login.fetchone() == (True,)
+        deploy_url = psycopg.conninfo.make_conninfo(url, user=deploy_role)
+        assert migrate.main(["up", "--database-url", deploy_url, *root]) == 0
+        usage = empty_db.execute("SELECT has_schema_privilege(%s, 'wallet', 'USAGE')", (relay,))
+        assert usage.fetchone() == (True,)
+        assert superuser_owned(empty_db) == []
+    finally:
+        empty_db.execute(f"DROP OWNED BY {relay}")
+        empty_db.execute(f"DROP ROLE IF EXISTS {relay}")

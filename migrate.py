@@ -562,7 +562,8 @@ class Migrator:
                 with conn.transaction():
                     self._act_as_owner(conn)
                     self._bootstrap(conn)
-                    self._hand_over(conn)
+                    handed = self._hand_over(conn)
+                self._say_handed(handed)
                 pending, deleted = self._pending(conn)
                 if through is not None:
                     pending = [f for f in pending if f.version is not None and f.version <= through]
@@ -610,7 +611,7 @@ class Migrator:
                 )
         self.up(through=BOOTSTRAP_THROUGH)
         with self._connect() as conn, conn.transaction():
-            self._hand_over(conn)
+            self._say_handed(self._hand_over(conn))
             schemas = conn.execute(
                 "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(%s)",
                 (list(FUNCTION_SCHEMAS),),
@@ -651,20 +652,24 @@ class Migrator:
         if row is not None and row[0]:
             conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
 
-    def _hand_over(self, conn: psycopg.Connection) -> None:
+    def _hand_over(self, conn: psycopg.Connection) -> int:
         """In the caller's transaction, as the session user: give wallet_owner every object
-        of the wallet schemas this session may act for (a superuser: all of them)."""
+        of the wallet schemas this session may act for (a superuser: all of them). Returns
+        how many objects changed owner."""
         row = conn.execute("SELECT to_regrole(%s)", (OWNER_ROLE,)).fetchone()
         if row is None or row[0] is None:
-            return
+            return 0
         conn.execute("SET LOCAL ROLE NONE")
         objects = conn.execute(
             HAND_OVER_QUERY, {"owner": OWNER_ROLE, "schemas": list(OWNED_SCHEMAS)}
         ).fetchall()
         for kind, name in objects:
             conn.execute(f"ALTER {kind} {name} OWNER TO {OWNER_ROLE}")
-        if objects:
-            self.out(f"handed {len(objects)} object(s) to {OWNER_ROLE}")
+        return len(objects)
+
+    def _say_handed(self, handed: int) -> None:
+        if handed:
+            self.out(f"handed {handed} object(s) of the wallet schemas to {OWNER_ROLE}")
 
     def _report_foreign_owners(self, conn: psycopg.Connection) -> None:
         """Say so when objects of the wallet schemas are owned by another role than
@@ -795,8 +800,9 @@ class Migrator:
                 with conn.transaction():
                     self._act_as_owner(conn)
                     duration_ms = self._run(conn, file)
-                    self._hand_over(conn)
+                    handed = self._hand_over(conn)
                 self.out(f"applied {file.name} in {duration_ms:.1f} ms")
+                self._say_handed(handed)
                 applied.append(file.name)
             repeatables = [f for f in pending if f.kind == REPEATABLE]
             if repeatables or deleted:
@@ -806,7 +812,7 @@ class Migrator:
                     for name in deleted:
                         self._record(conn, REPEATABLE, None, name, DELETED, 0.0)
                     dropped = self._drop_undefined_routines(conn, repeatables)
-                    self._hand_over(conn)
+                    handed = self._hand_over(conn)
                 # Said only once the shared transaction has committed.
                 for file, duration_ms in zip(repeatables, durations, strict=True):
                     self.out(f"applied {file.name} in {duration_ms:.1f} ms")
@@ -814,6 +820,7 @@ class Migrator:
                     self.out(f"repeatable file {name} was deleted from disk")
                 for line in dropped:
                     self.out(line)
+                self._say_handed(handed)
                 applied.extend(f.name for f in repeatables)
         except MigrationError as error:
             undone = "the repeatable files of this run" if error.kind == REPEATABLE else error.file

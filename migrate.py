@@ -516,15 +516,22 @@ class Migrator:
         root: Path = SQL_ROOT,
         out: Callable[[str], None] = print,
         lock_timeout: float = 60.0,
-        ddl_lock_timeout: float = 5.0,
-        statement_timeout: float = 10.0,
-        idle_in_transaction_timeout: float = 60.0,
+        ddl_lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+        idle_in_transaction_timeout: float | None = None,
     ) -> None:
+        """The three timeouts in seconds; None reads WALLET_MIGRATE_DDL_LOCK_TIMEOUT,
+        WALLET_DB_STATEMENT_TIMEOUT, WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT, else 5, 10, 60.
+        ValueError for a malformed or negative value."""
         self.conninfo = conninfo
         self.root = Path(root)
         self.out = out
         self.lock_timeout = lock_timeout
-        self.ddl_lock_timeout = ddl_lock_timeout
+        self.ddl_lock_timeout = seconds(ddl_lock_timeout, "WALLET_MIGRATE_DDL_LOCK_TIMEOUT", 5)
+        statement_timeout = seconds(statement_timeout, "WALLET_DB_STATEMENT_TIMEOUT", 10)
+        idle_in_transaction_timeout = seconds(
+            idle_in_transaction_timeout, "WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT", 60
+        )
         self.service_settings = {
             "statement_timeout": f"{round(statement_timeout * 1000)}ms",
             "idle_in_transaction_session_timeout": f"{round(idle_in_transaction_timeout * 1000)}ms",
@@ -977,11 +984,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         migrator = Migrator(
             url, root=args.root, lock_timeout=args.lock_timeout,
-            ddl_lock_timeout=seconds(args.ddl_lock_timeout, "WALLET_MIGRATE_DDL_LOCK_TIMEOUT", 5),
-            statement_timeout=seconds(args.statement_timeout, "WALLET_DB_STATEMENT_TIMEOUT", 10),
-            idle_in_transaction_timeout=seconds(
-                args.idle_in_transaction_timeout, "WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT", 60
-            ),
+            ddl_lock_timeout=args.ddl_lock_timeout, statement_timeout=args.statement_timeout,
+            idle_in_transaction_timeout=args.idle_in_transaction_timeout,
         )  # fmt: skip
     except ValueError as error:
         print(f"migrate.py: {error}", file=sys.stderr)

@@ -204,6 +204,9 @@ def serve(args: argparse.Namespace) -> int:
         with metrics_directory() as directory:
             log.info("the %d workers share their metrics through %s", config.workers, directory)
             _Supervisor(config, sockets=[config.bind_socket()]).run()
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # set by the operator: honour it
+        with metrics_directory():
+            uvicorn.Server(config).run()
     else:
         uvicorn.Server(config).run()
     return 0

@@ -504,3 +504,24 @@ def test_up_stores_the_service_timeouts_on_wallet_app_for_this_database_only(
         "--idle-in-transaction-timeout", "30",
     )  # fmt: skip
     assert "set statement_timeout" not in output
+
+
+def test_timeouts_come_from_the_environment_and_bad_ones_are_named(
+    db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = conninfo_of(db)
+    monkeypatch.setenv("WALLET_DB_STATEMENT_TIMEOUT", "3")
+    code, output = run_main(capsys, "up", "--database-url", url)
+    assert code == 0, output
+    assert "set statement_timeout = 3000ms for role wallet_app" in output
+    with psycopg.connect(url, user="wallet_app") as service:
+        assert service.execute("SHOW statement_timeout").fetchone() == ("3s",)
+
+    monkeypatch.setenv("WALLET_MIGRATE_DDL_LOCK_TIMEOUT", "soon")
+    code, output = run_main(capsys, "up", "--database-url", url)
+    assert code == 2
+    assert "WALLET_MIGRATE_DDL_LOCK_TIMEOUT must be a number of seconds, not 'soon'" in output
+    monkeypatch.delenv("WALLET_MIGRATE_DDL_LOCK_TIMEOUT")
+    code, output = run_main(capsys, "up", "--database-url", url, "--statement-timeout", "-1")
+    assert code == 2
+    assert "must be at least 0 seconds" in output

@@ -2,9 +2,10 @@
 handling: provider calls, replays, a 20-way race, and the statement timeout, all through it.
 
 PgBouncer (Debian's ``pgbouncer``) is started by the test on a free loopback port, as the
-``postgres`` user when the tests run as root (it refuses root), with ``auth_type = trust``
-and ``pool_mode = transaction``, in front of the tests' PostgreSQL. Its pool per database
-and user is smaller than the service's, so server connections really are shared.
+``postgres`` user (or the embedded server's) when the tests run as root (it refuses root),
+with ``auth_type = trust`` and ``pool_mode = transaction``, in front of the tests'
+PostgreSQL. Its pool per database and user is smaller than the service's, so server
+connections really are shared.
 """
 
 from __future__ import annotations
@@ -99,11 +100,14 @@ pidfile = {directory}/pgbouncer.pid
 """
     )
     user: str | None = None
-    if os.geteuid() == 0:  # PgBouncer refuses to run as root
-        owner = pwd.getpwnam("postgres")
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root: run it as the server's user
+        if str(upstream_host).startswith("/"):  # the owner of the socket directory
+            owner = pwd.getpwuid(os.stat(upstream_host).st_uid)
+        else:
+            owner = pwd.getpwnam("postgres")
         for path in (directory, *directory.iterdir()):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-        user = "postgres"
+        user = owner.pw_name
     process = subprocess.Popen(
         [binary, str(directory / "pgbouncer.ini")],
         user=user,
@@ -199,8 +203,24 @@ def test_20_concurrent_makes_for_one_player_through_pgbouncer(
                 *(http.post("/bet/make", content=body, headers=JSON) for body in bodies)
             )
 
+    balance = body_of(provider_key.token({"player_id": PLAYER, "currency": CURRENCY}))
+
+    async def rounds(url: str) -> list[int]:
+        # 200 more statements on the service's 10 connections, PgBouncer's 4 server sessions
+        # shared between them: a server-side prepared statement would be looked for in a
+        # session that never saw it
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            statuses: list[int] = []
+            for _ in range(10):
+                answers = await asyncio.gather(
+                    *(http.post("/balance", content=balance, headers=JSON) for _ in range(20))
+                )
+                statuses += [answer.status_code for answer in answers]
+            return statuses
+
     with LiveServer(create_app(settings)) as server:
         responses = asyncio.run(storm(server.url))
+        assert asyncio.run(rounds(server.url)) == [200] * 200
         pools = bouncer.pools(db.info.dbname)
 
     assert [r.status_code for r in responses] == [200] * 20, [r.text for r in responses]

@@ -13,6 +13,13 @@ instead, which measures the server rather than the client.
 
     uv run python bench/bench_http.py --requests 4000 --concurrency 32 --workers 2
     uv run python bench/bench_http.py --client wrk --requests 20000 --seconds 10 --workers 2
+
+``--against-direct`` (with ``--client wrk``) alternates, ``--rounds`` times, a wrk run through
+HTTP and a pgbench run calling ``wallet.bet_make`` directly at the same concurrency on the same
+database, both with the same 3-selection bet slip and a new id every call, and prints the ratio
+HTTP / direct:
+
+    uv run python bench/bench_http.py --client wrk --against-direct --concurrency 20 --workers 2
 """
 
 from __future__ import annotations
@@ -22,7 +29,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,39 +37,16 @@ import time
 from pathlib import Path
 
 import httpx
-import jwt
 import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import migrate  # noqa: E402
+from bench import pgbench  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
+from bench.serve import body, free_port, key_pair, wallet_serve  # noqa: E402
 from tests import provider as p  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def key_pair(directory: Path) -> tuple[rsa.RSAPrivateKey, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = directory / "provider.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return key, public
-
-
-def body(key: rsa.RSAPrivateKey, request: dict) -> bytes:
-    token = jwt.encode({"payload": request}, key, algorithm="RS256")
-    return json.dumps({"payload": token}).encode()
 
 
 async def send_all(
@@ -123,6 +106,75 @@ def summary(elapsed: float, latencies: list[float], responses: list[httpx.Respon
     }
 
 
+def against_direct(args: argparse.Namespace) -> int:
+    """wrk through HTTP, then pgbench calling the function directly, alternating."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("--against-direct needs DATABASE_URL (pgbench needs a real server)")
+    name, db_url = pgbench.scratch_database(url, "wallet_bench_http")
+    tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+    script = tmp / "bet_make.sql"
+    script.write_text(pgbench.bet_make_script(args.players))
+    rounds: list[dict[str, object]] = []
+    http: list[float] = []
+    direct: list[float] = []
+    try:
+        migrate.Migrator(db_url, out=lambda line: None).up()
+        pgbench.create_players(db_url, args.players)
+        pool = max(4, args.concurrency // args.workers)
+        with wallet_serve(db_url, tmp, workers=args.workers, pool_size=pool) as server:
+            # Every body a new bet: enough for the fastest round we expect, signed up front.
+            count = max(args.requests, 2500 * args.seconds)
+            print(f"signing {count} bet/make requests ...", file=sys.stderr, flush=True)
+            bodies = [
+                body(server.key, pgbench.bet_make_request(1 + i % args.players, 10**15 + i))
+                for i in range(count * args.rounds)
+            ]
+            pgbench.run("warm-up", db_url, clients=args.concurrency, seconds=2, script=script)
+            for n in range(args.rounds):
+                chunk = bodies[n * count : (n + 1) * count]
+                a = run_wrk(server.base, chunk, args.concurrency, args.seconds, tmp)
+                wrk = a["bet/make (wrk)"]
+                b = pgbench.run(
+                    f"direct #{n + 1}",
+                    db_url,
+                    clients=args.concurrency,
+                    seconds=args.seconds,
+                    script=script,
+                )
+                if wrk["replays"] or wrk["non_2xx"]:
+                    raise SystemExit(f"round {n + 1}: wrk ran out of bodies or got errors: {wrk}")
+                rounds += [{"label": f"http #{n + 1}"} | wrk, b.as_dict()]
+                http.append(wrk["requests_per_second"])
+                direct.append(b.tps)
+                print(
+                    f"round {n + 1}: http {wrk['requests_per_second']} req/s, "
+                    f"direct {b.tps:.0f} calls/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            row = conn.execute(
+                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
+            ).fetchone()
+            findings = int(row[0]) if row else -1
+    finally:
+        pgbench.drop_database(url, name)
+    result = {
+        "benchmark": "http against direct",
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "rounds": rounds,
+        "http_per_s_median": round(statistics.median(http)),
+        "direct_per_s_median": round(statistics.median(direct)),
+        "ratio_http_to_direct": round(statistics.median(http) / statistics.median(direct), 3),
+        "audit_findings": findings,
+    }
+    print(json.dumps(result, indent=2))
+    return 0 if findings == 0 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000, help="bet/make requests")
@@ -131,7 +183,11 @@ def main() -> int:
     parser.add_argument("--players", type=int, default=50)
     parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
     parser.add_argument("--seconds", type=int, default=10, help="wrk's duration")
+    parser.add_argument("--against-direct", action="store_true", help="see the docstring")
+    parser.add_argument("--rounds", type=int, default=2, help="--against-direct: A B pairs")
     args = parser.parse_args()
+    if args.against_direct:
+        return against_direct(args)
 
     url = server_url()
     name, db_url = scratch_database(url)

@@ -3,20 +3,41 @@
 With ``DATABASE_URL`` or the libpq ``PG*`` variables set, the tests use that server through
 pytest-postgresql's ``postgresql_noproc``. Otherwise they start the embedded server (the same
 one ``wallet serve`` uses) in a temporary directory.
+
+Every fixture the test modules share lives here (the service, its settings, the provider's
+keys, a player); the plain helpers they use are in ``tests/provider_http.py``. No test module
+imports from another. A test marked ``damages_ledger`` breaks the ledger on purpose and is
+exempt from the audit every other test that used a wallet database ends with.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from pytest_postgresql import factories
 
 import migrate
+from app.config import Settings
+from app.service import create_app
+from tests.provider_http import (
+    CURRENCY,
+    PLAYER,
+    START_BALANCE,
+    LiveServer,
+    ProviderKey,
+    app_conninfo,
+    body_of,
+    conninfo_of,
+    make_key,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBPQ_VARIABLES = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD")
@@ -32,6 +53,10 @@ def _external_server() -> dict[str, object] | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "damages_ledger: the test breaks the ledger on purpose; the audit after it is skipped",
+    )
     server = _external_server()
     if server is None:
         from app.embedded import start_embedded_server
@@ -45,11 +70,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.postgresql_port = server["port"]
     config.option.postgresql_user = server["user"]
     config.option.postgresql_password = server["password"] or None
-
-
-def conninfo_of(conn: psycopg.Connection) -> str:
-    """A conninfo string that opens more connections to the database ``conn`` is on."""
-    return conn.info.dsn + (f" password={conn.info.password}" if conn.info.password else "")
 
 
 def load_migrations(
@@ -84,11 +104,67 @@ def db_url(db: psycopg.Connection) -> str:
     return conninfo_of(db)
 
 
+# The service and the provider ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def provider_key(tmp_path_factory: pytest.TempPathFactory) -> ProviderKey:
+    return make_key(tmp_path_factory.mktemp("keys"), "provider-2025")
+
+
+@pytest.fixture(scope="session")
+def stranger_key(tmp_path_factory: pytest.TempPathFactory) -> ProviderKey:
+    """A key the wallet does not know."""
+    return make_key(tmp_path_factory.mktemp("other-keys"), "stranger")
+
+
+@pytest.fixture
+def app_settings(db: psycopg.Connection, provider_key: ProviderKey) -> Settings:
+    return Settings(
+        database_url=app_conninfo(db),
+        jwt_public_keys=(provider_key.public_path,),
+        pool_min_size=1,
+        pool_max_size=10,
+    )
+
+
+@pytest.fixture
+def client(app_settings: Settings) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=create_app(app_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def player(db: psycopg.Connection) -> str:
+    db.execute("SELECT wallet.create_player(%s, %s, %s)", (PLAYER, CURRENCY, START_BALANCE))
+    return PLAYER
+
+
+@pytest.fixture
+def live_server(app_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(app_settings)) as server:
+        yield server
+
+
+@pytest.fixture
+def post(client: TestClient[Litestar], provider_key: ProviderKey) -> Callable[..., Any]:
+    """POST a request, signed by the provider, to a route."""
+
+    def signed_post(route: str, request: object) -> Any:
+        return client.post(
+            f"/{route}",
+            content=body_of(provider_key.token(request)),
+            headers={"content-type": "application/json"},
+        )
+
+    return signed_post
+
+
 @pytest.fixture(autouse=True)
 def audit_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test that used a wallet database leaves a ledger wallet.audit() finds healthy
     (negative balances after rollbacks are allowed; every other finding fails the test)."""
-    if "wallet_db" not in request.fixturenames:
+    if "wallet_db" not in request.fixturenames or request.node.get_closest_marker("damages_ledger"):
         yield
         return
     conninfo = conninfo_of(request.getfixturevalue("wallet_db"))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -17,85 +15,20 @@ import psycopg
 import pytest
 
 from app.cli import main
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
+    JSON,
     PLAYER,
     START_BALANCE,
+    WALLET,
     ProviderKey,
+    Served,
     app_conninfo,
     balance_of,
     body_of,
-    free_port,
+    clean_environment,
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
 )
-
-WALLET = shutil.which("wallet") or str(Path(sys.executable).parent / "wallet")
-JSON = {"content-type": "application/json"}
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """The environment without any database or wallet setting, plus ``extra``."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PG", "WALLET_")) and name != "DATABASE_URL"
-    }
-    env.update(extra)
-    return env
-
-
-class Served:
-    """``wallet serve`` as a subprocess, its output collected."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [WALLET, "serve", "--port", str(self.port), *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_until_up(self, ping: str = "/ping", timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"wallet serve exited early:\n{self.output}")
-            try:
-                if httpx.get(f"{self.url}{ping}", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"wallet serve did not answer {ping}:\n{self.output}")
-
-    def terminate(self, timeout: float = 40) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
 
 # Start-up rules, in process -------------------------------------------------------------------
 
@@ -122,7 +55,7 @@ def test_a_bad_key_file_stops_start_up_naming_the_file(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    provider_key: ProviderKey,  # noqa: F811
+    provider_key: ProviderKey,
     content: bytes | None,
     complaint: str,
 ) -> None:
@@ -213,8 +146,8 @@ def test_serve_on_the_embedded_server_from_nothing(tmp_path: Path) -> None:
 
 def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
     db_url: str,
 ) -> None:
     env = clean_environment(
@@ -240,9 +173,12 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
 
         request = threading.Thread(target=in_flight)
         request.start()
-        time.sleep(1.0)  # the request is now waiting on the lock
+        wait_until(lambda: waiting_on_a_lock(db) == 1, "the make never waited on the lock")
         served.process.send_signal(signal.SIGTERM)
-        time.sleep(1.0)
+        wait_until(
+            lambda: served.output.count("Shutting down") == 2, "the workers did not shut down"
+        )
+        assert waiting_on_a_lock(db) == 1  # the request is still in flight
         blocker.rollback()  # the database lets it go; the service must still answer
         blocker.close()
         request.join(timeout=30)
@@ -251,6 +187,23 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
         assert balance_of(db, PLAYER, CURRENCY) == START_BALANCE - 500
     finally:
         served.kill()
+
+
+def waiting_on_a_lock(db: psycopg.Connection) -> int:
+    """How many of the service's sessions on this database wait for a lock."""
+    row = db.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = 'wallet-http' AND wait_event_type = 'Lock'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def wait_until(condition: Callable[[], bool], failure: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.01)
 
 
 def test_worker_socket_disables_nagle() -> None:

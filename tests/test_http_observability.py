@@ -16,31 +16,27 @@ from app.config import Settings
 from app.database import ROUTE_FUNCTIONS
 from app.observability import JsonFormatter
 from app.service import create_app
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     ProviderKey,
-    app_settings,  # noqa: F401  (fixture)
     balance_of,
     body_of,
-    client,  # noqa: F401  (fixture)
     ledger_snapshot,
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
 )
 
 JSON = {"content-type": "application/json"}
 
 
-def test_healthz_and_readyz(client: TestClient[Litestar]) -> None:  # noqa: F811
+def test_healthz_and_readyz(client: TestClient[Litestar]) -> None:
     assert client.get("/healthz").json() == {"status": "alive"}
     assert client.get("/readyz").json() == {"status": "ready"}
 
 
 def test_readyz_reports_migrations_that_are_not_current(
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
     db: psycopg.Connection,
 ) -> None:
     db.execute(
@@ -54,7 +50,7 @@ def test_readyz_reports_migrations_that_are_not_current(
 
 
 def test_unknown_route_and_method_answer_in_the_envelope(
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
 ) -> None:
     missing = client.post("/bet/unknown", content=b"{}", headers=JSON)
     assert missing.status_code == 404
@@ -65,10 +61,10 @@ def test_unknown_route_and_method_answer_in_the_envelope(
 
 
 def test_an_unexpected_database_error_is_a_500_envelope_and_writes_nothing(
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     db.execute("REVOKE EXECUTE ON FUNCTION wallet.bet_make(jsonb) FROM wallet_app")
     before = ledger_snapshot(db)
@@ -83,7 +79,7 @@ def test_an_unexpected_database_error_is_a_500_envelope_and_writes_nothing(
 
 
 def test_openapi_describes_every_route_and_its_envelope(
-    client: TestClient[Litestar],  # noqa: F811
+    client: TestClient[Litestar],
 ) -> None:
     document = client.get("/schema/openapi.json").json()
     paths = document["paths"]
@@ -112,9 +108,9 @@ def resolve(document: dict, schema: dict) -> dict:
 
 
 def test_metrics_count_requests_by_route_and_outcome_and_show_the_pool(
-    client: TestClient[Litestar],  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    client: TestClient[Litestar],
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     good = provider_key.token({"player_id": PLAYER, "currency": CURRENCY})
     assert client.post("/balance", content=body_of(good), headers=JSON).status_code == 200
@@ -129,9 +125,9 @@ def test_metrics_count_requests_by_route_and_outcome_and_show_the_pool(
 
 
 def test_one_json_log_line_per_request_without_the_token(
-    client: TestClient[Litestar],  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    client: TestClient[Litestar],
+    provider_key: ProviderKey,
+    player: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = provider_key.token(make_request("logged-make", 250))
@@ -158,11 +154,11 @@ def test_one_json_log_line_per_request_without_the_token(
 
 
 def test_a_statement_timeout_is_a_500_and_leaves_nothing_half_written(
-    app_settings: Settings,  # noqa: F811
+    app_settings: Settings,
     db: psycopg.Connection,
     db_url: str,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     # the statement timeout is the database's: migrate.py stores it on wallet_app
     migrate.Migrator(db_url, statement_timeout=0.5, out=lambda line: None).up()

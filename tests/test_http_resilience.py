@@ -16,32 +16,28 @@ import pytest
 
 from app.config import Settings
 from app.service import create_app
-from tests.conftest import conninfo_of
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     LiveServer,
     ProviderKey,
-    app_settings,  # noqa: F401  (fixture)
     audit_findings,
     balance_of,
     body_of,
+    conninfo_of,
     free_port,
-    live_server,  # noqa: F401  (fixture)
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
 )
 
 JSON = {"content-type": "application/json"}
 
 
 def test_20_concurrent_makes_for_one_player(
-    live_server: LiveServer,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    live_server: LiveServer,
+    provider_key: ProviderKey,
     db: psycopg.Connection,
-    player: str,  # noqa: F811
+    player: str,
 ) -> None:
     bodies = [
         body_of(provider_key.token(make_request(f"par-{n}", 1_000 + n, betslip_id=f"ps-{n}")))
@@ -75,12 +71,14 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
+        self._acceptor: threading.Thread | None = None
 
     def start(self) -> None:
         self._stop.clear()
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._listener.settimeout(0.05)
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(self._listener,), daemon=True)
+        self._acceptor.start()
 
     def _accept(self, listener: socket.socket) -> None:
         while not self._stop.is_set():
@@ -125,13 +123,15 @@ class TcpProxy:
         self._stop.set()
         if self._listener is not None:
             self._listener.close()
+        if self._acceptor is not None:  # no connection is accepted after this
+            self._acceptor.join(timeout=10)
+            assert not self._acceptor.is_alive()
         with self._lock:
             for sock in self._sockets:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
             self._sockets.clear()
-        time.sleep(0.1)
 
     def restore(self) -> None:
         self.start()
@@ -148,10 +148,10 @@ def proxy(db: psycopg.Connection) -> Iterator[TcpProxy]:
 
 def test_database_outage_fails_fast_and_recovers_without_restart(
     proxy: TcpProxy,
-    app_settings: Settings,  # noqa: F811
-    provider_key: ProviderKey,  # noqa: F811
+    app_settings: Settings,
+    provider_key: ProviderKey,
     db: psycopg.Connection,
-    player: str,  # noqa: F811
+    player: str,
 ) -> None:
     acquire_timeout = 1.5
     settings = app_settings.with_changes(

@@ -22,16 +22,8 @@ skipped where PostgreSQL's server binaries and pg_stat_statements are not instal
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -42,81 +34,29 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.test_http_provider import (
+from tests.own_postgres import OwnPostgres, own_postgres
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     ProviderKey,
     body_of,
-    free_port,
     lost_request,
     make_request,
-    provider_key,  # noqa: F401  (fixture)
     win_request,
 )
 
 WALLET_DB = "wallet_counted"
 
 
-def server_binaries() -> Path | None:
-    """The bin directory of a PostgreSQL 15+ install that has pg_stat_statements."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    if pg_config := shutil.which("pg_config"):
-        bindir = subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        candidates.insert(0, Path(bindir))
-    for bindir in candidates:
-        lib = subprocess.run(
-            [str(bindir / "pg_config"), "--pkglibdir"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        if (bindir / "postgres").exists() and (Path(lib) / "pg_stat_statements.so").exists():
-            return bindir
-    return None
-
-
-@dataclass(frozen=True)
-class CountingServer:
-    port: int
-
-    def url(self, dbname: str, user: str = "postgres") -> str:
-        return psycopg.conninfo.make_conninfo(
-            host="127.0.0.1", port=self.port, dbname=dbname, user=user
-        )
-
-
 @pytest.fixture(scope="module")
-def counting_server() -> Iterator[CountingServer]:
-    bindir = server_binaries()
-    if bindir is None:
-        pytest.skip("needs PostgreSQL server binaries with pg_stat_statements")
-    as_postgres: list[str] = []
-    directory = Path(tempfile.mkdtemp(prefix="wallet-counting-pg-"))
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        owner = pwd.getpwnam("postgres")
-        os.chown(directory, owner.pw_uid, owner.pw_gid)
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data = directory / "data"
-    port = free_port()
-
-    def run(*command: str) -> None:
-        subprocess.run([*as_postgres, *command], check=True, capture_output=True)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    options = " ".join(
-        [
-            f"-c port={port}",
-            "-c listen_addresses=127.0.0.1",
-            f"-c unix_socket_directories={directory}",
-            "-c shared_preload_libraries=pg_stat_statements",
-            "-c pg_stat_statements.track=top",
-            "-c pg_stat_statements.track_utility=on",
-            "-c autovacuum=off",
-        ]
-    )
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"),
-        "-w", "start")  # fmt: skip
-    try:
-        server = CountingServer(port)
+def counting_server() -> Iterator[OwnPostgres]:
+    counting = {
+        "shared_preload_libraries": "pg_stat_statements",
+        "pg_stat_statements.track": "top",
+        "pg_stat_statements.track_utility": "on",
+        "autovacuum": "off",
+    }
+    with own_postgres(counting, pg_stat_statements=True) as server:
         with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {WALLET_DB}")
             conn.execute("CREATE EXTENSION pg_stat_statements")  # the observer reads it here
@@ -125,10 +65,6 @@ def counting_server() -> Iterator[CountingServer]:
             conn.execute("CREATE EXTENSION pg_stat_statements")
             conn.execute("SELECT wallet.create_player(%s, %s, 1000000)", (PLAYER, CURRENCY))
         yield server
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def wallet_db_counters(observer: psycopg.Connection) -> tuple[int, int, int]:
@@ -143,22 +79,25 @@ def wallet_db_counters(observer: psycopg.Connection) -> tuple[int, int, int]:
 
 
 def wait_until_no_backends(observer: psycopg.Connection) -> None:
-    """Backends flush their statistics when they exit; wait until every one has."""
+    """Backends flush their statistics when they exit; wait until every one has.
+
+    A backend flushes its counters (and counts its session) in a before_shmem_exit hook,
+    which PostgreSQL 15+ runs before the on_shmem_exit hook that takes the backend out of
+    pg_stat_activity: once it is gone from there, its statistics are in."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         row = observer.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (WALLET_DB,)
         ).fetchone()
         if row is not None and row[0] == 0:
-            time.sleep(0.2)  # the exit hook runs after the backend leaves pg_stat_activity
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("the wallet database still has backends")
 
 
 def test_each_request_is_one_statement_and_one_commit(
-    counting_server: CountingServer,
-    provider_key: ProviderKey,  # noqa: F811
+    counting_server: OwnPostgres,
+    provider_key: ProviderKey,
 ) -> None:
     observer = psycopg.connect(counting_server.url("postgres"), autocommit=True)
     wait_until_no_backends(observer)

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 import migrate
-from tests.conftest import ROOT, conninfo_of
+from tests.conftest import ROOT
+from tests.provider_http import conninfo_of
 
 COUNTER = "CREATE TABLE counter (id int);\n"
 
@@ -166,19 +167,40 @@ def test_error_inside_function_body_points_at_the_file_line(
     assert (error.file, error.sqlstate, error.line, error.column) == ("0002_f.sql", "42601", 4, 3)
 
 
+GATE_KEY = 4242
+"""An advisory lock the test holds so that the first migrate.py stops inside a migration."""
+
+
+def advisory_locks(conn: psycopg.Connection) -> list[tuple[int, int, bool]]:
+    """(pid, key, granted) of the advisory locks that migrate.py sessions hold or wait for
+    on this database."""
+    return conn.execute(
+        "SELECT l.pid, l.objid::bigint, l.granted FROM pg_locks AS l"
+        " JOIN pg_stat_activity AS a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objsubid = 1"
+        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND a.application_name = 'migrate.py' ORDER BY 1, 2",
+    ).fetchall()
+
+
 def test_two_processes_at_once_apply_every_file_exactly_once(
     conn: psycopg.Connection, url: str, tmp_path: Path
 ) -> None:
+    """The runs overlap for certain: the first stops inside 0002 on a lock the test holds, and
+    the test sees, in pg_locks, the second waiting for the migration lock the first holds."""
     tree = sql_tree(
         tmp_path,
         {
             "0001_counter.sql": COUNTER,
-            "0002_slow.sql": "SELECT pg_sleep(1);\nINSERT INTO counter VALUES (2);\n",
+            "0002_gated.sql": f"SELECT pg_advisory_xact_lock({GATE_KEY});\n"
+            "INSERT INTO counter VALUES (2);\n",
             "0003_count.sql": "INSERT INTO counter VALUES (3);\n",
         },
         {"count.sql": "INSERT INTO counter VALUES (100);\n"},
     )
     command = [sys.executable, "migrate.py", "up", "--database-url", url, "--root", str(tree)]
+    gate = psycopg.connect(url, autocommit=True)
+    gate.execute("SELECT pg_advisory_lock(%s)", (GATE_KEY,))
 
     processes = [
         subprocess.Popen(
@@ -186,10 +208,29 @@ def test_two_processes_at_once_apply_every_file_exactly_once(
         )
         for _ in range(2)
     ]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            locks = advisory_locks(conn)
+            holder = [pid for pid, key, granted in locks if key == migrate.LOCK_KEY and granted]
+            waiter = [pid for pid, key, granted in locks if key == migrate.LOCK_KEY and not granted]
+            gated = [pid for pid, key, granted in locks if key == GATE_KEY and not granted]
+            if holder and waiter and gated and not set(gated) & set(waiter):
+                # the first run holds the migration lock and is inside 0002 (on another of its
+                # sessions: it applies files on a second connection); the second run waits
+                break
+            assert time.monotonic() < deadline, f"the runs never overlapped: {locks}"
+            assert all(process.poll() is None for process in processes), locks
+            time.sleep(0.01)
+        assert len(holder) == len(waiter) == 1
+        assert holder != waiter
+    finally:
+        gate.close()  # let the first run go on
     outputs = [process.communicate(timeout=30)[0] for process in processes]
 
     assert [process.returncode for process in processes] == [0, 0], outputs
-    assert sorted("applied 0002_slow.sql" in output for output in outputs) == [False, True]
+    assert sorted("applied 0002_gated.sql" in output for output in outputs) == [False, True]
+    assert sum("waiting up to" in output for output in outputs) == 1, outputs
     assert conn.execute("SELECT id FROM counter ORDER BY id").fetchall() == [(2,), (3,), (100,)]
     assert len(history(conn)) == 4
 

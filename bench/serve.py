@@ -1,0 +1,89 @@
+"""``wallet serve`` as a subprocess for the HTTP benchmarks, with a throw-away provider key.
+
+The server runs as the ``wallet_app`` role on a scratch database; requests are signed with the
+matching private key before any load starts (signing is the provider's cost, not ours).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+import psycopg.conninfo
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def key_pair(directory: Path) -> tuple[rsa.RSAPrivateKey, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = directory / "provider.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key, public
+
+
+def body(key: rsa.RSAPrivateKey, request: dict[str, object]) -> bytes:
+    """The HTTP body a provider sends: the request signed into a compact RS256 JWS."""
+    token = jwt.encode({"payload": request}, key, algorithm="RS256")
+    return json.dumps({"payload": token}).encode()
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    key: rsa.RSAPrivateKey
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def wallet_serve(db_url: str, tmp: Path, *, workers: int, pool_size: int) -> Iterator[Server]:
+    """Starts ``wallet serve --workers N`` on ``db_url`` as wallet_app; waits for /readyz."""
+    key, public = key_pair(tmp)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(db_url, user="wallet_app"),
+        "WALLET_JWT_PUBLIC_KEYS": str(public),
+        "WALLET_LOG_LEVEL": "WARNING",
+        "WALLET_DB_POOL_MAX_SIZE": str(pool_size),
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("wallet serve did not become ready")
+            time.sleep(0.2)
+        yield Server(base, key, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

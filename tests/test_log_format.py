@@ -17,15 +17,14 @@ import pytest
 
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
-from tests.test_cli import Served, clean_environment
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
     PLAYER,
     ProviderKey,
+    Served,
     app_conninfo,
     body_of,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
+    clean_environment,
 )
 
 ACCESS_FIELDS = {
@@ -123,8 +122,8 @@ def test_an_unknown_log_format_is_a_configuration_error() -> None:
 
 def test_wallet_serve_logs_text_when_asked_and_json_by_default_on_a_pipe(
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     body = body_of(provider_key.token({"player_id": PLAYER, "currency": CURRENCY}))
     for log_format in ("text", None):

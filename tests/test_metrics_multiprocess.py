@@ -15,18 +15,17 @@ import httpx
 import psycopg
 from prometheus_client.mmap_dict import MmapedDict
 
-from tests.test_cli import Served, clean_environment
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
+    JSON,
     PLAYER,
     ProviderKey,
+    Served,
     app_conninfo,
     body_of,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
+    clean_environment,
 )
 
-JSON = {"content-type": "application/json"}
 POOL_MAX = 3
 
 
@@ -58,8 +57,8 @@ def sample(scrape: str, name: str, **labels: str) -> float:
 
 def test_one_scrape_sees_every_worker(
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     env = clean_environment(
         DATABASE_URL=app_conninfo(db),

@@ -30,9 +30,9 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.conftest import conninfo_of
-from tests.test_http_provider import (
+from tests.provider_http import (
     CURRENCY,
+    JSON,
     PLAYER,
     START_BALANCE,
     LiveServer,
@@ -40,15 +40,13 @@ from tests.test_http_provider import (
     audit_findings,
     balance_of,
     body_of,
+    conninfo_of,
     free_port,
     ledger_snapshot,
     make_request,
-    player,  # noqa: F401  (fixture)
-    provider_key,  # noqa: F401  (fixture)
     win_request,
 )
 
-JSON = {"content-type": "application/json"}
 SERVER_POOL_SIZE = 4
 
 
@@ -136,7 +134,7 @@ pidfile = {directory}/pgbouncer.pid
 
 
 @pytest.fixture
-def settings(bouncer: Bouncer, db: psycopg.Connection, provider_key: ProviderKey) -> Settings:  # noqa: F811
+def settings(bouncer: Bouncer, db: psycopg.Connection, provider_key: ProviderKey) -> Settings:
     """The service as wallet_app, through PgBouncer, with a pool larger than PgBouncer's."""
     return Settings(
         database_url=bouncer.url(db.info.dbname),
@@ -158,8 +156,8 @@ def test_provider_calls_and_replays_through_pgbouncer(
     bouncer: Bouncer,
     settings: Settings,
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     def post(client: TestClient, route: str, request: object) -> httpx.Response:  # type: ignore[type-arg]
         return client.post(f"/{route}", content=body_of(provider_key.token(request)), headers=JSON)
@@ -189,8 +187,8 @@ def test_20_concurrent_makes_for_one_player_through_pgbouncer(
     bouncer: Bouncer,
     settings: Settings,
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     bodies = [
         body_of(provider_key.token(make_request(f"pgb-par-{n}", 1_000 + n, betslip_id=f"p{n}")))
@@ -242,8 +240,8 @@ def test_a_statement_that_overruns_the_timeout_is_cut_off_through_pgbouncer(
     bouncer: Bouncer,
     settings: Settings,
     db: psycopg.Connection,
-    provider_key: ProviderKey,  # noqa: F811
-    player: str,  # noqa: F811
+    provider_key: ProviderKey,
+    player: str,
 ) -> None:
     db_url = conninfo_of(db)
     migrate.Migrator(db_url, statement_timeout=0.5, out=lambda line: None).up()

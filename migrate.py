@@ -65,8 +65,9 @@ Usage::
     python migrate.py bootstrap [--deploy-role NAME] [--database-url URL]
 
 ``up`` (the default) applies what is pending; ``--dry-run`` only lists it. ``status``
-lists every file's state. The URL defaults to ``DATABASE_URL``. ``--root DIR`` reads the
-files from another folder than ``sql/`` beside this script.
+lists every file's state. The URL defaults to ``DATABASE_URL``. The files are read from
+``sql/`` beside this script (a checkout) or from the installed package (``app/sql``);
+``--root DIR`` reads them from another folder.
 
 Exit codes:
     0  success (``status``: fully up to date)
@@ -81,6 +82,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.resources
 import os
 import re
 import sys
@@ -92,7 +94,17 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 
-SQL_ROOT = Path(__file__).resolve().parent / "sql"
+
+def find_sql_root() -> Path:
+    """``sql/`` beside this script in a checkout; else the copy an installed wheel carries as
+    the package data ``app/sql`` (pyproject.toml maps it there)."""
+    beside = Path(__file__).resolve().parent / "sql"
+    if beside.is_dir():
+        return beside
+    return Path(str(importlib.resources.files("app") / "sql"))
+
+
+SQL_ROOT = find_sql_root()
 LOCK_KEY = 0x57414C4C  # "WALL": the advisory lock every migrate.py takes on the database
 SCHEMA = "wallet_migrate"
 
@@ -951,7 +963,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--root", type=Path, default=SQL_ROOT, metavar="DIR",
-        help="folder holding migrations/ and functions/ (default: sql/ beside migrate.py)",
+        help=f"folder holding migrations/ and functions/ (default: {SQL_ROOT})",
     )  # fmt: skip
     return parser
 

@@ -2,7 +2,8 @@
 request with the development key.
 
 ``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
-``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL in
+``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL (the
+``embedded`` extra; without it, start-up stops with a message naming the fix) in
 ``WALLET_DATA_DIR/pg``, brings it up to date with ``migrate.py``, and serves on it as the
 least-privilege role ``wallet_app``; without ``WALLET_JWT_PUBLIC_KEYS`` it then makes (or
 reuses) a development key pair in ``WALLET_DATA_DIR`` and says loudly where the private key

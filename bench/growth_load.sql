@@ -25,12 +25,9 @@ select 'c' || s, '1', 'Category ' || s from generate_series(1, 3) as s on confli
 insert into wallet_core.tournaments (tournament_id, category_id, name)
 select 't' || s, 'c' || s, 'Tournament ' || s from generate_series(1, 3) as s on conflict do nothing;
 
-insert into wallet_core.idempotency (kind, key, operation_id, route, fingerprint, status, response)
+insert into wallet_core.idempotency (kind, key, operation_id, route, player_id, amount, currency, status, response)
 select
-    'transaction', h.tx, h.bet_id, 'bet/make',
-    jsonb_build_object(
-        'operation', 'bet', 'player', h.player_id, 'amount', 100, 'currency', 'EUR', 'parent', null
-    ),
+    'transaction', h.tx, h.bet_id, 'bet/make', h.player_id, 100, 'EUR',
     200,
     jsonb_build_object(
         'id', h.bet_id::text, 'ext_transaction_id', h.tx, 'parent_transaction_id', null,

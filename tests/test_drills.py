@@ -497,6 +497,6 @@ def ledger_of(conn: psycopg.Connection, player: str) -> tuple[object, ...]:
             "select b.* from wallet_core.bets as b join wallet_core.accounts as a"
             " using (account_id) where a.player_id = %s order by bet_id",
             "select i.* from wallet_core.idempotency as i"
-            " where i.fingerprint::text like '%%' || %s || '%%' order by operation_id",
+            " where i.player_id = %s order by operation_id",
         )
     )

@@ -6,6 +6,10 @@ is checked for its code and for writing nothing it should not.
 
 from __future__ import annotations
 
+import copy
+import json
+from typing import Any
+
 import psycopg
 import pytest
 
@@ -412,3 +416,199 @@ def test_dba_functions(eur: psycopg.Connection) -> None:
         " where n.nspname = 'wallet' and obj_description(p.oid, 'pg_proc') is null"
     ).fetchall()
     assert described == []
+
+
+# bet/make's two readers ------------------------------------------------------------------------
+
+ODD_VALUES: list[Any] = [
+    None,
+    "",
+    "x" * 128,
+    "x" * 129,
+    "ü" * 128,
+    "ü" * 129,
+    "line\nbreak",
+    0,
+    -1,
+    7,
+    1.5,
+    100.0,
+    10**15,
+    10**15 + 1,
+    1e20,
+    1e2,
+    "123",
+    "1.85",
+    "1,85",
+    "0",
+    "0.000",
+    " 1",
+    "1e2",
+    "EUR",
+    "eur",
+    "USDT1234",
+    "USDT12345",
+    True,
+    False,
+    [],
+    ["a", "b"],
+    ["a", 1],
+    {},
+    {"a": 1},
+    1767225000.5,
+    "1767225000",
+    "1767225000.25",
+    99999999999,
+    100000000000,
+    999999999999.9,
+    "999999999999.999999999999",
+]
+
+
+AGREEING = [
+    [("player_id",), ("transaction", "ext_player_id")],
+    [("currency",), ("transaction", "currency")],
+    [("amount",), ("transaction", "amount"), ("betslip", "sum")],
+    [("betslip", "id"), ("transaction", "betslip_id")],
+]
+
+
+def paths_of(value: Any, path: tuple = ()) -> list[tuple]:
+    """Every path to an object member or array element inside ``value``."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += [(*path, key), *paths_of(item, (*path, key))]
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += [(*path, index), *paths_of(item, (*path, index))]
+    return found
+
+
+def changed(request: Any, path: tuple, value: Any, delete: bool = False) -> Any:
+    request = copy.deepcopy(request)
+    target = request
+    for step in path[:-1]:
+        target = target[step]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return request
+
+
+def make_corpus() -> list[Any]:
+    """bet/make requests: usual ones, and each field of a two-selection slip removed or replaced
+    by each of ODD_VALUES (numeric ids, float amounts, strings for numbers, limits, nulls...)."""
+    base = p.make("alice", 500, selections=[p.selection(1), p.selection(2, sport="2")])
+    base["bonus_id"] = "bonus-1"
+    corpus = [base, p.make("alice", 0), p.make("bob", 10**15, currency="USDT"), None, [], "x", {}]
+    for path in paths_of(base):
+        if isinstance(path[-1], str):
+            corpus.append(changed(base, path, None, delete=True))
+        corpus += [changed(base, path, value) for value in ODD_VALUES]
+    # fields that must agree, changed together
+    for group in AGREEING:
+        for value in ODD_VALUES:
+            request = base
+            for path in group:
+                request = changed(request, path, value)
+            corpus.append(request)
+    # one of them equal in value but not in form: 500.0, 5e2, "500"
+    for path in AGREEING[2]:
+        corpus += [changed(base, path, value) for value in (500.0, 5e2, "500", 500)]
+    corpus.append(changed(base, ("betslip", "bets"), [p.selection(n) for n in range(101)]))
+    corpus.append(changed(base, ("betslip", "bets"), [p.selection(n) for n in range(100)]))
+    return corpus
+
+
+def read_slowly(
+    conn: psycopg.Connection, request: Any, reader: str = "read_make_slowly", *more: str
+) -> str | None:
+    """A field-by-field reader's typed request as text, or None when it refuses."""
+    arguments = ", ".join(["%s::jsonb"] + ["%s"] * len(more))
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                f"select wallet_core.{reader}({arguments})::text", [json.dumps(request), *more]
+            ).fetchone()
+    except psycopg.Error as error:
+        if error.sqlstate not in ("WA204", "WA202"):
+            raise
+        return None
+    return row[0]
+
+
+def test_make_readers_agree(db: psycopg.Connection) -> None:
+    """Whatever the fast reader accepts, the field-by-field reader accepts too, with the identical
+    typed request; what it does not accept goes to the field-by-field reader (which names the
+    field). So the fast path cannot change an answer."""
+    quick_count = 0
+    corpus = make_corpus()
+    assert len(corpus) > 2000
+    for request in corpus:
+        quick = db.execute(
+            "select wallet_core.read_make_quickly(%s::jsonb)::text", [json.dumps(request)]
+        ).fetchone()[0]
+        if quick is None:
+            continue
+        quick_count += 1
+        assert read_slowly(db, request) == quick, json.dumps(request)
+    # the usual requests, and the changes that keep a request usual, take the fast path
+    assert quick_count >= 150, quick_count
+    slow_only = changed(p.make("alice", 5), ("transaction", "id"), 123)
+    assert db.execute(
+        "select wallet_core.read_make_quickly(%s::jsonb) is null", [json.dumps(slow_only)]
+    ).fetchone() == (True,)
+    assert read_slowly(db, slow_only) is not None
+
+
+def settle_corpus() -> list[Any]:
+    """bet/win, bet/lost and bet/refund requests, usual and changed field by field."""
+    bases = [
+        p.win("alice", "17", 250),
+        p.win("alice", "17", 250, cashout=True),
+        p.lost("alice", "17"),
+        p.refund("alice", "17", 100),
+    ]
+    corpus: list[Any] = [None, [], {}, "x"]
+    for base in bases:
+        corpus.append(base)
+        for path in paths_of(base):
+            if isinstance(path[-1], str):
+                corpus.append(changed(base, path, None, delete=True))
+            corpus += [changed(base, path, value) for value in ODD_VALUES]
+        for group in (
+            [("amount",), ("transaction", "amount")],
+            [("currency",), ("transaction", "currency")],
+        ):
+            for value in ODD_VALUES:
+                request = base
+                for path in group:
+                    if path[0] in request and (len(path) == 1 or path[1] in request[path[0]]):
+                        request = changed(request, path, value)
+                corpus.append(request)
+            for path in group:
+                if path[0] in base and (len(path) == 1 or path[1] in base[path[0]]):
+                    corpus.append(changed(base, path, None, delete=True))
+    return corpus
+
+
+def test_settle_readers_agree(db: psycopg.Connection) -> None:
+    """As for bet/make: what the fast reader of win, lost and refund accepts, the field-by-field
+    reader accepts with the identical typed request."""
+    quick_count = 0
+    corpus = settle_corpus()
+    assert len(corpus) > 1000
+    for request in corpus:
+        for operation in ("win", "lost", "refund"):
+            quick = db.execute(
+                "select wallet_core.read_settle_quickly(%s::jsonb, %s)::text",
+                [json.dumps(request), operation],
+            ).fetchone()[0]
+            if quick is None:
+                continue
+            quick_count += 1
+            slow = read_slowly(db, request, "read_settle_slowly", operation)
+            assert slow == quick, (operation, json.dumps(request))
+    assert quick_count >= 100, quick_count

@@ -22,7 +22,7 @@ begin
     end if;
 
     insert into wallet_core.accounts as a (player_id, currency, balance)
-    values (create_player.player_id, create_player.currency, create_player.balance)
+    values (create_player.player_id, create_player.currency, 0)
     on conflict on constraint accounts_player_id_currency_key do nothing
     returning a.* into new_account;
     if not found then
@@ -32,8 +32,7 @@ begin
     end if;
 
     if balance > 0 then
-        insert into wallet_core.journal (account_id, operation, amount, balance_after, reason)
-        values (new_account.account_id, 'deposit', balance, balance, 'opening balance');
+        new_account := wallet_core.post(new_account.account_id, 'deposit', balance, reason => 'opening balance');
     end if;
     return new_account.account_id;
 end
@@ -73,15 +72,9 @@ begin
             detail = format('player %s, currency %s', player_id, currency);
     end if;
 
-    update wallet_core.accounts as a
-    set balance = a.balance + amount
-    where a.account_id = account.account_id
-    returning a.* into account;
-
-    insert into wallet_core.journal (account_id, operation, amount, balance_after, reason)
-    values (
-        account.account_id, case when amount > 0 then 'deposit' else 'withdrawal' end,
-        amount, account.balance, reason
+    account := wallet_core.post(
+        account.account_id, case when amount > 0 then 'deposit' else 'withdrawal' end, amount,
+        reason => adjust_balance.reason
     );
     return account.balance;
 end

@@ -1,48 +1,386 @@
--- bet/make: debit the stake, store the bet slip and its selections, insert new reference data.
+-- bet/make: debit the stake, store the bet slip and its selections, record new reference data.
 
-create or replace function wallet_core.record_references(
-    sports wallet_core.sports[], categories wallet_core.categories[], tournaments wallet_core.tournaments[]
-)
-returns void
+create or replace function wallet_core.is_usual_make(request jsonb)
+returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx constant jsonb := request -> 'transaction';
+    slip constant jsonb := request -> 'betslip';
+    selection jsonb;
+begin
+    -- Plain expressions only: no query, so no executor to start; every cast sits behind a CASE
+    -- on the JSON type. JSON null counts as absent, as for the field-by-field reader.
+    if not coalesce(
+        jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object' and jsonb_typeof(slip) = 'object'
+        and jsonb_typeof(request -> 'player_id') = 'string'
+        and case jsonb_typeof(request -> 'currency')
+            when 'string' then (request ->> 'currency') ~ '^[A-Z0-9]{3,8}$'
+            else false end
+        and case jsonb_typeof(request -> 'amount')
+            when 'number' then scale((request -> 'amount')::numeric) = 0 and (request -> 'amount')::numeric between 0 and 1000000000000000
+            else false end
+        and coalesce(jsonb_typeof(request -> 'session_id'), 'null') in ('null', 'string')
+        and coalesce(jsonb_typeof(request -> 'bonus_id'), 'null') in ('null', 'string')
+        and case coalesce(jsonb_typeof(request -> 'potential_win'), 'null')
+            when 'null' then true
+            when 'number' then scale((request -> 'potential_win')::numeric) = 0 and (request -> 'potential_win')::numeric between 0 and 1000000000000000
+            else false end
+        and jsonb_typeof(tx -> 'id') = 'string'
+        and tx ->> 'operation' = 'bet'
+        and case coalesce(jsonb_typeof(tx -> 'ext_player_id'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'ext_player_id' = request -> 'player_id'
+            else false end
+        and case coalesce(jsonb_typeof(tx -> 'currency'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'currency' = request -> 'currency'
+            else false end
+        and tx -> 'amount' = request -> 'amount'
+        and case jsonb_typeof(tx -> 'amount')
+            when 'number' then scale((tx -> 'amount')::numeric) = 0 and (tx -> 'amount')::numeric between 0 and 1000000000000000
+            else false end
+        and coalesce(jsonb_typeof(tx -> 'player_id'), 'null') in ('null', 'string')
+        and case coalesce(jsonb_typeof(tx -> 'betslip_id'), 'null')
+            when 'null' then true
+            when 'string' then tx -> 'betslip_id' = slip -> 'id'
+            else false end
+        and case coalesce(jsonb_typeof(tx -> 'timestamp'), 'null')
+            when 'null' then true
+            when 'number' then (tx -> 'timestamp')::numeric >= 0 and (tx -> 'timestamp')::numeric < 100000000000
+            else false end
+        and jsonb_typeof(slip -> 'id') = 'string'
+        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
+            when 'null' then true
+            when 'number' then slip -> 'sum' = request -> 'amount'
+            else false end
+        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
+            when 'null' then true
+            when 'number' then scale((slip -> 'sum')::numeric) = 0 and (slip -> 'sum')::numeric between 0 and 1000000000000000
+            else false end
+        and case coalesce(jsonb_typeof(slip -> 'timestamp'), 'null')
+            when 'null' then true
+            when 'number' then (slip -> 'timestamp')::numeric >= 0 and (slip -> 'timestamp')::numeric < 100000000000
+            else false end
+        and jsonb_typeof(slip -> 'type') = 'string'
+        and case jsonb_typeof(slip -> 'k')
+            when 'number' then (slip -> 'k')::numeric > 0 and (slip -> 'k')::numeric < 1000000000000
+            when 'string' then (slip -> 'k' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (slip -> 'k' #>> '{}') ~ '[1-9]'
+            else false
+        end
+        and coalesce(jsonb_typeof(slip -> 'is_quick_bet'), 'null') in ('null', 'boolean')
+        and coalesce(jsonb_typeof(slip -> 'accept_odds_change'), 'null') in ('null', 'boolean')
+        and case jsonb_typeof(slip -> 'bets')
+            when 'array' then jsonb_array_length(slip -> 'bets') between 1 and 100
+            else false end
+    , false) then
+        return false;
+    end if;
+    for n in 0 .. jsonb_array_length(slip -> 'bets') - 1 loop
+        selection := slip -> 'bets' -> n;
+        if not coalesce(
+            jsonb_typeof(selection) = 'object'
+            and jsonb_typeof(selection -> 'id') = 'string'
+            and jsonb_typeof(selection -> 'event_id') = 'string'
+            and jsonb_typeof(selection -> 'sport_id') = 'string'
+            and jsonb_typeof(selection -> 'category_id') = 'string'
+            and jsonb_typeof(selection -> 'tournament_id') = 'string'
+            and jsonb_typeof(selection -> 'sport_name') = 'string'
+            and jsonb_typeof(selection -> 'category_name') = 'string'
+            and jsonb_typeof(selection -> 'tournament_name') = 'string'
+            and coalesce(jsonb_typeof(selection -> 'market_name'), 'null') in ('null', 'string')
+            and coalesce(jsonb_typeof(selection -> 'outcome_name'), 'null') in ('null', 'string')
+            and case coalesce(jsonb_typeof(selection -> 'competitor_name'), 'null')
+                when 'null' then true
+                when 'array' then not jsonb_path_exists(selection -> 'competitor_name', 'strict $[*].type() ? (@ != "string")')
+                else false
+            end
+            and case coalesce(jsonb_typeof(selection -> 'scheduled'), 'null')
+                when 'null' then true
+                when 'number' then (selection -> 'scheduled')::numeric >= 0 and (selection -> 'scheduled')::numeric < 100000000000
+                else false end
+            and coalesce(jsonb_typeof(selection -> 'live'), 'null') in ('null', 'boolean')
+            and case jsonb_typeof(selection -> 'odds')
+                when 'number' then (selection -> 'odds')::numeric > 0 and (selection -> 'odds')::numeric < 1000000000000
+                when 'string' then (selection -> 'odds' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (selection -> 'odds' #>> '{}') ~ '[1-9]'
+                else false
+            end
+        , false) then
+            return false;
+        end if;
+    end loop;
+    return true;
+end
+$$;
+comment on function wallet_core.is_usual_make(jsonb) is
+'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts '
+'integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and '
+'equals what it must equal. Lengths are not checked here. False for anything else.';
+
+create or replace function wallet_core.read_make_quickly(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    typed wallet_core.make_json;
+    one wallet_core.selection_json;
+    read wallet_core.make_request;
+begin
+    -- 1. Anything unusual is for the field-by-field reader.
+    if not wallet_core.is_usual_make(request) then
+        return null;
+    end if;
+
+    -- 2. Then the types read it, in one typed step, and the lengths are checked.
+    typed := jsonb_populate_record(null::wallet_core.make_json, request);
+    if not coalesce(
+        length((typed.transaction).id) between 1 and 128 and length(typed.player_id) between 1 and 128
+        and coalesce(length(typed.session_id) between 1 and 128, true)
+        and coalesce(length(typed.bonus_id) between 1 and 128, true)
+        and coalesce(length((typed.transaction).player_id) between 1 and 128, true)
+        and length((typed.betslip).id) between 1 and 128 and length((typed.betslip).type) <= 64,
+        false
+    ) then
+        return null;
+    end if;
+    read := row(
+        (typed.transaction).id, typed.player_id, typed.currency, typed.amount, typed.session_id, typed.bonus_id,
+        typed.potential_win, (typed.betslip).id, (typed.transaction).player_id,
+        to_timestamp((typed.transaction)."timestamp"::double precision),
+        to_timestamp((typed.betslip)."timestamp"::double precision), (typed.betslip).type, (typed.betslip).k,
+        (typed.betslip).is_quick_bet, (typed.betslip).accept_odds_change, '{}'
+    );
+    foreach one in array (typed.betslip).bets loop
+        if not coalesce(
+            length(one.id) between 1 and 128 and length(one.event_id) between 1 and 128
+            and length(one.sport_id) between 1 and 128 and length(one.category_id) between 1 and 128
+            and length(one.tournament_id) between 1 and 128 and length(one.sport_name) <= 1000
+            and length(one.category_name) <= 1000 and length(one.tournament_name) <= 1000
+            and coalesce(length(one.market_name) <= 1000, true) and coalesce(length(one.outcome_name) <= 1000, true),
+            false
+        ) then
+            return null;
+        end if;
+        read.selections := read.selections || row(
+            cardinality(read.selections), one.id, one.event_id, one.sport_id, one.sport_name, one.category_id,
+            one.category_name, one.tournament_id, one.tournament_name, one.competitor_name, one.market_name,
+            one.outcome_name, to_timestamp(one.scheduled::double precision), one.live, one.odds
+        )::wallet_core.selection_request;
+    end loop;
+    return read;
+end
+$$;
+comment on function wallet_core.read_make_quickly(jsonb) is
+'bet/make''s fast reader: when every field has its usual JSON type (ids and names strings, amounts '
+'integers, odds numbers or decimal strings, times numbers) and is within its limits, the typed request '
+'in one step; otherwise null, and wallet_core.read_make_slowly reads it field by field. Never refuses.';
+
+create or replace function wallet_core.read_make_slowly(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx jsonb;
+    slip jsonb;
+    selection jsonb;
+    n integer;
+    field text;
+    one wallet_core.selection_request;
+    read wallet_core.make_request;
+begin
+    perform wallet_core.as_object(request, 'payload');
+    tx := wallet_core.as_object(request -> 'transaction', 'transaction');
+    slip := wallet_core.as_object(request -> 'betslip', 'betslip');
+
+    read.player_id := wallet_core.as_id(request -> 'player_id', 'player_id');
+    perform wallet_core.expect_equal(
+        'transaction.ext_player_id',
+        wallet_core.as_id(tx -> 'ext_player_id', 'transaction.ext_player_id', false), read.player_id
+    );
+    read.currency := wallet_core.as_currency(request -> 'currency', 'currency');
+    perform wallet_core.expect_equal(
+        'transaction.currency', wallet_core.as_currency(tx -> 'currency', 'transaction.currency', false),
+        read.currency
+    );
+    read.amount := wallet_core.as_amount(request -> 'amount', 'amount');
+    perform wallet_core.expect_equal(
+        'transaction.amount', wallet_core.as_amount(tx -> 'amount', 'transaction.amount'), read.amount
+    );
+    perform wallet_core.expect_equal(
+        'betslip.sum', wallet_core.as_amount(slip -> 'sum', 'betslip.sum', false), read.amount
+    );
+    read.transaction_id := wallet_core.as_id(tx -> 'id', 'transaction.id');
+    if (tx ->> 'operation') is distinct from 'bet' then
+        perform wallet_core.reject('transaction.operation', 'must be "bet"');
+    end if;
+
+    read.session_id := wallet_core.as_id(request -> 'session_id', 'session_id', false);
+    read.bonus_id := wallet_core.as_id(request -> 'bonus_id', 'bonus_id', false);
+    read.potential_win := wallet_core.as_amount(request -> 'potential_win', 'potential_win', false);
+    read.betslip_id := wallet_core.as_id(slip -> 'id', 'betslip.id');
+    perform wallet_core.expect_equal(
+        'transaction.betslip_id', wallet_core.as_id(tx -> 'betslip_id', 'transaction.betslip_id', false),
+        read.betslip_id
+    );
+    read.provider_player_id := wallet_core.as_id(tx -> 'player_id', 'transaction.player_id', false);
+    read.transaction_at := wallet_core.as_timestamp(tx -> 'timestamp', 'transaction.timestamp', false);
+    read.placed_at := wallet_core.as_timestamp(slip -> 'timestamp', 'betslip.timestamp', false);
+    read.betslip_type := wallet_core.as_text(slip -> 'type', 'betslip.type', true, 64);
+    read.odds := wallet_core.as_decimal(slip -> 'k', 'betslip.k');
+    read.is_quick_bet := wallet_core.as_boolean(slip -> 'is_quick_bet', 'betslip.is_quick_bet');
+    read.accept_odds_change := wallet_core.as_boolean(slip -> 'accept_odds_change', 'betslip.accept_odds_change');
+
+    if jsonb_typeof(slip -> 'bets') is distinct from 'array' or jsonb_array_length(slip -> 'bets') = 0 then
+        perform wallet_core.reject('betslip.bets', 'must be a non-empty array of selections');
+    end if;
+    if jsonb_array_length(slip -> 'bets') > 100 then
+        perform wallet_core.reject('betslip.bets', 'has more than 100 selections');
+    end if;
+    read.selections := '{}';
+    for selection, n in
+        select e.value, e.position - 1
+        from jsonb_array_elements(slip -> 'bets') with ordinality as e (value, position)
+    loop
+        field := format('betslip.bets[%s]', n);
+        perform wallet_core.as_object(selection, field);
+        -- In the order the first edition checked them, so that the first bad field is named.
+        one := null;
+        one.position := n;
+        one.sport_id := wallet_core.as_id(selection -> 'sport_id', field || '.sport_id');
+        one.sport_name := wallet_core.as_text(selection -> 'sport_name', field || '.sport_name');
+        one.category_id := wallet_core.as_id(selection -> 'category_id', field || '.category_id');
+        one.category_name := wallet_core.as_text(selection -> 'category_name', field || '.category_name');
+        one.tournament_id := wallet_core.as_id(selection -> 'tournament_id', field || '.tournament_id');
+        one.tournament_name := wallet_core.as_text(selection -> 'tournament_name', field || '.tournament_name');
+        one.selection_id := wallet_core.as_id(selection -> 'id', field || '.id');
+        one.event_id := wallet_core.as_id(selection -> 'event_id', field || '.event_id');
+        one.competitor_names := wallet_core.as_text_array(selection -> 'competitor_name', field || '.competitor_name');
+        one.market_name := wallet_core.as_text(selection -> 'market_name', field || '.market_name', false);
+        one.outcome_name := wallet_core.as_text(selection -> 'outcome_name', field || '.outcome_name', false);
+        one.scheduled_at := wallet_core.as_timestamp(selection -> 'scheduled', field || '.scheduled', false);
+        one.live := wallet_core.as_boolean(selection -> 'live', field || '.live');
+        one.odds := wallet_core.as_decimal(selection -> 'odds', field || '.odds');
+        read.selections := read.selections || one;
+    end loop;
+    return read;
+end
+$$;
+comment on function wallet_core.read_make_slowly(jsonb) is
+'bet/make''s reader, field by field: the typed request, or WA204/WA202 naming the first bad field '
+'(betslip.bets[2].odds: ...). Accepts what wallet_core.read_make_quickly accepts, with the same values, '
+'and also numeric ids and times given as decimal strings.';
+
+create or replace function wallet_core.read_make(request jsonb)
+returns wallet_core.make_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.make_request := wallet_core.read_make_quickly(request);
+begin
+    if read.transaction_id is null then
+        read := wallet_core.read_make_slowly(request);
+    end if;
+    return read;
+end
+$$;
+comment on function wallet_core.read_make(jsonb) is
+'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
+'the field when it is malformed.';
+
+create or replace function wallet_core.make_bet(request wallet_core.make_request)
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
+declare
+    op constant wallet_core.operation := row(
+        'transaction', request.transaction_id, 'bet/make', request.player_id, request.amount, request.currency,
+        null, null
+    );
+    claimed record;
+    account wallet_core.accounts;
+    refusal text;
+    message text;
 begin
-    -- New rows go in in key order (sports, then categories, then tournaments, each sorted), so
-    -- two bet slips naming the same new keys in opposite orders wait for each other instead of
-    -- deadlocking, and nobody gets a duplicate-key error. Existing rows are not touched.
-    insert into wallet_core.sports (sport_id, name)
-    select distinct on (s.sport_id) s.sport_id, s.name from unnest(sports) as s order by s.sport_id
-    on conflict (sport_id) do nothing;
-    insert into wallet_core.categories (category_id, sport_id, name)
-    select distinct on (c.category_id) c.category_id, c.sport_id, c.name from unnest(categories) as c
-    order by c.category_id
-    on conflict (category_id) do nothing;
-    insert into wallet_core.tournaments (tournament_id, category_id, name)
-    select distinct on (t.tournament_id) t.tournament_id, t.category_id, t.name from unnest(tournaments) as t
-    order by t.tournament_id
-    on conflict (tournament_id) do nothing;
+    -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
+    claimed := wallet_core.claim(op);
+    if claimed.status is not null then
+        return row(claimed.status, claimed.body);
+    end if;
 
-    -- A renamed row is rewritten, locked first in key order; an unchanged one is not locked.
-    perform from wallet_core.sports as r join unnest(sports) as s on r.sport_id = s.sport_id
-    where r.name <> s.name order by r.sport_id for no key update of r;
-    update wallet_core.sports as r set name = s.name from unnest(sports) as s
-    where r.sport_id = s.sport_id and r.name <> s.name;
-    perform from wallet_core.categories as r join unnest(categories) as c on r.category_id = c.category_id
-    where r.name <> c.name order by r.category_id for no key update of r;
-    update wallet_core.categories as r set name = c.name from unnest(categories) as c
-    where r.category_id = c.category_id and r.name <> c.name;
-    perform from wallet_core.tournaments as r join unnest(tournaments) as t on r.tournament_id = t.tournament_id
-    where r.name <> t.name order by r.tournament_id for no key update of r;
-    update wallet_core.tournaments as r set name = t.name from unnest(tournaments) as t
-    where r.tournament_id = t.tournament_id and r.name <> t.name;
+    -- Lock the player's account: the one hot lock, taken before anything else is written.
+    -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
+    -- on this row, and a discard racing this make must not wait on it while this make waits on
+    -- the discard's marker (a deadlock).
+    select a.* into account
+    from wallet_core.accounts as a
+    where a.player_id = request.player_id and a.currency = request.currency
+    for no key update;
+
+    -- Check, in the contract's order; then write the bet (a discard racing in from another
+    -- session makes the insert conflict). Every refusal here is stored and replayed.
+    if not found then
+        refusal := wallet_core.player_refusal(request.player_id, request.currency);
+        message := format('player %s has no %s account', request.player_id, request.currency);
+    elsif account.blocked then
+        refusal := 'WA005';
+        message := format('player %s is blocked', request.player_id);
+    elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+        refusal := 'WA206';
+    elsif account.balance < request.amount then
+        refusal := 'WA201';
+        message := format('balance %s is less than the stake %s', account.balance, request.amount);
+    else
+        insert into wallet_core.bets (
+            bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
+            session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
+            placed_at, transaction_at
+        )
+        values (
+            claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
+            request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
+            request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
+            request.accept_odds_change, request.placed_at, request.transaction_at
+        )
+        on conflict (make_transaction_id) do nothing;
+        if not found then
+            refusal := 'WA206';
+        end if;
+    end if;
+    if refusal is not null then
+        return wallet_core.refuse(
+            op, claimed.operation_id, refusal,
+            coalesce(message, format('transaction %s was discarded before it was made', request.transaction_id))
+        );
+    end if;
+
+    perform wallet_core.record_references(request.selections);
+    insert into wallet_core.selections (
+        bet_id, position, selection_id, event_id, sport_id, category_id, tournament_id, competitor_names,
+        market_name, outcome_name, scheduled_at, live, odds
+    )
+    select
+        claimed.operation_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
+        s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
+    from unnest(request.selections) as s;
+    account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+
+    return wallet_core.answer(
+        op, claimed.operation_id,
+        wallet_core.operation_answer(
+            claimed.operation_id, request.transaction_id, null, request.player_id, 'bet', request.amount,
+            request.currency, account.balance
+        )
+    );
 end
 $$;
-comment on function wallet_core.record_references(
-    wallet_core.sports[], wallet_core.categories[], wallet_core.tournaments[]
-) is
-'Inserts the sports, categories and tournaments a bet slip names when new, renames changed ones; '
-'deadlock-free by fixed key order.';
+comment on function wallet_core.make_bet(wallet_core.make_request) is
+'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, '
+'2001), write the bet, its reference data and selections, post the stake, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql
@@ -50,226 +388,25 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_transaction jsonb;
-    v_betslip jsonb;
-    v_player_id text;
-    v_currency text;
-    v_amount bigint;
-    v_transaction_id text;
-    v_selection jsonb;
-    v_position integer;
-    v_field text;
-    v_selections wallet_core.selections[] := '{}'::wallet_core.selections[];
-    v_sports wallet_core.sports[] := '{}'::wallet_core.sports[];
-    v_categories wallet_core.categories[] := '{}'::wallet_core.categories[];
-    v_tournaments wallet_core.tournaments[] := '{}'::wallet_core.tournaments[];
-    v_bet wallet_core.bets;
-    v_claim record;
-    v_account wallet_core.accounts;
+    reply wallet_core.reply;
+    read wallet_core.make_request;
 begin
-    -- 1. Validate. A malformed request is answered and not stored.
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        perform wallet_core.as_object(request, 'payload');
-        v_transaction := wallet_core.as_object(request -> 'transaction', 'transaction');
-        v_betslip := wallet_core.as_object(request -> 'betslip', 'betslip');
-
-        v_player_id := wallet_core.as_id(request -> 'player_id', 'player_id');
-        perform wallet_core.expect_equal(
-            'transaction.ext_player_id',
-            wallet_core.as_id(v_transaction -> 'ext_player_id', 'transaction.ext_player_id', false),
-            v_player_id
-        );
-        v_currency := wallet_core.as_currency(request -> 'currency', 'currency');
-        perform wallet_core.expect_equal(
-            'transaction.currency',
-            wallet_core.as_currency(v_transaction -> 'currency', 'transaction.currency', false),
-            v_currency
-        );
-        v_amount := wallet_core.as_amount(request -> 'amount', 'amount');
-        perform wallet_core.expect_equal(
-            'transaction.amount', wallet_core.as_amount(v_transaction -> 'amount', 'transaction.amount'), v_amount
-        );
-        perform wallet_core.expect_equal(
-            'betslip.sum', wallet_core.as_amount(v_betslip -> 'sum', 'betslip.sum', false), v_amount
-        );
-        v_transaction_id := wallet_core.as_id(v_transaction -> 'id', 'transaction.id');
-        if (v_transaction ->> 'operation') is distinct from 'bet' then
-            perform wallet_core.reject('transaction.operation', 'must be "bet"');
-        end if;
-
-        v_bet.make_transaction_id := v_transaction_id;
-        v_bet.made := true;
-        v_bet.state := 'open';
-        v_bet.stake := v_amount;
-        v_bet.session_id := wallet_core.as_id(request -> 'session_id', 'session_id', false);
-        v_bet.bonus_id := wallet_core.as_id(request -> 'bonus_id', 'bonus_id', false);
-        v_bet.potential_win := wallet_core.as_amount(request -> 'potential_win', 'potential_win', false);
-        v_bet.betslip_id := wallet_core.as_id(v_betslip -> 'id', 'betslip.id');
-        perform wallet_core.expect_equal(
-            'transaction.betslip_id',
-            wallet_core.as_id(v_transaction -> 'betslip_id', 'transaction.betslip_id', false),
-            v_bet.betslip_id
-        );
-        v_bet.provider_player_id := wallet_core.as_id(v_transaction -> 'player_id', 'transaction.player_id', false);
-        v_bet.transaction_at := wallet_core.as_timestamp(v_transaction -> 'timestamp', 'transaction.timestamp', false);
-        v_bet.placed_at := wallet_core.as_timestamp(v_betslip -> 'timestamp', 'betslip.timestamp', false);
-        v_bet.betslip_type := wallet_core.as_text(v_betslip -> 'type', 'betslip.type', true, 64);
-        v_bet.odds := wallet_core.as_decimal(v_betslip -> 'k', 'betslip.k');
-        v_bet.is_quick_bet := wallet_core.as_boolean(v_betslip -> 'is_quick_bet', 'betslip.is_quick_bet');
-        v_bet.accept_odds_change :=
-            wallet_core.as_boolean(v_betslip -> 'accept_odds_change', 'betslip.accept_odds_change');
-
-        if jsonb_typeof(v_betslip -> 'bets') is distinct from 'array'
-            or jsonb_array_length(v_betslip -> 'bets') = 0 then
-            perform wallet_core.reject('betslip.bets', 'must be a non-empty array of selections');
-        end if;
-        if jsonb_array_length(v_betslip -> 'bets') > 100 then
-            perform wallet_core.reject('betslip.bets', 'has more than 100 selections');
-        end if;
-        for v_selection, v_position in
-            select e.value, e.position - 1
-            from jsonb_array_elements(v_betslip -> 'bets') with ordinality as e (value, position)
-        loop
-            v_field := format('betslip.bets[%s]', v_position);
-            perform wallet_core.as_object(v_selection, v_field);
-            v_sports := v_sports || row(
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_text(v_selection -> 'sport_name', v_field || '.sport_name'),
-                null
-            )::wallet_core.sports;
-            v_categories := v_categories || row(
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_text(v_selection -> 'category_name', v_field || '.category_name'),
-                null
-            )::wallet_core.categories;
-            v_tournaments := v_tournaments || row(
-                wallet_core.as_id(v_selection -> 'tournament_id', v_field || '.tournament_id'),
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_text(v_selection -> 'tournament_name', v_field || '.tournament_name'),
-                null
-            )::wallet_core.tournaments;
-            v_selections := v_selections || row(
-                null,
-                v_position,
-                wallet_core.as_id(v_selection -> 'id', v_field || '.id'),
-                wallet_core.as_id(v_selection -> 'event_id', v_field || '.event_id'),
-                wallet_core.as_id(v_selection -> 'sport_id', v_field || '.sport_id'),
-                wallet_core.as_id(v_selection -> 'category_id', v_field || '.category_id'),
-                wallet_core.as_id(v_selection -> 'tournament_id', v_field || '.tournament_id'),
-                wallet_core.as_text_array(v_selection -> 'competitor_name', v_field || '.competitor_name'),
-                wallet_core.as_text(v_selection -> 'market_name', v_field || '.market_name', false),
-                wallet_core.as_text(v_selection -> 'outcome_name', v_field || '.outcome_name', false),
-                wallet_core.as_timestamp(v_selection -> 'scheduled', v_field || '.scheduled', false),
-                wallet_core.as_boolean(v_selection -> 'live', v_field || '.live'),
-                wallet_core.as_decimal(v_selection -> 'odds', v_field || '.odds')
-            )::wallet_core.selections;
-        end loop;
+        read := wallet_core.read_make(request);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
-
-    -- 2. Claim the operation key: a replay answers what was stored, a conflict is 2004.
-    select c.* into v_claim
-    from wallet_core.claim(
-        'transaction', v_transaction_id, 'bet/make',
-        jsonb_build_object(
-            'operation', 'bet', 'player', v_player_id, 'amount', v_amount, 'currency', v_currency, 'parent', null
-        )
-    ) as c;
-    if v_claim.status is not null then
-        status := v_claim.status;
-        body := v_claim.body;
-        return;
-    end if;
-
-    -- 3. Lock the player's account: the one hot lock, taken before anything else is written.
-    --    FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take
-    --    KEY SHARE on this row, and a discard racing this make must not wait on it while this
-    --    make waits on the discard's marker (a deadlock).
-    select a.* into v_account
-    from wallet_core.accounts as a
-    where a.player_id = v_player_id and a.currency = v_currency
-    for no key update;
-
-    -- 4. Check, in the contract's order; every refusal is stored and replayed.
-    if not found then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, wallet_core.player_refusal(v_player_id, v_currency),
-            format('player %s has no %s account', v_player_id, v_currency)
-        ) as r;
-        return;
-    end if;
-    if v_account.blocked then
-        select r.status, r.body into status, body
-        from wallet_core.refuse('transaction', v_transaction_id, 'WA005', format('player %s is blocked', v_player_id))
-            as r;
-        return;
-    end if;
-    if exists (select from wallet_core.bets as b where b.make_transaction_id = v_transaction_id) then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA206',
-            format('transaction %s was discarded before it was made', v_transaction_id)
-        ) as r;
-        return;
-    end if;
-    if v_account.balance < v_amount then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA201',
-            format('balance %s is less than the stake %s', v_account.balance, v_amount)
-        ) as r;
-        return;
-    end if;
-
-    -- 5. Write: the bet (a discard racing in from another session makes the insert conflict),
-    --    the reference data in a fixed key order, the selections, the debit and its journal entry.
-    v_bet.bet_id := v_claim.operation_id;
-    v_bet.account_id := v_account.account_id;
-    v_bet.settled_amount := 0;
-    v_bet.created_at := now();
-    v_bet.updated_at := now();
-    insert into wallet_core.bets select v_bet.*
-    on conflict (make_transaction_id) do nothing;
-    if not found then
-        select r.status, r.body into status, body
-        from wallet_core.refuse(
-            'transaction', v_transaction_id, 'WA206',
-            format('transaction %s was discarded before it was made', v_transaction_id)
-        ) as r;
-        return;
-    end if;
-
-    perform wallet_core.record_references(v_sports, v_categories, v_tournaments);
-
-    insert into wallet_core.selections
-    select
-        v_bet.bet_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
-        s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
-    from unnest(v_selections) as s;
-
-    update wallet_core.accounts as a
-    set balance = a.balance - v_amount
-    where a.account_id = v_account.account_id
-    returning a.* into v_account;
-
-    insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id)
-    values (v_account.account_id, 'bet', -v_amount, v_account.balance, v_transaction_id, v_bet.bet_id);
-
-    -- 6. Answer, and store the answer for replays.
-    select a.status, a.body into status, body
-    from wallet_core.answer(
-        'transaction', v_transaction_id, 200,
-        wallet_core.operation_answer(
-            v_bet.bet_id, v_transaction_id, null, v_player_id, 'bet', v_amount, v_currency, v_account.balance
-        )
-    ) as a;
+    -- 2. Do: claim, lock, check, write, answer.
+    reply := wallet_core.make_bet(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_make(jsonb) is

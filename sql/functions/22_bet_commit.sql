@@ -1,31 +1,49 @@
 -- bet/commit: the provider accepted the bet. No money moves.
 
+create or replace function wallet_core.read_commit(request jsonb)
+returns wallet_core.bet_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.bet_request;
+begin
+    perform wallet_core.as_object(request, 'payload');
+    read.bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
+    return read;
+end
+$$;
+comment on function wallet_core.read_commit(jsonb) is
+'A bet/commit request, typed; WA204 naming the field when it is malformed.';
+
 create or replace function wallet.bet_commit(request jsonb, out status integer, out body jsonb)
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_bet_ref text;
+    reply wallet_core.reply;
+    read wallet_core.bet_request;
 begin
-    -- Validate: a malformed request is answered and not stored.
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        perform wallet_core.as_object(request, 'payload');
-        v_bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
+        read := wallet_core.read_commit(request);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
-    -- Claim (commit, bet id), lock the bet's account, open -> accepted, answer.
-    select a.status, a.body into status, body
-    from wallet_core.advance_bet(
-        'commit', 'bet/commit', 'commit', v_bet_ref,
-        jsonb_build_object('operation', 'commit', 'parent', v_bet_ref),
-        'open', 'accepted', null
-    ) as a;
+    -- 2. Do: claim (commit, bet id), lock the bet's account, open -> accepted, answer.
+    reply := wallet_core.advance_bet(
+    row('commit', read.bet_ref, 'bet/commit', null, null, null, read.bet_ref, null)::wallet_core.operation,
+    'commit', read.bet_ref, 'open', 'accepted', null
+);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_commit(jsonb) is

@@ -1,32 +1,28 @@
--- bet/win, bet/lost and bet/refund: the three ways a bet is settled. wallet_core.read_settlement
--- validates the request, wallet_core.settle does the operation: claim, lock, check, write, answer.
+-- bet/win, bet/lost and bet/refund: the three ways a bet is settled. wallet_core.read_settle reads
+-- the request, wallet_core.settle_bet does the operation: claim, lock, check, write, answer.
 
-create or replace function wallet_core.read_settlement(
-    request jsonb,
-    operation text,
-    out transaction_id text,
-    out player_id text,
-    out bet_ref text,
-    out amount bigint,
-    out currency text,
-    out reason text,
-    out result text
+create or replace function wallet_core.read_settle_slowly(
+    request jsonb, operation text
 )
-language plpgsql
+returns wallet_core.settle_request
+language plpgsql stable
 set search_path = ''
 as $$
 declare
     tx jsonb;
     top_amount bigint;
+    amount bigint;
+    currency text;
+    read wallet_core.settle_request;
 begin
     perform wallet_core.as_object(request, 'payload');
     tx := wallet_core.as_object(request -> 'transaction', 'transaction');
-    transaction_id := wallet_core.as_id(tx -> 'id', 'transaction.id');
+    read.transaction_id := wallet_core.as_id(tx -> 'id', 'transaction.id');
     if (tx ->> 'operation') is distinct from operation then
         perform wallet_core.reject('transaction.operation', format('must be "%s"', operation));
     end if;
-    player_id := wallet_core.as_id(tx -> 'ext_player_id', 'transaction.ext_player_id');
-    bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
+    read.player_id := wallet_core.as_id(tx -> 'ext_player_id', 'transaction.ext_player_id');
+    read.bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
 
     top_amount := wallet_core.as_amount(request -> 'amount', 'amount', false);
     amount := wallet_core.as_amount(tx -> 'amount', 'transaction.amount', false);
@@ -51,163 +47,279 @@ begin
     if currency is null then
         perform wallet_core.reject('currency', 'is missing');
     end if;
-    result := case operation
+    read.result := case operation
         when 'win' then
             case when wallet_core.as_boolean(request -> 'is_cashout', 'is_cashout') then 'cashed_out' else 'won' end
         when 'lost' then 'lost'
         when 'refund' then 'refunded'
     end;
     if operation = 'refund' then
-        reason := wallet_core.as_text(request -> 'reason', 'reason', false);
+        read.reason := wallet_core.as_text(request -> 'reason', 'reason', false);
     end if;
+    read.amount := amount;
+    read.currency := currency;
+    return read;
 end
 $$;
-comment on function wallet_core.read_settlement(jsonb, text) is
-'Validates a win, lost or refund request (WA204/WA202 naming the field) and returns its fields, '
-'with the result it settles the bet as (won, cashed_out, lost, refunded).';
+comment on function wallet_core.read_settle_slowly(jsonb, text) is
+'A bet/win, bet/lost or bet/refund request, typed field by field, with the result it settles the bet as (won, '
+'cashed_out, lost, refunded); WA204/WA202 naming the field when it is malformed.';
 
-create or replace function wallet_core.settle_request(
-    route text, operation text, request jsonb, out status integer, out body jsonb
+
+create or replace function wallet_core.read_settle_quickly(request jsonb, operation text)
+returns wallet_core.settle_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx constant jsonb := request -> 'transaction';
+    top_amount constant jsonb := nullif(request -> 'amount', 'null');
+    tx_amount constant jsonb := nullif(request -> 'transaction' -> 'amount', 'null');
+    top_currency constant jsonb := nullif(request -> 'currency', 'null');
+    tx_currency constant jsonb := nullif(request -> 'transaction' -> 'currency', 'null');
+begin
+    -- Plain expressions only, every cast behind a CASE on the JSON type; null for anything
+    -- unusual, which wallet_core.read_settle_slowly then reads field by field.
+    if not coalesce(
+        jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object'
+        and tx ->> 'operation' = operation
+        and case jsonb_typeof(tx -> 'id') when 'string' then length(tx ->> 'id') between 1 and 128 else false end
+        and case jsonb_typeof(tx -> 'ext_player_id')
+            when 'string' then length(tx ->> 'ext_player_id') between 1 and 128
+            else false
+        end
+        and case jsonb_typeof(request -> 'bet_transaction_id')
+            when 'string' then length(request ->> 'bet_transaction_id') between 1 and 128
+            else false
+        end
+        and case coalesce(jsonb_typeof(top_amount), 'null')
+            when 'null' then true
+            when 'number' then scale(top_amount::numeric) = 0 and top_amount::numeric between 0 and 1000000000000000
+            else false
+        end
+        and case coalesce(jsonb_typeof(tx_amount), 'null')
+            when 'null' then true
+            when 'number' then scale(tx_amount::numeric) = 0 and tx_amount::numeric between 0 and 1000000000000000
+            else false
+        end
+        and coalesce(top_amount = tx_amount, true)
+        and case operation
+            when 'win' then coalesce(tx_amount, top_amount) is not null
+                and coalesce(jsonb_typeof(request -> 'is_cashout'), 'null') in ('null', 'boolean')
+            when 'lost' then coalesce(coalesce(tx_amount, top_amount) = '0', true)
+            when 'refund' then tx_amount is not null
+                and case coalesce(jsonb_typeof(request -> 'reason'), 'null')
+                    when 'null' then true
+                    when 'string' then length(request ->> 'reason') <= 1000
+                    else false
+                end
+            else false
+        end
+        and case coalesce(jsonb_typeof(top_currency), 'null')
+            when 'null' then true
+            when 'string' then (top_currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
+            else false
+        end
+        and case coalesce(jsonb_typeof(tx_currency), 'null')
+            when 'null' then true
+            when 'string' then (tx_currency #>> '{}') ~ '^[A-Z0-9]{3,8}$'
+            else false
+        end
+        and coalesce(top_currency = tx_currency, true)
+        and coalesce(top_currency, tx_currency) is not null,
+        false
+    ) then
+        return null;
+    end if;
+    return row(
+        tx ->> 'id', tx ->> 'ext_player_id', request ->> 'bet_transaction_id',
+        case when operation = 'lost' then 0 else coalesce(tx_amount, top_amount)::bigint end,
+        coalesce(top_currency, tx_currency) #>> '{}',
+        case when operation = 'refund' then request ->> 'reason' end,
+        case operation
+            when 'win' then case when (request -> 'is_cashout') = 'true' then 'cashed_out' else 'won' end
+            when 'lost' then 'lost'
+            when 'refund' then 'refunded'
+        end
+    );
+end
+$$;
+comment on function wallet_core.read_settle_quickly(jsonb, text) is
+'The fast reader of bet/win, bet/lost and bet/refund: the typed request when every field has its usual '
+'JSON type, range and agreement; otherwise null, and wallet_core.read_settle_slowly reads it. Never refuses.';
+
+create or replace function wallet_core.read_settle(request jsonb, operation text)
+returns wallet_core.settle_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.settle_request := wallet_core.read_settle_quickly(request, operation);
+begin
+    if read.transaction_id is null then
+        read := wallet_core.read_settle_slowly(request, operation);
+    end if;
+    return read;
+end
+$$;
+comment on function wallet_core.read_settle(jsonb, text) is
+'A bet/win, bet/lost or bet/refund request, typed: in one step when it is usual, field by field '
+'otherwise. WA204/WA202 naming the field when it is malformed.';
+
+create or replace function wallet_core.settle_bet(
+    route text, operation text, request wallet_core.settle_request
 )
+returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
 declare
-    r record;
+    op constant wallet_core.operation := row(
+        'transaction', request.transaction_id, route, request.player_id, request.amount, request.currency,
+        request.bet_ref, null
+    );
+    claimed record;
+    locked record;
+    bet wallet_core.bets;
+    account wallet_core.accounts;
+    refusal text;
+    message text;
 begin
-    -- Validate: a malformed request is answered and not stored.
-    begin
-        select s.* into r from wallet_core.read_settlement(request, operation) as s;
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
-        return;
-    end;
-    select s.status, s.body into status, body
-    from wallet_core.settle(
-        route, operation, r.result, r.transaction_id, r.player_id, r.bet_ref, r.amount, r.currency, r.reason
-    ) as s;
-end
-$$;
-comment on function wallet_core.settle_request(text, text, jsonb) is
-'A win, lost or refund request from start to end: validate, then wallet_core.settle.';
-
-create or replace function wallet_core.settle(
-    route text,
-    operation text,
-    result text,
-    transaction_id text,
-    player_id text,
-    bet_ref text,
-    amount bigint,
-    currency text,
-    reason text,
-    out status integer,
-    out body jsonb
-)
-language plpgsql
-set search_path = ''
-as $$
-declare
-    v_claim record;
-    v_locked record;
-    v_bet wallet_core.bets;
-    v_account wallet_core.accounts;
-    v_refusal text;
-    v_message text;
-begin
-    select c.* into v_claim
-    from wallet_core.claim(
-        'transaction', transaction_id, route,
-        jsonb_build_object(
-            'operation', operation, 'player', player_id, 'amount', amount, 'currency', currency, 'parent', bet_ref
-        )
-    ) as c;
-    if v_claim.status is not null then
-        status := v_claim.status;
-        body := v_claim.body;
-        return;
+    claimed := wallet_core.claim(op);
+    if claimed.status is not null then
+        return row(claimed.status, claimed.body);
     end if;
 
-    select l.* into v_locked from wallet_core.lock_bet(bet_ref) as l;
-    v_bet := v_locked.bet;
-    v_account := v_locked.account;
-    select r.state, r.message into v_refusal, v_message
-    from wallet_core.bet_refusal(player_id, bet_ref, v_bet, v_account, currency) as r;
-    if v_refusal is not null then
+    locked := wallet_core.lock_bet(request.bet_ref);
+    bet := locked.bet;
+    account := locked.account;
+    select r.state, r.message into refusal, message
+    from wallet_core.bet_refusal(request.player_id, request.bet_ref, bet, account, request.currency) as r;
+    if refusal is not null then
         null;  -- refused below
-    elsif v_bet.state not in ('open', 'accepted') then
-        v_refusal := 'WA206';
-        v_message := format('bet %s is %s: it cannot be settled again', bet_ref, v_bet.state);
-    elsif operation = 'refund' and amount > v_bet.stake then
-        v_refusal := 'WA206';
-        v_message := format('refund of %s exceeds the stake %s of bet %s', amount, v_bet.stake, bet_ref);
+    elsif bet.state not in ('open', 'accepted') then
+        refusal := 'WA206';
+        message := format('bet %s is %s: it cannot be settled again', request.bet_ref, bet.state);
+    elsif operation = 'refund' and request.amount > bet.stake then
+        refusal := 'WA206';
+        message := format('refund of %s exceeds the stake %s of bet %s', request.amount, bet.stake, request.bet_ref);
     end if;
-    if v_refusal is not null then
-        select r.status, r.body into status, body
-        from wallet_core.refuse('transaction', transaction_id, v_refusal, v_message) as r;
-        return;
+    if refusal is not null then
+        return wallet_core.refuse(op, claimed.operation_id, refusal, message);
     end if;
 
-    if amount > 0 then
-        update wallet_core.accounts as a
-        set balance = a.balance + amount
-        where a.account_id = v_account.account_id
-        returning a.* into v_account;
-        insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
-        values (v_account.account_id, operation, amount, v_account.balance, transaction_id, v_bet.bet_id, reason);
+    if request.amount > 0 then
+        account := wallet_core.post(
+            account.account_id, operation, request.amount, request.transaction_id, bet.bet_id, request.reason
+        );
     end if;
-
     update wallet_core.bets as b
-    set state = 'settled', result = settle.result, settlement_transaction_id = settle.transaction_id,
-        settled_amount = amount, updated_at = now()
-    where b.bet_id = v_bet.bet_id;
+    set state = 'settled', result = request.result, settlement_transaction_id = request.transaction_id,
+        settled_amount = request.amount, updated_at = now()
+    where b.bet_id = bet.bet_id;
 
-    select a.status, a.body into status, body
-    from wallet_core.answer(
-        'transaction', transaction_id, 200,
+    return wallet_core.answer(
+        op, claimed.operation_id,
         wallet_core.operation_answer(
-            v_claim.operation_id, transaction_id, v_bet.bet_id, player_id, operation, amount, currency,
-            v_account.balance
+            claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, operation, request.amount,
+            request.currency, account.balance
         )
-    ) as a;
+    );
 end
 $$;
-comment on function wallet_core.settle(text, text, text, text, text, text, bigint, text, text) is
+comment on function wallet_core.settle_bet(text, text, wallet_core.settle_request) is
 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly '
 'once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
 
 create or replace function wallet.bet_win(request jsonb, out status integer, out body jsonb)
-language sql
+language plpgsql
 security definer
 set search_path = ''
 as $$
-    select s.status, s.body from wallet_core.settle_request('bet/win', 'win', request) as s
+declare
+    reply wallet_core.reply;
+    read wallet_core.settle_request;
+begin
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
+    begin
+        read := wallet_core.read_settle(request, 'win');
+    exception when others then
+        if sqlstate not like 'WA%' then
+            raise;
+        end if;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
+        return;
+    end;
+    -- 2. Do: claim, lock, check, write, answer.
+    reply := wallet_core.settle_bet('bet/win', 'win', read);
+    status := reply.status;
+    body := reply.body;
+end
+$$;
+
+create or replace function wallet.bet_lost(request jsonb, out status integer, out body jsonb)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    reply wallet_core.reply;
+    read wallet_core.settle_request;
+begin
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
+    begin
+        read := wallet_core.read_settle(request, 'lost');
+    exception when others then
+        if sqlstate not like 'WA%' then
+            raise;
+        end if;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
+        return;
+    end;
+    -- 2. Do: claim, lock, check, write, answer.
+    reply := wallet_core.settle_bet('bet/lost', 'lost', read);
+    status := reply.status;
+    body := reply.body;
+end
+$$;
+
+create or replace function wallet.bet_refund(request jsonb, out status integer, out body jsonb)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    reply wallet_core.reply;
+    read wallet_core.settle_request;
+begin
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
+    begin
+        read := wallet_core.read_settle(request, 'refund');
+    exception when others then
+        if sqlstate not like 'WA%' then
+            raise;
+        end if;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
+        return;
+    end;
+    -- 2. Do: claim, lock, check, write, answer.
+    reply := wallet_core.settle_bet('bet/refund', 'refund', read);
+    status := reply.status;
+    body := reply.body;
+end
 $$;
 comment on function wallet.bet_win(jsonb) is
 'Route bet/win: credits the win and settles the bet as won (or cashed out with is_cashout). '
 'Takes the request, returns (status, body). Exactly once per transaction.id.';
-
-create or replace function wallet.bet_lost(request jsonb, out status integer, out body jsonb)
-language sql
-security definer
-set search_path = ''
-as $$
-    select s.status, s.body from wallet_core.settle_request('bet/lost', 'lost', request) as s
-$$;
 comment on function wallet.bet_lost(jsonb) is
 'Route bet/lost: settles the bet as lost; no money moves. Takes the request, returns (status, body). '
 'Exactly once per transaction.id.';
-
-create or replace function wallet.bet_refund(request jsonb, out status integer, out body jsonb)
-language sql
-security definer
-set search_path = ''
-as $$
-    select s.status, s.body from wallet_core.settle_request('bet/refund', 'refund', request) as s
-$$;
 comment on function wallet.bet_refund(jsonb) is
 'Route bet/refund: credits transaction.amount (at most the stake) and settles the bet as refunded. '
 'Takes the request, returns (status, body). Exactly once per transaction.id.';

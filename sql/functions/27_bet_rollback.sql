@@ -1,114 +1,130 @@
 -- bet/rollback: undo the bet's current settlement and reopen it (back to accepted).
 -- The one operation allowed to take a balance below zero: the provider is authoritative.
 
+create or replace function wallet_core.read_rollback(request jsonb)
+returns wallet_core.rollback_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    tx jsonb;
+    read wallet_core.rollback_request;
+begin
+    perform wallet_core.as_object(request, 'payload');
+    tx := wallet_core.as_object(request -> 'transaction', 'transaction');
+    read.transaction_id := wallet_core.as_id(tx -> 'id', 'transaction.id');
+    if (tx ->> 'operation') is distinct from 'rollback' then
+        perform wallet_core.reject('transaction.operation', 'must be "rollback"');
+    end if;
+    read.player_id := wallet_core.as_id(tx -> 'ext_player_id', 'transaction.ext_player_id');
+    read.bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
+    read.settlement_id := wallet_core.as_id(request -> 'parent_transaction_id', 'parent_transaction_id');
+    read.amount := wallet_core.as_amount(tx -> 'amount', 'transaction.amount', false);
+    read.currency := wallet_core.as_currency(tx -> 'currency', 'transaction.currency', false);
+    return read;
+end
+$$;
+comment on function wallet_core.read_rollback(jsonb) is
+'A bet/rollback request, typed; WA204/WA202 naming the field when it is malformed.';
+
+create or replace function wallet_core.roll_back_bet(
+    request wallet_core.rollback_request
+)
+returns wallet_core.reply
+language plpgsql
+set search_path = ''
+as $$
+declare
+    op constant wallet_core.operation := row(
+        'transaction', request.transaction_id, 'bet/rollback', request.player_id, request.amount, request.currency,
+        request.bet_ref, request.settlement_id
+    );
+    claimed record;
+    locked record;
+    bet wallet_core.bets;
+    account wallet_core.accounts;
+    refusal text;
+    message text;
+begin
+    claimed := wallet_core.claim(op);
+    if claimed.status is not null then
+        return row(claimed.status, claimed.body);
+    end if;
+
+    -- Lock the bet's account, then check.
+    locked := wallet_core.lock_bet(request.bet_ref);
+    bet := locked.bet;
+    account := locked.account;
+    select r.state, r.message into refusal, message
+    from wallet_core.bet_refusal(request.player_id, request.bet_ref, bet, account, request.currency) as r;
+    if refusal is not null then
+        null;  -- refused below
+    elsif bet.state <> 'settled' then
+        refusal := 'WA206';
+        message := format('bet %s is %s: only a settled, not yet closed bet can be rolled back',
+            request.bet_ref, bet.state);
+    elsif bet.settlement_transaction_id <> request.settlement_id then
+        refusal := 'WA206';
+        message := format('parent_transaction_id %s is not the current settlement of bet %s',
+            request.settlement_id, request.bet_ref);
+    elsif request.amount <> bet.settled_amount then
+        refusal := 'WA206';
+        message := format('transaction.amount %s differs from the %s the settlement moved',
+            request.amount, bet.settled_amount);
+    end if;
+    if refusal is not null then
+        return wallet_core.refuse(op, claimed.operation_id, refusal, message);
+    end if;
+
+    -- Write: take back what the settlement credited (nothing for a lost bet), reopen the bet.
+    if bet.settled_amount > 0 then
+        account := wallet_core.post(
+            account.account_id, 'rollback', -bet.settled_amount, request.transaction_id, bet.bet_id,
+            format('rollback of %s %s', bet.result, request.settlement_id)
+        );
+    end if;
+    update wallet_core.bets as b
+    set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
+    where b.bet_id = bet.bet_id;
+
+    return wallet_core.answer(
+        op, claimed.operation_id,
+        wallet_core.operation_answer(
+            claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, 'rollback',
+            bet.settled_amount, account.currency, account.balance
+        )
+    );
+end
+$$;
+comment on function wallet_core.roll_back_bet(wallet_core.rollback_request) is
+'bet/rollback once read: claim the key, lock the bet''s account, check (1006, 2003, 2004 another '
+'player''s, 2002, 2004 state), post the settlement back, reopen the bet, answer.';
+
 create or replace function wallet.bet_rollback(request jsonb, out status integer, out body jsonb)
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_transaction jsonb;
-    v_transaction_id text;
-    v_player_id text;
-    v_bet_ref text;
-    v_settlement_id text;
-    v_amount bigint;
-    v_currency text;
-    v_claim record;
-    v_locked record;
-    v_bet wallet_core.bets;
-    v_account wallet_core.accounts;
-    v_refusal text;
-    v_message text;
+    reply wallet_core.reply;
+    read wallet_core.rollback_request;
 begin
-    -- 1. Validate.
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        perform wallet_core.as_object(request, 'payload');
-        v_transaction := wallet_core.as_object(request -> 'transaction', 'transaction');
-        v_transaction_id := wallet_core.as_id(v_transaction -> 'id', 'transaction.id');
-        if (v_transaction ->> 'operation') is distinct from 'rollback' then
-            perform wallet_core.reject('transaction.operation', 'must be "rollback"');
-        end if;
-        v_player_id := wallet_core.as_id(v_transaction -> 'ext_player_id', 'transaction.ext_player_id');
-        v_bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
-        v_settlement_id := wallet_core.as_id(request -> 'parent_transaction_id', 'parent_transaction_id');
-        v_amount := wallet_core.as_amount(v_transaction -> 'amount', 'transaction.amount', false);
-        v_currency := wallet_core.as_currency(v_transaction -> 'currency', 'transaction.currency', false);
+        read := wallet_core.read_rollback(request);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
-
-    -- 2. Claim.
-    select c.* into v_claim
-    from wallet_core.claim(
-        'transaction', v_transaction_id, 'bet/rollback',
-        jsonb_build_object(
-            'operation', 'rollback', 'player', v_player_id, 'amount', v_amount, 'currency', v_currency,
-            'parent', v_bet_ref, 'settlement', v_settlement_id
-        )
-    ) as c;
-    if v_claim.status is not null then
-        status := v_claim.status;
-        body := v_claim.body;
-        return;
-    end if;
-
-    -- 3. Lock the bet's account, then check.
-    select l.* into v_locked from wallet_core.lock_bet(v_bet_ref) as l;
-    v_bet := v_locked.bet;
-    v_account := v_locked.account;
-    select r.state, r.message into v_refusal, v_message
-    from wallet_core.bet_refusal(v_player_id, v_bet_ref, v_bet, v_account, v_currency) as r;
-    if v_refusal is not null then
-        null;  -- refused below
-    elsif v_bet.state <> 'settled' then
-        v_refusal := 'WA206';
-        v_message := format('bet %s is %s: only a settled, not yet closed bet can be rolled back',
-            v_bet_ref, v_bet.state);
-    elsif v_bet.settlement_transaction_id <> v_settlement_id then
-        v_refusal := 'WA206';
-        v_message := format('parent_transaction_id %s is not the current settlement of bet %s',
-            v_settlement_id, v_bet_ref);
-    elsif v_amount <> v_bet.settled_amount then
-        v_refusal := 'WA206';
-        v_message := format('transaction.amount %s differs from the %s the settlement moved',
-            v_amount, v_bet.settled_amount);
-    end if;
-    if v_refusal is not null then
-        select r.status, r.body into status, body
-        from wallet_core.refuse('transaction', v_transaction_id, v_refusal, v_message) as r;
-        return;
-    end if;
-
-    -- 4. Write: take back what the settlement credited (nothing for a lost bet), reopen the bet.
-    if v_bet.settled_amount > 0 then
-        update wallet_core.accounts as a
-        set balance = a.balance - v_bet.settled_amount
-        where a.account_id = v_account.account_id
-        returning a.* into v_account;
-        insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
-        values (
-            v_account.account_id, 'rollback', -v_bet.settled_amount, v_account.balance, v_transaction_id,
-            v_bet.bet_id, format('rollback of %s %s', v_bet.result, v_settlement_id)
-        );
-    end if;
-    update wallet_core.bets as b
-    set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
-    where b.bet_id = v_bet.bet_id;
-
-    -- 5. Answer.
-    select a.status, a.body into status, body
-    from wallet_core.answer(
-        'transaction', v_transaction_id, 200,
-        wallet_core.operation_answer(
-            v_claim.operation_id, v_transaction_id, v_bet.bet_id, v_player_id, 'rollback', v_bet.settled_amount,
-            v_account.currency, v_account.balance
-        )
-    ) as a;
+    -- 2. Do: claim, lock, check, write, answer.
+    reply := wallet_core.roll_back_bet(read);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_rollback(jsonb) is

@@ -1,38 +1,53 @@
 -- bet/settlement: the bet's settlement is final; it can no longer be rolled back. No money moves.
 
+create or replace function wallet_core.read_settlement(request jsonb)
+returns wallet_core.bet_request
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    read wallet_core.bet_request;
+begin
+    perform wallet_core.as_object(request, 'payload');
+    read.bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
+    read.status := wallet_core.as_text(request -> 'status', 'status');
+    if read.status not in ('won', 'lost', 'canceled', 'refund', 'cashed out', 'half-won', 'half-lost') then
+        perform wallet_core.reject('status', 'must be one of won, lost, canceled, refund, cashed out, half-won, half-lost');
+    end if;
+    return read;
+end
+$$;
+comment on function wallet_core.read_settlement(jsonb) is
+'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
+
 create or replace function wallet.bet_settlement(request jsonb, out status integer, out body jsonb)
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_bet_ref text;
-    v_status text;
+    reply wallet_core.reply;
+    read wallet_core.bet_request;
 begin
-    -- Validate: a malformed request is answered and not stored.
+    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        perform wallet_core.as_object(request, 'payload');
-        v_bet_ref := wallet_core.as_id(request -> 'bet_transaction_id', 'bet_transaction_id');
-        v_status := wallet_core.as_text(request -> 'status', 'status');
-        if v_status not in ('won', 'lost', 'canceled', 'refund', 'cashed out', 'half-won', 'half-lost') then
-            perform wallet_core.reject(
-                'status', 'must be one of won, lost, canceled, refund, cashed out, half-won, half-lost'
-            );
-        end if;
+        read := wallet_core.read_settlement(request);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        select a.status, a.body into status, body from wallet_core.malformed_answer(sqlstate, sqlerrm) as a;
+        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
+        status := reply.status;
+        body := reply.body;
         return;
     end;
-    -- Claim (settlement, bet id) with the status as content, lock, settled -> closed, answer.
-    select a.status, a.body into status, body
-    from wallet_core.advance_bet(
-        'settlement', 'bet/settlement', 'settlement', v_bet_ref,
-        jsonb_build_object('operation', 'settlement', 'parent', v_bet_ref, 'status', v_status),
-        'settled', 'closed', v_status
-    ) as a;
+    -- 2. Do: claim (settlement, bet id) with the status as content, lock, settled -> closed, answer.
+    reply := wallet_core.advance_bet(
+    row('settlement', read.bet_ref, 'bet/settlement', null, null, null, read.bet_ref, read.status)::wallet_core.operation,
+    'settlement', read.bet_ref, 'settled', 'closed', read.status
+);
+    status := reply.status;
+    body := reply.body;
 end
 $$;
 comment on function wallet.bet_settlement(jsonb) is

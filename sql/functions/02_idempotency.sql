@@ -1,0 +1,97 @@
+-- Idempotency: exactly once per operation key, with the answer stored for replay.
+--
+-- claim() takes a transaction-level advisory lock on the key and looks it up; a new key gets an
+-- operation id and no row yet. The route then locks, checks and writes, and answer() or
+-- refuse() inserts the key's one row with its answer. A duplicate in flight waits on the
+-- advisory lock until the first commits, then finds that row and replays it. Each transaction
+-- takes one advisory lock, before any other lock, so it cannot take part in a deadlock; two
+-- keys whose hashes collide only wait for each other.
+
+create or replace function wallet_core.claim(
+    op wallet_core.operation, out operation_id bigint, out status integer, out body jsonb
+)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    seen wallet_core.idempotency;
+begin
+    perform pg_advisory_xact_lock(hashtext(op.kind), hashtext(op.key));
+    select i.* into seen from wallet_core.idempotency as i where i.kind = op.kind and i.key = op.key;
+    if not found then
+        operation_id := nextval('wallet_core.operation_id_seq');
+    elsif seen.route = op.route
+        and (seen.player_id, seen.amount, seen.currency, seen.parent, seen.detail)
+        is not distinct from (op.player_id, op.amount, op.currency, op.parent, op.detail) then
+        status := seen.status;
+        body := seen.response;
+    else
+        select e.status, e.body into status, body from wallet_core.error_answer(
+            'WA205', format('%s %s was already used by another request (%s)', op.kind, op.key, seen.route)
+        ) as e;
+    end if;
+end
+$$;
+comment on function wallet_core.claim(wallet_core.operation) is
+'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. '
+'A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+
+create or replace function wallet_core.remember(
+    op wallet_core.operation, operation_id bigint, status integer, answer jsonb
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- The key's one row. Plain INSERT: claim() holds the key, so a conflict here is a bug.
+    insert into wallet_core.idempotency (
+        kind, key, operation_id, route, player_id, amount, currency, parent, detail, status, response
+    )
+    values (
+        op.kind, op.key, remember.operation_id, op.route, op.player_id, op.amount, op.currency, op.parent,
+        op.detail, remember.status, remember.answer
+    );
+end
+$$;
+comment on function wallet_core.remember(wallet_core.operation, bigint, integer, jsonb) is
+'Stores an operation''s answer with its key and content, for replay: the one write of idempotency.';
+
+create or replace function wallet_core.answer(
+    op wallet_core.operation, operation_id bigint, success jsonb
+)
+returns wallet_core.reply
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform wallet_core.remember(op, operation_id, 200, success);
+    return row(200, success);
+end
+$$;
+comment on function wallet_core.answer(wallet_core.operation, bigint, jsonb) is
+'Answers a claimed operation with 200 and its body, stored with the key for replay.';
+
+create or replace function wallet_core.refuse(
+    op wallet_core.operation, operation_id bigint, state text, message text
+)
+returns wallet_core.reply
+language plpgsql
+set search_path = ''
+as $$
+declare
+    code wallet_core.error_codes;
+    reply wallet_core.reply;
+begin
+    select e.* into strict code from wallet_core.error_codes as e where e.sqlstate = state;
+    reply := row(code.http_status, jsonb_build_object('code', code.provider_code, 'message', message));
+    -- Not every refusal is replayed (e.g. 2003: the bet may exist when the request comes again).
+    if code.stored then
+        perform wallet_core.remember(op, operation_id, reply.status, reply.body);
+    end if;
+    return reply;
+end
+$$;
+comment on function wallet_core.refuse(wallet_core.operation, bigint, text, text) is
+'Answers a claimed operation with a refusal. Stores it for replay when wallet_core.error_codes says so '
+'(1005, 1006, 2001, 2002, 2004 for a state the bet does not allow); otherwise stores nothing.';

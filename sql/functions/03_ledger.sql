@@ -1,0 +1,52 @@
+-- The ledger: the one way money moves, and why a player has no account.
+
+create or replace function wallet_core.post(
+    account_id bigint,
+    operation text,
+    amount bigint,
+    transaction_id text default null,
+    bet_id bigint default null,
+    reason text default null
+)
+returns wallet_core.accounts
+language plpgsql
+set search_path = ''
+as $$
+declare
+    account wallet_core.accounts;
+begin
+    -- The ledger's invariant: a balance changes only together with its journal row.
+    update wallet_core.accounts as a
+    set balance = a.balance + post.amount
+    where a.account_id = post.account_id
+    returning a.* into strict account;
+    insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
+    values (account.account_id, post.operation, post.amount, account.balance, post.transaction_id, post.bet_id, post.reason);
+    return account;
+end
+$$;
+comment on function wallet_core.post(bigint, text, bigint, text, bigint, text) is
+'Moves money: adds the signed amount to the account''s balance and appends its journal row with the '
+'balance after. The only writer of balances; the caller holds the account''s lock. Returns the account.';
+
+create or replace function wallet_core.player_refusal(player_id text, currency text)
+returns text
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+    if not exists (select from wallet_core.accounts as a where a.player_id = player_refusal.player_id) then
+        return 'WA006';
+    end if;
+    if currency is not null and not exists (
+        select from wallet_core.accounts as a
+        where a.player_id = player_refusal.player_id and a.currency = player_refusal.currency
+    ) then
+        return 'WA202';
+    end if;
+    return null;
+end
+$$;
+comment on function wallet_core.player_refusal(text, text) is
+'Why a player/currency has no account: WA006 when the player has none at all, WA202 when not in that '
+'currency; null when the account exists.';

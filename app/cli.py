@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
+import psycopg
 import psycopg.conninfo
 import uvicorn
 from prometheus_client import multiprocess
@@ -56,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: WALLET_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default: WALLET_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    purge = commands.add_parser(
+        "purge", help="remove idempotency records older than the retention window"
+    )
+    purge.add_argument(
+        "--keep-days",
+        type=int,
+        help="the window in days; must cover the provider's retries "
+        "(default: WALLET_RETENTION_DAYS or 30)",
+    )
+    purge.add_argument("--blocks", type=int, default=128, help="table blocks per batch")
+    purge.add_argument("--pause", type=float, default=0.0, help="seconds between batches")
 
     token = commands.add_parser(
         "token", help="sign a request with the development key and print the request body"
@@ -230,11 +243,37 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def purge(args: argparse.Namespace) -> int:
+    from app.retention import purge_idempotency
+
+    settings = Settings.from_environ()
+    if not settings.database_url:
+        raise ConfigError("wallet purge needs DATABASE_URL (a role that owns the wallet)")
+    keep_days = args.keep_days
+    if keep_days is None:
+        raw = os.environ.get("WALLET_RETENTION_DAYS", "").strip() or "30"
+        if not raw.isdigit():
+            raise ConfigError(f"WALLET_RETENTION_DAYS must be a number of days, not {raw!r}")
+        keep_days = int(raw)
+    if keep_days < 1 or args.blocks < 1 or args.pause < 0:
+        raise ConfigError("--keep-days and --blocks must be at least 1, --pause at least 0")
+    try:
+        purge_idempotency(
+            settings.database_url, keep_days=keep_days, blocks=args.blocks, pause=args.pause
+        )
+    except psycopg.Error as error:
+        print(f"wallet purge: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "purge":
+            return purge(args)
         return token(args)
     except ConfigError as error:
         print(f"wallet: {error}", file=sys.stderr)

@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: WALLET_RETENTION_DAYS or 30)",
     )
     purge.add_argument("--blocks", type=int, default=128, help="table blocks per batch")
-    purge.add_argument("--pause", type=float, default=0.0, help="seconds between batches")
+    purge.add_argument(
+        "--pause", type=float, default=0.1, help="seconds between batches (default 0.1)"
+    )
 
     token = commands.add_parser(
         "token", help="sign a request with the development key and print the request body"

@@ -7,6 +7,11 @@ range its own short transaction on an autocommit connection, so it holds no lock
 than one batch and none that a route function waits for. Schedule it daily (cron, a systemd
 timer, a Kubernetes CronJob) with a URL of a role that may execute the DBA functions (the
 deploy role, a member of wallet_owner).
+
+Between batches it sleeps ``pause`` seconds (0.1 by default): measured on a shared 2-core
+machine with pgbench bet/make at 8 clients, a purge of 750,000 expired rows at full speed cut
+bet/make throughput to 0.63 of the same run without it; with 0.1 s between batches of 128
+blocks it took ~45 s and the runs with it were no slower than those without (ratio 1.2, noise).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def purge_idempotency(
     *,
     keep_days: int = 30,
     blocks: int = 128,
-    pause: float = 0.0,
+    pause: float = 0.1,
     out: Callable[[str], None] = print,
 ) -> PurgeResult:
     """Delete the records older than ``keep_days``, ``blocks`` table blocks per transaction,

@@ -215,6 +215,11 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        # the C parser and event loop (dependencies of the project), named so that a missing
+        # one stops start-up instead of falling back to h11 and asyncio: ~25% fewer requests/s
+        # without them, and with asyncio's loop a p99 of seconds under load
+        http="httptools",
+        loop="uvloop",
     )
     if config.workers > 1:
         with metrics_directory() as directory:

@@ -20,25 +20,13 @@ import psycopg.conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 import migrate
+from app.contract import ROUTES
 from app.envelope import ErrorCode, error_bytes
 
 if TYPE_CHECKING:
     from app.config import Settings
 
 log = logging.getLogger("wallet.database")
-
-ROUTE_FUNCTIONS: dict[str, str] = {
-    "balance": "wallet.player_balance",
-    "bet/make": "wallet.bet_make",
-    "bet/commit": "wallet.bet_commit",
-    "bet/discard": "wallet.bet_discard",
-    "bet/win": "wallet.bet_win",
-    "bet/lost": "wallet.bet_lost",
-    "bet/refund": "wallet.bet_refund",
-    "bet/rollback": "wallet.bet_rollback",
-    "bet/settlement": "wallet.bet_settlement",
-}
-"""Provider route (after the prefix) -> the route function that does the whole operation."""
 
 BAD_REQUEST_SQLSTATES: dict[str, str] = {
     "22P02": "the request is not valid JSON for the database",
@@ -58,11 +46,8 @@ class RouteAnswer:
     body: bytes
 
 
-def route_query(function: str) -> str:
-    return f"SELECT status, body::text FROM {function}(%s::jsonb)"
-
-
-_ROUTE_QUERIES = {route: route_query(function) for route, function in ROUTE_FUNCTIONS.items()}
+_ROUTE_QUERIES = {route.path: route.query for route in ROUTES}
+"""Provider route (after the prefix) -> the one statement that does the whole operation."""
 
 
 def pool_conninfo(settings: Settings) -> str:

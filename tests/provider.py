@@ -13,17 +13,7 @@ from typing import Any
 
 import psycopg
 
-FUNCTIONS = {
-    "balance": "wallet.player_balance",
-    "bet/make": "wallet.bet_make",
-    "bet/commit": "wallet.bet_commit",
-    "bet/discard": "wallet.bet_discard",
-    "bet/win": "wallet.bet_win",
-    "bet/lost": "wallet.bet_lost",
-    "bet/refund": "wallet.bet_refund",
-    "bet/rollback": "wallet.bet_rollback",
-    "bet/settlement": "wallet.bet_settlement",
-}
+from app.contract import ROUTE_BY_PATH
 
 _ids = itertools.count(1)
 
@@ -49,10 +39,7 @@ class Answer:
 
 def call(conn: psycopg.Connection, route: str, request: Any) -> Answer:
     """One route call, as the service makes it: one statement, its own transaction."""
-    row = conn.execute(
-        f"select status, body::text from {FUNCTIONS[route]}(%s::jsonb)",
-        [json.dumps(request)],
-    ).fetchone()
+    row = conn.execute(ROUTE_BY_PATH[route].query, [json.dumps(request)]).fetchone()
     assert row is not None
     return Answer(row[0], row[1])
 

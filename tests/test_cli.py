@@ -206,6 +206,55 @@ def wait_until(condition: Callable[[], bool], failure: str, timeout: float = 30)
         time.sleep(0.01)
 
 
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn workers of ``wallet serve --workers``: its children made by multiprocessing's
+    spawn (not its resource tracker)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"spawn_main" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+def test_workers_parse_http_with_httptools_on_uvloop(
+    db: psycopg.Connection,
+    provider_key: ProviderKey,
+) -> None:
+    """uvicorn falls back to its pure-Python h11 parser and asyncio's loop without a word when
+    httptools or uvloop is missing; each worker of a served process must have both loaded."""
+    env = clean_environment(
+        DATABASE_URL=app_conninfo(db), WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path)
+    )
+    served = Served(env, "--workers", "2", "--host", "127.0.0.1")
+
+    def loaded() -> dict[int, tuple[bool, bool]]:
+        found = {}
+        for pid in worker_pids(served.process.pid):
+            libraries = Path(f"/proc/{pid}/maps").read_text()
+            found[pid] = ("/httptools/parser/parser." in libraries, "/uvloop/loop." in libraries)
+        return found
+
+    try:
+        served.wait_until_up()
+        # one worker answered; the other may still be starting: wait until both serve
+        wait_until(
+            lambda: list(loaded().values()) == [(True, True), (True, True)],
+            "the two workers did not both load httptools and uvloop",
+            timeout=60,
+        )
+        assert served.terminate() == 0
+    finally:
+        served.kill()
+
+
 def test_worker_socket_disables_nagle() -> None:
     """With --workers, uvicorn binds the listening socket itself and asyncio leaves Nagle on
     for the connections it accepts; responses then waited ~40 ms each for a delayed ACK. The

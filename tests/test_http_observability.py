@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 
 import migrate
 from app.config import Settings
-from app.database import ROUTE_FUNCTIONS
+from app.contract import ROUTE_BY_PATH
 from app.observability import JsonFormatter
 from app.service import create_app
 from tests.provider_http import (
@@ -83,7 +83,7 @@ def test_openapi_describes_every_route_and_its_envelope(
 ) -> None:
     document = client.get("/schema/openapi.json").json()
     paths = document["paths"]
-    for route in ROUTE_FUNCTIONS:
+    for route in ROUTE_BY_PATH:
         operation = paths[f"/{route}"]["post"]
         body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert body_schema["required"] == ["payload"]

@@ -22,19 +22,9 @@ import psycopg
 import psycopg.errors
 import pytest
 
+from app.contract import ROUTE_BY_PATH, ROUTES
 from tests.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
 
-FUNCTIONS = {
-    "balance": "wallet.player_balance",
-    "bet/make": "wallet.bet_make",
-    "bet/commit": "wallet.bet_commit",
-    "bet/discard": "wallet.bet_discard",
-    "bet/win": "wallet.bet_win",
-    "bet/lost": "wallet.bet_lost",
-    "bet/refund": "wallet.bet_refund",
-    "bet/rollback": "wallet.bet_rollback",
-    "bet/settlement": "wallet.bet_settlement",
-}
 DBA_FUNCTIONS = {
     "wallet.create_player": "'p', 'EUR', 0",
     "wallet.adjust_balance": "'p', 'EUR', 1, 'test'",
@@ -97,9 +87,7 @@ STEPS = {
 
 
 def call(db: psycopg.Connection, route: str, request: Any) -> tuple[int, str]:
-    row = db.execute(
-        f"select status, body::text from {FUNCTIONS[route]}(%s::jsonb)", [json.dumps(request)]
-    ).fetchone()
+    row = db.execute(ROUTE_BY_PATH[route].query, [json.dumps(request)]).fetchone()
     assert row is not None
     return row[0], row[1]
 
@@ -825,13 +813,13 @@ def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 as_service(db, statement)
 
-    for function in FUNCTIONS.values():
+    for route in ROUTES:
         with db.transaction():
             db.execute("set local role wallet_app")
             status, body = db.execute(
-                f"select status, body from {function}('{{}}'::jsonb)"
+                f"select status, body from {route.function}('{{}}'::jsonb)"
             ).fetchone()
-        assert (status, body["code"]) == (400, 2004), function
+        assert (status, body["code"]) == (400, 2004), route.function
 
     for function, arguments in DBA_FUNCTIONS.items():
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -847,7 +835,7 @@ def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
             """
         ).fetchall()
     }
-    assert executable == {f"{name}(jsonb)" for name in FUNCTIONS.values()}
+    assert executable == {f"{route.function}(jsonb)" for route in ROUTES}
     # wallet_core's functions are out of reach: the role may not even look into the schema.
     row = db.execute("select has_schema_privilege('wallet_app', 'wallet_core', 'USAGE')").fetchone()
     assert row == (False,)

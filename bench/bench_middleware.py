@@ -1,0 +1,235 @@
+"""What the access log and Prometheus middleware cost per request, measured in process.
+
+Builds the wallet's app (``create_app``) four times: as shipped, without the access log
+middleware, without the Prometheus middleware, and without either (each replaced by nothing,
+not by an empty middleware). Then calls each app's ASGI entry point directly, one request at
+a time, no HTTP server and no socket: ``GET /ping`` (no database), ``POST /balance`` with a
+token signed by a stranger's key (refused with 2005 after the RSA check, no database), and
+``POST /balance`` (token check plus one database read, the same token each time). The
+variants take turns, round after round, so that the machine's noise falls on all of them; the
+median of the rounds' CPU time per request of this process (``time.process_time``: not the
+database's time, nor time spent waiting for it or for a core) is printed as JSON in µs, with
+the difference from the variant without either middleware. The access log writes its JSON
+lines to stderr at INFO: send stderr to /dev/null (or a file) to price what the log costs to
+format and write.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
+        uv run python bench/bench_middleware.py 2>/dev/null
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jwt
+import psycopg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import migrate  # noqa: E402
+from app import service  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.observability import AccessLogMiddleware, configure_logging, prometheus_config  # noqa: E402
+from bench.bench_sql import scratch_database, server_url  # noqa: E402
+
+
+def nothing(app: Any) -> Any:
+    """A middleware slot left empty: the app itself."""
+    return app
+
+
+def build(access_log: bool, prometheus: bool, settings: Settings) -> Any:
+    service.AccessLogMiddleware = AccessLogMiddleware if access_log else (lambda: nothing)  # type: ignore[assignment,misc]
+    service.prometheus_config = (  # type: ignore[assignment]
+        prometheus_config if prometheus else (lambda: SimpleNamespace(middleware=nothing))
+    )
+    return service.create_app(settings)
+
+
+VARIANTS = {
+    "both (as shipped)": (True, True),
+    "access log only": (True, False),
+    "prometheus only": (False, True),
+    "neither": (False, False),
+}
+
+
+class Lifespan:
+    """The ASGI lifespan protocol, by hand: startup opens the app's pool, shutdown closes it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.events: asyncio.Queue[str] = asyncio.Queue()
+
+    async def _receive(self) -> dict[str, str]:
+        return await self.inbox.get()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.events.put(message["type"])
+
+    async def __aenter__(self) -> Lifespan:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.create_task(self.app(scope, self._receive, self._send))
+        await self.inbox.put({"type": "lifespan.startup"})
+        assert await self.events.get() == "lifespan.startup.complete"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        assert await self.events.get() == "lifespan.shutdown.complete"
+        await self.task
+
+
+async def request(app: Any, method: str, path: str, body: bytes = b"") -> int:
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # a client that stays connected
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def measure(
+    apps: dict[str, Any], body: bytes, refused: bytes, rounds: int, number: int
+) -> dict:
+    cases = {
+        "GET /ping": ("GET", "/ping", b"", 200),
+        "POST /balance refused (2005, no database)": ("POST", "/balance", refused, 400),
+        "POST /balance": ("POST", "/balance", body, 200),
+    }
+    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for app in apps.values():  # warm up: pool connections, first-call caches
+        for method, path, content, status in cases.values():
+            for _ in range(200):
+                assert await request(app, method, path, content) == status
+    for _ in range(rounds):
+        for case, (method, path, content, _) in cases.items():
+            for variant, app in apps.items():
+                started = time.process_time()
+                for _ in range(number):
+                    await request(app, method, path, content)
+                samples[case][variant].append((time.process_time() - started) / number * 1e6)
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for case, by_variant in samples.items():
+        base = statistics.median(by_variant["neither"])
+        result[case] = {
+            variant: {
+                "cpu_us_per_request": round(statistics.median(values), 1),
+                "cost_us": round(statistics.median(values) - base, 1),
+            }
+            for variant, values in by_variant.items()
+        }
+    return result
+
+
+async def run(settings: Settings, body: bytes, refused: bytes, rounds: int, number: int) -> dict:
+    apps = {name: build(*flags, settings) for name, flags in VARIANTS.items()}
+    lifespans = [Lifespan(app) for app in apps.values()]
+    for lifespan in lifespans:
+        await lifespan.__aenter__()
+    try:
+        return await measure(apps, body, refused, rounds, number)
+    finally:
+        for lifespan in lifespans:
+            await lifespan.__aexit__()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--number", type=int, default=500, help="requests per variant per round")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop, as wallet serve")
+    args = parser.parse_args()
+
+    url = server_url()
+    name, db_url = scratch_database(url)
+    try:
+        migrate.Migrator(db_url, out=lambda line: None).up()
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("select wallet.create_player('bench-1', 'EUR', 1000)")
+        directory = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = directory / "provider.pem"
+        public.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        token = jwt.encode(
+            {"payload": {"player_id": "bench-1", "currency": "EUR"}}, key, algorithm="RS256"
+        )
+        body = json.dumps({"payload": token}).encode()
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(
+            {"payload": {"player_id": "bench-1", "currency": "EUR"}}, stranger, algorithm="RS256"
+        )
+        refused = json.dumps({"payload": forged}).encode()
+        os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(db_url, user="wallet_app")
+        os.environ["WALLET_JWT_PUBLIC_KEYS"] = str(public)
+        settings = Settings.from_environ()
+        configure_logging(args.log_level)
+        if args.uvloop:
+            import uvloop
+
+            result = uvloop.run(run(settings, body, refused, args.rounds, args.number))
+        else:
+            result = asyncio.run(run(settings, body, refused, args.rounds, args.number))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+    result["settings"] = {
+        "rounds": args.rounds,
+        "number": args.number,
+        "log_level": args.log_level,
+        "loop": "uvloop" if args.uvloop else "asyncio",
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -189,27 +189,22 @@ class AccessLogMiddleware(ASGIMiddleware):
 _pools: weakref.WeakSet[AsyncConnectionPool] = weakref.WeakSet()
 
 
+POOL_GAUGES = {
+    "pool_size": ("wallet_pool_connections", "Connections the pool holds (busy and idle)"),
+    "pool_available": ("wallet_pool_idle_connections", "Idle connections ready for a request"),
+    "requests_waiting": ("wallet_pool_waiting_requests", "Requests waiting for a connection"),
+    "pool_max": ("wallet_pool_max_connections", "The pool's maximum size"),
+}
+"""psycopg_pool's statistic -> the gauge's name and help."""
+
+
 class PoolCollector(Collector):
     """Size, idle connections and waiting requests of every open pool in this process."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauges = {
-            "pool_size": GaugeMetricFamily(
-                "wallet_pool_connections",
-                "Connections the pool holds (busy and idle)",
-                labels=["pool"],
-            ),
-            "pool_available": GaugeMetricFamily(
-                "wallet_pool_idle_connections",
-                "Idle connections ready for a request",
-                labels=["pool"],
-            ),
-            "requests_waiting": GaugeMetricFamily(
-                "wallet_pool_waiting_requests", "Requests waiting for a connection", labels=["pool"]
-            ),
-            "pool_max": GaugeMetricFamily(
-                "wallet_pool_max_connections", "The pool's maximum size", labels=["pool"]
-            ),
+            key: GaugeMetricFamily(name, text, labels=["pool"])
+            for key, (name, text) in POOL_GAUGES.items()
         }
         for pool in list(_pools):
             stats = pool.get_stats()
@@ -222,12 +217,6 @@ MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 """prometheus_client's multiprocess mode, fixed when it is imported (as it is there)."""
 
 POOL_REFRESH_SECONDS = 1.0
-_POOL_GAUGES = {
-    "pool_size": ("wallet_pool_connections", "Connections the pool holds (busy and idle)"),
-    "pool_available": ("wallet_pool_idle_connections", "Idle connections ready for a request"),
-    "requests_waiting": ("wallet_pool_waiting_requests", "Requests waiting for a connection"),
-    "pool_max": ("wallet_pool_max_connections", "The pool's maximum size"),
-}
 _refreshers: dict[int, asyncio.Task[None]] = {}
 _live_gauges: dict[str, Gauge] = {}
 
@@ -235,7 +224,7 @@ if MULTIPROCESS:
     _live_gauges = {
         key: Gauge(name, f"{text}, summed over the live workers", ["pool"],
                    multiprocess_mode="livesum")
-        for key, (name, text) in _POOL_GAUGES.items()
+        for key, (name, text) in POOL_GAUGES.items()
     }  # fmt: skip
 else:
     REGISTRY.register(PoolCollector())

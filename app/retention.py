@@ -8,10 +8,10 @@ than one batch and none that a route function waits for. Schedule it daily (cron
 timer, a Kubernetes CronJob) with a URL of a role that may execute the DBA functions (the
 deploy role, a member of wallet_owner).
 
-Between batches it sleeps ``pause`` seconds (0.1 by default): measured on a shared 2-core
-machine with pgbench bet/make at 8 clients, a purge of 750,000 expired rows at full speed cut
-bet/make throughput to 0.63 of the same run without it; with 0.1 s between batches of 128
-blocks it took ~45 s and the runs with it were no slower than those without (ratio 1.2, noise).
+Between batches it sleeps ``pause`` seconds (0.1 by default): measured with
+``bench/bench_purge.py`` (pgbench bet/make at 8 clients, 750,000 expired rows), a purge at full
+speed cut bet/make to 0.63 of the runs without it; with 0.1 s between batches of 128 blocks it
+took ~45 s and the median ratio was 0.98.
 """
 
 from __future__ import annotations

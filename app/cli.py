@@ -1,5 +1,6 @@
 """The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
-request with the development key.
+request with the development key, ``wallet relay`` publishes the events outbox to RabbitMQ
+(see :mod:`app.relay`).
 
 ``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
 ``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL (the
@@ -85,6 +86,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--kid", help="kid header (default: the development key's id)")
     token.add_argument("--lifetime", type=int, default=300, help="seconds until exp")
+
+    relay = commands.add_parser(
+        "relay",
+        help="publish the events outbox to RabbitMQ (needs WALLET_AMQP_URL and DATABASE_URL)",
+    )
+    relay.add_argument(
+        "--metrics-port",
+        type=int,
+        default=9465,
+        help="port of the Prometheus endpoint /metrics (0: none; default 9465)",
+    )
+    relay.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address of the metrics endpoint"
+    )
+    relay.add_argument("--batch-size", type=int, default=500, help="events per batch (default 500)")
+    relay.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.05,
+        help="seconds between looks at an empty outbox (default 0.05)",
+    )
     return parser
 
 
@@ -274,6 +296,32 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
+RELAY_MISSING = (
+    "`wallet relay` needs its AMQP client, which is not installed: "
+    "`pip install 'sportsbook-wallet[relay]'` (in a checkout: `uv sync --extra relay`)."
+)
+
+
+def relay(args: argparse.Namespace) -> int:
+    try:
+        from app.relay import RelaySettings, run_relay
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("aio_pika", "aiormq", "pamqp"):
+            raise
+        raise ConfigError(RELAY_MISSING) from None
+
+    if args.batch_size < 1 or args.poll_interval <= 0:
+        raise ConfigError("--batch-size must be at least 1 and --poll-interval above 0")
+    settings = RelaySettings.from_environ().with_changes(
+        metrics_port=args.metrics_port or None,
+        metrics_host=args.metrics_host,
+        batch_size=args.batch_size,
+        poll_interval=args.poll_interval,
+    )
+    configure_logging(settings.log_level)
+    return run_relay(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -281,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "purge":
             return purge(args)
+        if args.command == "relay":
+            return relay(args)
         return token(args)
     except ConfigError as error:
         print(f"wallet: {error}", file=sys.stderr)

@@ -434,6 +434,17 @@ def test_without_database_url_wallet_serve_names_the_fix(container: Container) -
     assert "pip install 'sportsbook-wallet[embedded]'" in output
 
 
+def test_the_image_can_run_the_relay(container: Container) -> None:
+    """The same image runs `wallet relay` (the relay extra is in): without WALLET_AMQP_URL it
+    stops naming that variable, not a missing package."""
+    code, output = container.run("python", "-c", "import aio_pika; print(aio_pika.__name__)")
+    assert code == 0, output
+    code, output = container.run("wallet", "relay")
+    assert code != 0, output
+    assert "WALLET_AMQP_URL" in output, output
+    assert "sportsbook-wallet[relay]" not in output, output
+
+
 def test_migrate_then_serve_a_signed_balance_inside_the_image(
     container: Container, empty_database: dict[str, str], tmp_path: Path
 ) -> None:

@@ -4,8 +4,10 @@
 -- operation id and no row yet. The route then locks, checks and writes, and answer() or
 -- refuse() inserts the key's one row with its answer. A duplicate in flight waits on the
 -- advisory lock until the first commits, then finds that row and replays it. Each transaction
--- takes one advisory lock, before any other lock, so it cannot take part in a deadlock; two
--- keys whose hashes collide only wait for each other.
+-- takes this advisory lock before any other lock, so it cannot take part in a deadlock; two
+-- keys whose hashes collide only wait for each other. (The only other advisory lock, the
+-- player's event-order lock in wallet_core.emit_event, is taken after every row lock, and its
+-- holder waits for nothing more, so it cannot close a cycle either.)
 
 create or replace function wallet_core.claim(
     op wallet_core.operation, out operation_id bigint, out status integer, out body jsonb

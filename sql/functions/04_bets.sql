@@ -100,6 +100,15 @@ begin
     update wallet_core.bets as b
     set state = to_state, closing_status = coalesce(advance_bet.closing_status, b.closing_status), updated_at = now()
     where b.bet_id = (locked.bet).bet_id;
+    perform wallet_core.emit_event(
+        case to_state when 'closed' then 'bet.settled' else 'bet.committed' end,
+        (locked.account).player_id, (locked.account).currency, 0, (locked.account).balance,
+        claimed.operation_id, (locked.bet).bet_id, (locked.bet).make_transaction_id,
+        case to_state
+            when 'closed' then jsonb_build_object('result', (locked.bet).result, 'status', advance_bet.closing_status)
+            else '{}'::jsonb
+        end
+    );
 
     return wallet_core.answer(
         op, claimed.operation_id,

@@ -34,12 +34,16 @@ begin
     if balance > 0 then
         new_account := wallet_core.post(new_account.account_id, 'deposit', balance, reason => 'opening balance');
     end if;
+    perform wallet_core.emit_event(
+        'player.created', new_account.player_id, new_account.currency, balance, new_account.balance
+    );
     return new_account.account_id;
 end
 $$;
 comment on function wallet.create_player(text, text, bigint) is
 'Opens an account for a player in a currency, with an optional opening balance in minor units '
-'(journaled as a deposit). Returns the account id. Raises WA207 if the account exists.';
+'(journaled as a deposit), and emits player.created. Returns the account id. Raises WA207 if the '
+'account exists.';
 
 create or replace function wallet.adjust_balance(player_id text, currency text, amount bigint, reason text)
 returns bigint
@@ -76,12 +80,16 @@ begin
         account.account_id, case when amount > 0 then 'deposit' else 'withdrawal' end, amount,
         reason => adjust_balance.reason
     );
+    perform wallet_core.emit_event(
+        'balance.adjusted', account.player_id, account.currency, amount, account.balance,
+        detail => jsonb_build_object('reason', reason)
+    );
     return account.balance;
 end
 $$;
 comment on function wallet.adjust_balance(text, text, bigint, text) is
 'Manual deposit (positive amount) or withdrawal (negative, never below zero), journaled with its '
-'reason. Returns the new balance.';
+'reason; emits balance.adjusted. Returns the new balance.';
 
 create or replace function wallet.block_player(player_id text)
 returns void
@@ -90,15 +98,18 @@ security definer
 set search_path = ''
 as $$
 begin
-    update wallet_core.accounts as a set blocked = true where a.player_id = block_player.player_id;
-    if not found then
+    -- Only the accounts not blocked yet: a second block changes nothing and makes no event.
+    update wallet_core.accounts as a set blocked = true where a.player_id = block_player.player_id and not a.blocked;
+    if found then
+        perform wallet_core.emit_event('player.blocked', player_id, null, 0, null);
+    elsif not exists (select from wallet_core.accounts as a where a.player_id = block_player.player_id) then
         raise sqlstate 'WA006' using message = format('player %s not found', player_id);
     end if;
 end
 $$;
 comment on function wallet.block_player(text) is
 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and '
-'rollbacks still reach the player.';
+'rollbacks still reach the player. Emits player.blocked when the player was not blocked.';
 
 create or replace function wallet.unblock_player(player_id text)
 returns void
@@ -107,13 +118,17 @@ security definer
 set search_path = ''
 as $$
 begin
-    update wallet_core.accounts as a set blocked = false where a.player_id = unblock_player.player_id;
-    if not found then
+    -- Only the blocked accounts: unblocking a player who is not blocked makes no event.
+    update wallet_core.accounts as a set blocked = false where a.player_id = unblock_player.player_id and a.blocked;
+    if found then
+        perform wallet_core.emit_event('player.unblocked', player_id, null, 0, null);
+    elsif not exists (select from wallet_core.accounts as a where a.player_id = unblock_player.player_id) then
         raise sqlstate 'WA006' using message = format('player %s not found', player_id);
     end if;
 end
 $$;
-comment on function wallet.unblock_player(text) is 'Lifts a block set by wallet.block_player().';
+comment on function wallet.unblock_player(text) is
+'Lifts a block set by wallet.block_player(); emits player.unblocked when the player was blocked.';
 
 create or replace function wallet.balance(player_id text, currency text)
 returns bigint

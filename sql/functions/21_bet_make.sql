@@ -368,6 +368,14 @@ begin
         s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
     from unnest(request.selections) as s;
     account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+    perform wallet_core.emit_event(
+        'bet.made', request.player_id, request.currency, -request.amount, account.balance,
+        claimed.operation_id, claimed.operation_id, request.transaction_id,
+        jsonb_build_object(
+            'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
+            'selections', cardinality(request.selections)
+        )
+    );
 
     return wallet_core.answer(
         op, claimed.operation_id,
@@ -380,7 +388,7 @@ end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
 'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, '
-'2001), write the bet, its reference data and selections, post the stake, answer.';
+'2001), write the bet, its reference data and selections, post the stake, emit bet.made, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql

@@ -70,6 +70,11 @@ begin
             update wallet_core.bets as b
             set state = 'discarded', discard_reason = request.reason, updated_at = now()
             where b.bet_id = bet.bet_id;
+            perform wallet_core.emit_event(
+                'bet.discarded', account.player_id, account.currency, bet.stake, account.balance,
+                claimed.operation_id, bet.bet_id, request.transaction_id,
+                jsonb_build_object('reason', request.reason, 'marker', false)
+            );
             return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(
@@ -89,6 +94,11 @@ begin
         )
         on conflict (make_transaction_id) do nothing;
         if found then
+            perform wallet_core.emit_event(
+                'bet.discarded', account.player_id, account.currency, 0, account.balance,
+                claimed.operation_id, null, request.transaction_id,
+                jsonb_build_object('reason', request.reason, 'marker', true)
+            );
             return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(

@@ -217,6 +217,11 @@ begin
     set state = 'settled', result = request.result, settlement_transaction_id = request.transaction_id,
         settled_amount = request.amount, updated_at = now()
     where b.bet_id = bet.bet_id;
+    perform wallet_core.emit_event(
+        case request.result when 'lost' then 'bet.lost' when 'refunded' then 'bet.refunded' else 'bet.won' end,
+        account.player_id, account.currency, request.amount, account.balance,
+        claimed.operation_id, bet.bet_id, request.transaction_id, jsonb_build_object('result', request.result)
+    );
 
     return wallet_core.answer(
         op, claimed.operation_id,

@@ -86,6 +86,11 @@ begin
     update wallet_core.bets as b
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
+    perform wallet_core.emit_event(
+        'bet.rolled_back', account.player_id, account.currency, -bet.settled_amount, account.balance,
+        claimed.operation_id, bet.bet_id, request.transaction_id,
+        jsonb_build_object('result', bet.result, 'settlement_transaction_id', bet.settlement_transaction_id)
+    );
 
     return wallet_core.answer(
         op, claimed.operation_id,

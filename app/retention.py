@@ -1,4 +1,5 @@
-"""``wallet purge``: remove the idempotency records older than the retention window.
+"""``wallet purge``: remove the idempotency records (and the outbox's published events) older
+than the retention window.
 
 The window (``WALLET_RETENTION_DAYS``, default 30) must cover every retry the provider may
 send: a replay of an operation older than it is treated as a new operation. The purge walks
@@ -57,9 +58,25 @@ def purge_idempotency(
             batches += 1
             if pause and block is not None:
                 time.sleep(pause)
+        events = purge_published_events(conn, keep_days)
     result = PurgeResult(deleted, batches, round(time.monotonic() - started, 3))
     out(
         f"purged {result.deleted} idempotency record(s) older than {keep_days} days "
         f"in {result.batches} batch(es), {result.seconds} s"
     )
+    if events is not None:
+        out(f"purged {events} published event(s) older than {keep_days} days")
     return result
+
+
+def purge_published_events(conn: psycopg.Connection, keep_days: int) -> int | None:
+    """The outbox's published events older than the window, with the events' own procedure
+    (batches of 1 000, a commit after each; never an unpublished event). None when the
+    database has no outbox."""
+    row = conn.execute("SELECT to_regprocedure('wallet.purge_events(interval, bigint)')")
+    found = row.fetchone()
+    if found is None or found[0] is None:
+        return None
+    called = conn.execute("CALL wallet.purge_events(make_interval(days => %s))", (keep_days,))
+    deleted = called.fetchone()
+    return int(deleted[0]) if deleted else 0

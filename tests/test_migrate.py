@@ -364,3 +364,205 @@ def test_usage_errors_exit_2(
     sql_tree(tmp_path, {"12_too_short.sql": "SELECT 1;\n"})
     code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tmp_path))
     assert (code, "NNNN_description.sql" in output) == (2, True)
+
+
+def test_ddl_waiting_behind_a_long_transaction_fails_fast_and_applies_nothing(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    (tree / "migrations" / "0003_wider.sql").write_text(
+        "ALTER TABLE counter ADD COLUMN label text;\n"
+    )
+    with psycopg.connect(url) as long_transaction:
+        # a reader in an open transaction: ALTER TABLE needs ACCESS EXCLUSIVE and would queue
+        long_transaction.execute("SELECT count(*) FROM counter")
+        started = time.monotonic()
+        code, output = run_main(
+            capsys, "up", "--ddl-lock-timeout", "0.5", "--database-url", url, "--root", str(tree)
+        )
+        elapsed = time.monotonic() - started
+        assert long_transaction.execute("SELECT count(*) FROM counter").fetchone() == (1,)
+
+    assert code == migrate.EXIT_DDL_LOCK_TIMEOUT
+    assert elapsed < 5
+    assert "0003_wider.sql: no table lock within 0.5 s" in output
+    assert "nothing of 0003_wider.sql was applied" in output
+    columns = conn.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'counter'"
+    ).fetchone()
+    assert columns == (1,)
+    assert ("versioned", "0003_wider.sql") not in history(conn)
+    # once the long transaction is gone, the same command applies it
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+    assert code == 0, output
+    assert "applied 0003_wider.sql" in output
+
+
+def test_deleted_repeatable_file_is_reported_once(
+    conn: psycopg.Connection, url: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / "functions" / "extra.sql").write_text("SELECT 1;\n")
+    migrate.Migrator(url, root=tree, out=lambda line: None).up()
+    (tree / "functions" / "extra.sql").unlink()
+
+    status = migrate.Migrator(url, root=tree).status()
+    assert [(f.name, f.state) for f in status.deleted] == [("extra.sql", "deleted")]
+    assert status.exit_code == 1
+    assert "repeatable file extra.sql was deleted from disk since it was applied" in (
+        migrate.problems(
+            conn.execute("SELECT kind, name, checksum FROM wallet_migrate.applied_files()"), tree
+        )
+    )
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+    assert code == 0, output
+    assert "repeatable file extra.sql was deleted from disk" in output
+    code, output = run_main(capsys, "up", "--database-url", url, "--root", str(tree))
+    assert "deleted" not in output
+    assert migrate.Migrator(url, root=tree).status().current
+    # brought back, it is applied again
+    (tree / "functions" / "extra.sql").write_text("SELECT 1;\n")
+    assert migrate.Migrator(url, root=tree, out=lambda line: None).up() == ["extra.sql"]
+
+
+def routines(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n"
+        " ON n.oid = p.pronamespace WHERE n.nspname IN ('wallet', 'wallet_core') ORDER BY 1"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+FUNCTIONS_SCHEMAS = "CREATE SCHEMA wallet;\nCREATE SCHEMA wallet_core;\n"
+
+
+def function(name: str, args: str = "") -> str:
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}({args}) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+    )
+
+
+def test_functions_no_file_defines_any_more_are_dropped(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {"0001_schemas.sql": FUNCTIONS_SCHEMAS},
+        {
+            "a.sql": function("wallet.bet_make", "request jsonb")
+            + function("wallet_core.claim", "key text"),
+            "b.sql": function("wallet_core.settle", "bet bigint")
+            + function('wallet_core."Quoted"'),
+            "c.sql": function("wallet_core.old_helper"),
+        },
+    )
+    said: list[str] = []
+    migrator = migrate.Migrator(url, root=tree, out=said.append)
+    migrator.up()
+    assert routines(conn) == [
+        "wallet.bet_make(jsonb)",
+        'wallet_core."Quoted"()',
+        "wallet_core.claim(text)",
+        "wallet_core.old_helper()",
+        "wallet_core.settle(bigint)",
+    ]
+    assert not any(line.startswith("dropped") for line in said)
+
+    # a.sql renames claim to claim_key and gives bet_make a new signature; c.sql is deleted;
+    # b.sql is unchanged and not re-run, so its functions must survive
+    (tree / "functions" / "a.sql").write_text(
+        function("wallet.bet_make", "request jsonb, strict boolean")
+        + function("wallet_core.claim_key", "key text")
+    )
+    (tree / "functions" / "c.sql").unlink()
+    said.clear()
+    assert migrator.up() == ["a.sql"]
+
+    assert routines(conn) == [
+        "wallet.bet_make(jsonb,boolean)",
+        'wallet_core."Quoted"()',
+        "wallet_core.claim_key(text)",
+        "wallet_core.settle(bigint)",
+    ]
+    dropped = sorted(line for line in said if line.startswith("dropped function"))
+    assert dropped == [
+        "dropped function wallet.bet_make(jsonb): an older signature: the files that define "
+        "the name did not create it",
+        "dropped function wallet_core.claim(text): no file in sql/ defines it",
+        "dropped function wallet_core.old_helper(): no file in sql/ defines it",
+    ]
+    assert migrator.up() == []
+
+
+def test_a_stale_function_something_depends_on_fails_the_run_and_drops_nothing(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {"0001_schemas.sql": FUNCTIONS_SCHEMAS},
+        {"a.sql": function("wallet_core.one") + function("wallet_core.two")},
+    )
+    migrator = migrate.Migrator(url, root=tree, out=lambda line: None)
+    migrator.up()
+    (tree / "migrations" / "0002_view.sql").write_text(
+        "CREATE VIEW wallet_core.ones AS SELECT wallet_core.one() AS one;\n"
+    )
+    migrator.up()
+    (tree / "functions" / "a.sql").write_text(function("wallet_core.two"))
+
+    with pytest.raises(migrate.MigrationError, match="something still depends on it"):
+        migrator.up()
+    assert routines(conn) == ["wallet_core.one()", "wallet_core.two()"]
+
+
+def test_up_stores_the_service_timeouts_on_wallet_app_for_this_database_only(
+    db: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = conninfo_of(db)
+
+    def settings() -> list[str]:
+        row = db.execute(
+            "SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'wallet_app'::regrole"
+            " AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchone()
+        return sorted(row[0]) if row else []
+
+    code, output = run_main(
+        capsys, "up", "--database-url", url, "--statement-timeout", "2.5",
+        "--idle-in-transaction-timeout", "30",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "set statement_timeout = 2500ms for role wallet_app in this database" in output
+    assert settings() == [
+        "idle_in_transaction_session_timeout=30000ms",
+        "statement_timeout=2500ms",
+    ]
+    with psycopg.connect(url, user="wallet_app") as service:
+        assert service.execute("SHOW statement_timeout").fetchone() == ("2500ms",)
+    with psycopg.connect(url) as superuser:  # another role: untouched
+        assert superuser.execute("SHOW statement_timeout").fetchone() == ("0",)
+    code, output = run_main(
+        capsys, "up", "--database-url", url, "--statement-timeout", "2.5",
+        "--idle-in-transaction-timeout", "30",
+    )  # fmt: skip
+    assert "set statement_timeout" not in output
+
+
+def test_timeouts_come_from_the_environment_and_bad_ones_are_named(
+    db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = conninfo_of(db)
+    monkeypatch.setenv("WALLET_DB_STATEMENT_TIMEOUT", "3")
+    code, output = run_main(capsys, "up", "--database-url", url)
+    assert code == 0, output
+    assert "set statement_timeout = 3000ms for role wallet_app" in output
+    with psycopg.connect(url, user="wallet_app") as service:
+        assert service.execute("SHOW statement_timeout").fetchone() == ("3s",)
+
+    monkeypatch.setenv("WALLET_MIGRATE_DDL_LOCK_TIMEOUT", "soon")
+    code, output = run_main(capsys, "up", "--database-url", url)
+    assert code == 2
+    assert "WALLET_MIGRATE_DDL_LOCK_TIMEOUT must be a number of seconds, not 'soon'" in output
+    monkeypatch.delenv("WALLET_MIGRATE_DDL_LOCK_TIMEOUT")
+    code, output = run_main(capsys, "up", "--database-url", url, "--statement-timeout", "-1")
+    assert code == 2
+    assert "must be at least 0 seconds" in output

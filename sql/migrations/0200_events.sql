@@ -8,15 +8,15 @@ do $$
 begin
     if not exists (select from pg_catalog.pg_roles where rolname = 'wallet_relay') then
         create role wallet_relay login;
+        -- in this branch only: commenting on a role needs CREATEROLE, which a deploy role lacks
+        comment on role wallet_relay is
+        'Login role of `wallet relay`: may only execute the relay''s functions in schema wallet.';
     end if;
 exception
     when duplicate_object or unique_violation then
         null;  -- created meanwhile by a migration of another database on this cluster
 end
 $$;
-
-comment on role wallet_relay is
-'Login role of `wallet relay`: may only execute the relay''s functions in schema wallet.';
 
 grant usage on schema wallet to wallet_relay;
 

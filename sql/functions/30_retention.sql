@@ -1,0 +1,44 @@
+-- Retention: idempotency records are kept for a window that covers the provider's retries, then
+-- removed in small batches that take no lock a route function waits for.
+--
+-- A batch is a range of the table's blocks (a TID range scan: no index to maintain on every
+-- bet/make, no full scan per batch); within it, rows older than the window are deleted. The
+-- DELETE takes ROW EXCLUSIVE on the table, which every route function's INSERT also takes and
+-- which conflicts with neither, and row locks on expired rows only, which nothing live touches.
+-- `wallet purge` walks the table a batch at a time, each batch its own transaction.
+
+create or replace function wallet.purge_idempotency(
+    keep interval, first_block bigint, blocks integer default 128,
+    out deleted bigint, out next_block bigint
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    block_count constant bigint := pg_catalog.pg_relation_size('wallet_core.idempotency')
+        / pg_catalog.current_setting('block_size')::bigint;
+begin
+    if keep is null or keep < interval '1 day' then
+        raise sqlstate '22023' using message = format('keep must be at least 1 day, not %s', keep),
+            hint = 'the window must cover every retry the provider may send (default 30 days)';
+    end if;
+    if first_block is null or first_block < 0 or blocks is null or blocks < 1 then
+        raise sqlstate '22023' using message = 'first_block must be 0 or more and blocks 1 or more';
+    end if;
+    delete from wallet_core.idempotency as i
+    where
+        i.ctid >= format('(%s,0)', first_block)::tid
+        and i.ctid < format('(%s,0)', first_block + blocks)::tid
+        and i.created_at < pg_catalog.now() - keep;
+    get diagnostics deleted = row_count;
+    next_block := case when first_block + blocks < block_count then first_block + blocks end;
+end
+$$;
+comment on function wallet.purge_idempotency(interval, bigint, integer) is
+'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of '
+'wallet_core.idempotency; returns how many and the next first_block (null past the end). A replay '
+'of an operation older than keep is treated as a new operation: keep must cover the provider''s '
+'retries. Run by `wallet purge`, one batch per transaction.';
+
+revoke all on function wallet.purge_idempotency(interval, bigint, integer) from public;

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -171,11 +170,7 @@ def main() -> int:
                     for r in range(args.warm_rounds)
                 ]
                 results[client] = summary(asyncio.run(bursts(server.base, rounds, warm)))
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            row = conn.execute(
-                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
-            ).fetchone()
-            findings = int(row[0]) if row else -1
+        findings = pgbench.audit_findings(db_url)
     finally:
         pgbench.drop_database(url, name)
     result = {

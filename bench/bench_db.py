@@ -50,13 +50,6 @@ def bets_made(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def audit_findings(url: str) -> list[tuple[object, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(
-            "select * from wallet.audit() where \"check\" <> 'negative_balance'"
-        ).fetchall()
-
-
 def make_round(label: str, url: str, script: Path, args: argparse.Namespace) -> pgbench.Result:
     """A bet_make round; every call must have made a bet."""
     before = bets_made(url)
@@ -95,7 +88,7 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
             tpcb.append(a.tps)
             make.append(b.tps)
             say(f"round {n + 1}: tpcb-like {a.tps:.0f} tps, bet_make {b.tps:.0f} calls/s")
-        findings = audit_findings(make_url)
+        findings = pgbench.audit_findings(make_url)
         result: dict[str, object] = {
             "benchmark": "ceiling",
             "clients": args.clients,
@@ -108,7 +101,7 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
             "ratio_bet_make_to_tpcb": round(statistics.median(make) / statistics.median(tpcb), 3),
             "ratio_per_round": [round(m / t, 3) for m, t in zip(make, tpcb, strict=True)],
             "storage": pgbench.bytes_per_bet(sizes_before, pgbench.table_sizes(make_url)),
-            "audit_findings": len(findings),
+            "audit_findings": findings,
         }
         return result
     finally:
@@ -148,7 +141,7 @@ def growth(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, 
             empty.append(a.tps)
             loaded.append(b.tps)
             say(f"round {n + 1}: empty {a.tps:.0f} calls/s, loaded {b.tps:.0f} calls/s")
-        findings = audit_findings(empty_url)
+        findings = pgbench.audit_findings(empty_url)
         return {
             "benchmark": "growth",
             "clients": args.clients,
@@ -158,7 +151,7 @@ def growth(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, 
             "empty_per_s_median": round(statistics.median(empty)),
             "loaded_per_s_median": round(statistics.median(loaded)),
             "ratio_loaded_to_empty": round(statistics.median(loaded) / statistics.median(empty), 3),
-            "audit_findings": len(findings),
+            "audit_findings": findings,
         }
     finally:
         if not args.keep:

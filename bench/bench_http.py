@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import migrate  # noqa: E402
 from bench import pgbench  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
-from bench.serve import body, free_port, key_pair, wallet_serve  # noqa: E402
+from bench.serve import body, wallet_serve  # noqa: E402
 from tests import provider as p  # noqa: E402
 
 
@@ -153,11 +152,7 @@ def against_direct(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            row = conn.execute(
-                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
-            ).fetchone()
-            findings = int(row[0]) if row else -1
+        findings = pgbench.audit_findings(db_url)
     finally:
         pgbench.drop_database(url, name)
     result = {
@@ -191,68 +186,34 @@ def main() -> int:
 
     url = server_url()
     name, db_url = scratch_database(url)
-    port = free_port()
-    server = None
     try:
         migrate.Migrator(db_url, out=lambda line: None).up()
         with psycopg.connect(db_url, autocommit=True) as conn:
             for i in range(args.players):
                 conn.execute("select wallet.create_player(%s, 'EUR', 10000000000)", [f"http-{i}"])
         tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
-        key, public = key_pair(tmp)
-        env = {
-            **os.environ,
-            "DATABASE_URL": psycopg.conninfo.make_conninfo(db_url, user="wallet_app"),
-            "WALLET_JWT_PUBLIC_KEYS": str(public),
-            "WALLET_LOG_LEVEL": "WARNING",
-            "WALLET_DB_POOL_MAX_SIZE": str(max(4, args.concurrency // args.workers)),
-        }
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-        server = subprocess.Popen(
-            [*command, "--workers", str(args.workers)],
-            env=env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("wallet serve did not become ready")
-            time.sleep(0.2)
-
-        makes = [p.make(f"http-{i % args.players}", 100) for i in range(args.requests)]
-        make_bodies = [body(key, m) for m in makes]
-        if args.client == "wrk":
-            result = run_wrk(base, make_bodies, args.concurrency, args.seconds, tmp)
-            with psycopg.connect(db_url, autocommit=True) as conn:
-                result["audit_findings"] = conn.execute(
-                    "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
-                ).fetchone()[0]
-            result |= {"workers": args.workers, "concurrency": args.concurrency}
-            print(json.dumps(result, indent=2))
-            return 0 if result["audit_findings"] == 0 and result["non_2xx"] == 0 else 1
-        made = asyncio.run(send_all(base, "bet/make", make_bodies, args.concurrency))
-        by_tx = {
-            r.json()["ext_transaction_id"]: r.json()["id"] for r in made[2] if r.status_code == 200
-        }
-        wins = [p.win(m["player_id"], by_tx[m["transaction"]["id"]], 150) for m in makes]
-        won = asyncio.run(send_all(base, "bet/win", [body(key, w) for w in wins], args.concurrency))
-
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            findings = conn.execute(
-                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
-            ).fetchone()[0]
+        pool = max(4, args.concurrency // args.workers)
+        with wallet_serve(db_url, tmp, workers=args.workers, pool_size=pool) as server:
+            makes = [p.make(f"http-{i % args.players}", 100) for i in range(args.requests)]
+            make_bodies = [body(server.key, m) for m in makes]
+            if args.client == "wrk":
+                result = run_wrk(server.base, make_bodies, args.concurrency, args.seconds, tmp)
+                result["audit_findings"] = pgbench.audit_findings(db_url)
+                result |= {"workers": args.workers, "concurrency": args.concurrency}
+                print(json.dumps(result, indent=2))
+                return 0 if result["audit_findings"] == 0 and result["non_2xx"] == 0 else 1
+            made = asyncio.run(send_all(server.base, "bet/make", make_bodies, args.concurrency))
+            by_tx = {
+                r.json()["ext_transaction_id"]: r.json()["id"]
+                for r in made[2]
+                if r.status_code == 200
+            }
+            wins = [p.win(m["player_id"], by_tx[m["transaction"]["id"]], 150) for m in makes]
+            win_bodies = [body(server.key, w) for w in wins]
+            won = asyncio.run(send_all(server.base, "bet/win", win_bodies, args.concurrency))
+        findings = pgbench.audit_findings(db_url)
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        pgbench.drop_database(url, name)
 
     result = {
         "workers": args.workers,

@@ -200,6 +200,15 @@ def pgbench_init(conninfo: str, scale: int) -> None:
     )
 
 
+def audit_findings(conninfo: str) -> int:
+    """How many rows wallet.audit() reports, negative balances after rollbacks aside."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
+        ).fetchone()
+    return int(row[0]) if row else -1
+
+
 def table_sizes(conninfo: str) -> dict[str, int]:
     """Bytes of each wallet_core table with its indexes and TOAST, and the number of made bets
     (under the key ``bets``)."""

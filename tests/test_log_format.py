@@ -7,6 +7,8 @@ import logging
 import os
 import pty
 import re
+import select
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -64,8 +66,16 @@ def log_one_request(stream: TextIO) -> None:
     stream.flush()
 
 
-def read_terminal(leader: int) -> list[str]:
-    return os.read(leader, 65536).decode().replace("\r\n", "\n").strip().splitlines()
+def read_terminal(leader: int, lines: int = 2) -> list[str]:
+    """The lines written to the terminal: a pseudo-terminal hands over what was written in
+    pieces (one read may return the first line only), so read until ``lines`` have arrived."""
+    received = b""
+    deadline = time.monotonic() + 10
+    while received.count(b"\n") < lines and time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            received += os.read(leader, 65536)
+    return received.decode().replace("\r\n", "\n").strip().splitlines()
 
 
 def test_a_terminal_gets_text_lines(

@@ -236,9 +236,9 @@ comment on function wallet_core.settle_bet(text, text, wallet_core.settle_reques
 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly '
 'once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
 
-create or replace function wallet.bet_win(request jsonb, out status integer, out body jsonb)
+create or replace function wallet_core.settle_route(route text, operation text, request jsonb)
+returns wallet_core.reply
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
@@ -247,18 +247,29 @@ declare
 begin
     -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
     begin
-        read := wallet_core.read_settle(request, 'win');
+        read := wallet_core.read_settle(request, operation);
     exception when others then
         if sqlstate not like 'WA%' then
             raise;
         end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
+        return wallet_core.malformed_answer(sqlstate, sqlerrm);
     end;
     -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.settle_bet('bet/win', 'win', read);
+    return wallet_core.settle_bet(route, operation, read);
+end
+$$;
+comment on function wallet_core.settle_route(text, text, jsonb) is
+'bet/win, bet/lost and bet/refund from the request to the answer: read (a malformed request is '
+'answered, nothing stored), then wallet_core.settle_bet. Each of the three routes is one call of it.';
+
+create or replace function wallet.bet_win(request jsonb, out status integer, out body jsonb)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    reply wallet_core.reply := wallet_core.settle_route('bet/win', 'win', request);
+begin
     status := reply.status;
     body := reply.body;
 end
@@ -270,23 +281,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.settle_request;
+    reply wallet_core.reply := wallet_core.settle_route('bet/lost', 'lost', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_settle(request, 'lost');
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.settle_bet('bet/lost', 'lost', read);
     status := reply.status;
     body := reply.body;
 end
@@ -298,27 +294,13 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.settle_request;
+    reply wallet_core.reply := wallet_core.settle_route('bet/refund', 'refund', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_settle(request, 'refund');
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.settle_bet('bet/refund', 'refund', read);
     status := reply.status;
     body := reply.body;
 end
 $$;
+
 comment on function wallet.bet_win(jsonb) is
 'Route bet/win: credits the win and settles the bet as won (or cashed out with is_cashout). '
 'Takes the request, returns (status, body). Exactly once per transaction.id.';

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,24 +29,10 @@ import aio_pika
 import psycopg
 
 from app.relay import EXCHANGE
+from tests.provider_http import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_AMQP_URL = os.environ.get("WALLET_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll a real condition (a database or broker state) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -28,6 +27,7 @@ from tests.provider_http import (
     body_of,
     clean_environment,
     make_request,
+    wait_until,
 )
 
 # Start-up rules, in process -------------------------------------------------------------------
@@ -173,10 +173,10 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
 
         request = threading.Thread(target=in_flight)
         request.start()
-        wait_until(lambda: waiting_on_a_lock(db) == 1, "the make never waited on the lock")
+        wait_until(lambda: waiting_on_a_lock(db) == 1, 30, "the make to wait on the lock")
         served.process.send_signal(signal.SIGTERM)
         wait_until(
-            lambda: served.output.count("Shutting down") == 2, "the workers did not shut down"
+            lambda: served.output.count("Shutting down") == 2, 30, "both workers to shut down"
         )
         assert waiting_on_a_lock(db) == 1  # the request is still in flight
         blocker.rollback()  # the database lets it go; the service must still answer
@@ -197,13 +197,6 @@ def waiting_on_a_lock(db: psycopg.Connection) -> int:
     ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def wait_until(condition: Callable[[], bool], failure: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, failure
-        time.sleep(0.01)
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -247,8 +240,8 @@ def test_workers_parse_http_with_httptools_on_uvloop(
         # one worker answered; the other may still be starting: wait until both serve
         wait_until(
             lambda: list(loaded().values()) == [(True, True), (True, True)],
-            "the two workers did not both load httptools and uvloop",
-            timeout=60,
+            60,
+            "both workers to load httptools and uvloop",
         )
         assert served.terminate() == 0
     finally:

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ import psycopg
 import pytest
 
 from app.tokens import ensure_dev_key_pair, sign_request
+from tests.provider_http import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "localhost/wallet-base:bookworm"
@@ -276,12 +276,6 @@ class Server:
         if self.final_output is not None:
             return self.final_output
         return self.log.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def report(config: pytest.Config, line: str) -> None:

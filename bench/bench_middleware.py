@@ -44,6 +44,7 @@ import migrate  # noqa: E402
 from app import service  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.observability import AccessLogMiddleware, configure_logging, prometheus_config  # noqa: E402
+from bench import pgbench  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
 
 
@@ -220,8 +221,7 @@ def main() -> None:
         else:
             result = asyncio.run(run(settings, body, refused, args.rounds, args.number))
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        pgbench.drop_database(url, name)
     result["settings"] = {
         "rounds": args.rounds,
         "number": args.number,

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 import migrate  # noqa: E402
 from app.relay import EXCHANGE  # noqa: E402
+from bench import pgbench  # noqa: E402
 from bench.bench_http import run_wrk  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
 from bench.serve import body, wallet_serve  # noqa: E402
@@ -218,9 +219,8 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "notify_cost_percent": cost("notify"),
         }
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for name, _ in databases.values():
-                conn.execute(f'drop database if exists "{name}" with (force)')
+        for name, _ in databases.values():
+            pgbench.drop_database(url, name)
 
 
 async def bench_queue(name: str, delete: bool = False) -> None:
@@ -356,8 +356,7 @@ def relay_part(url: str, args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 process.kill()
         asyncio.run(bench_queue(queue, delete=True))
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        pgbench.drop_database(url, name)
 
 
 def main() -> int:

@@ -19,7 +19,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import migrate  # noqa: E402
+from bench import pgbench  # noqa: E402
 from tests import provider as p  # noqa: E402
 
 
@@ -41,12 +41,7 @@ def server_url() -> str:
 
 
 def scratch_database(url: str) -> tuple[str, str]:
-    name = f"wallet_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return name, psycopg.conninfo.make_conninfo(**info)
+    return pgbench.scratch_database(url, "wallet_bench")
 
 
 def worker(url: str, player: str, ops: int, samples: dict[str, list[float]], lock) -> None:
@@ -107,13 +102,9 @@ def main() -> int:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            findings = conn.execute(
-                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
-            ).fetchone()[0]
+        findings = pgbench.audit_findings(db_url)
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        pgbench.drop_database(url, name)
 
     total = sum(len(v) for v in samples.values())
     result = {

@@ -43,7 +43,7 @@ from uvicorn.supervisors import Multiprocess
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
 from app.service import create_app
-from app.simulate import add_simulate_parser, simulate
+from app.simulation.command_line import add_simulate_parser
 from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
 
 log = logging.getLogger("wallet.cli")
@@ -336,6 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "relay":
             return relay(args)
         if args.command == "simulate":
+            from app.simulate import (
+                simulate,  # httpx, rich and the simulator: only for this command
+            )
+
             return simulate(args)
         return token(args)
     except ConfigError as error:

@@ -171,9 +171,6 @@ class Wallet:
     def players(self) -> set[str]:
         return {player for player, _ in self.balances}
 
-    def accounts_of(self, player: str) -> list[tuple[str, str]]:
-        return sorted(account for account in self.balances if account[0] == player)
-
     # Helpers ---------------------------------------------------------------------------------
 
     def seen(self, key: tuple[str, str], fingerprint: tuple[Any, ...]) -> Outcome | None:

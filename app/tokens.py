@@ -34,7 +34,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jwt
 import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import load_pem_x509_certificate
 
 from app.config import ConfigError
+from app.provider import ProviderKey
 
 ALGORITHM = "RS256"
 DEV_PUBLIC_KEY = "dev-jwt.pem"
@@ -254,15 +254,8 @@ def ensure_dev_key_pair(data_dir: Path) -> DevKeyPair:
     if private_path.exists() and public_path.exists():
         return DevKeyPair(private_path, public_path, created=False)
     data_dir.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    key = ProviderKey.generate()
+    private_pem, public_pem = key.private_pem, key.public_pem
     descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(private_pem)
@@ -274,17 +267,4 @@ def sign_request(
     request: object, private_key_path: Path, *, kid: str | None, lifetime: int = 300
 ) -> str:
     """A provider-style token carrying ``request`` in its ``payload`` claim (for development)."""
-    try:
-        key = serialization.load_pem_private_key(private_key_path.read_bytes(), password=None)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"private key {private_key_path}: {error}") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"private key {private_key_path}: not an RSA key")
-    now = int(time.time())
-    headers = {"kid": kid} if kid else None
-    return jwt.encode(
-        {"iat": now, "exp": now + lifetime, "payload": request},
-        key,
-        algorithm=ALGORITHM,
-        headers=headers,
-    )
+    return ProviderKey.from_file(private_key_path, kid).token(request, lifetime=lifetime)

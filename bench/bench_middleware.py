@@ -32,10 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import jwt
 import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +41,7 @@ import migrate  # noqa: E402
 from app import service  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.observability import AccessLogMiddleware, configure_logging, prometheus_config  # noqa: E402
+from app.provider import ProviderKey, body_of  # noqa: E402
 from bench import pgbench  # noqa: E402
 from bench.bench_sql import scratch_database, server_url  # noqa: E402
 
@@ -194,22 +192,12 @@ def main() -> None:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("select wallet.create_player('bench-1', 'EUR', 1000)")
         directory = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = ProviderKey.generate()
         public = directory / "provider.pem"
-        public.write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-        token = jwt.encode(
-            {"payload": {"player_id": "bench-1", "currency": "EUR"}}, key, algorithm="RS256"
-        )
-        body = json.dumps({"payload": token}).encode()
-        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        forged = jwt.encode(
-            {"payload": {"player_id": "bench-1", "currency": "EUR"}}, stranger, algorithm="RS256"
-        )
-        refused = json.dumps({"payload": forged}).encode()
+        public.write_bytes(key.public_pem)
+        balance = {"payload": {"player_id": "bench-1", "currency": "EUR"}}
+        body = body_of(key.sign(balance))
+        refused = body_of(ProviderKey.generate().sign(balance))  # a stranger's key
         os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(db_url, user="wallet_app")
         os.environ["WALLET_JWT_PUBLIC_KEYS"] = str(public)
         settings = Settings.from_environ()

@@ -33,12 +33,17 @@ WORKDIR /src
 
 # Dependencies first: a code change does not re-install them. Litestar requires polyfactory
 # (and with it Faker, 25 MB of fake-data locales) only to invent OpenAPI examples, which the
-# service does not ask for (create_examples is off); they are left out.
-# The `relay` extra (aio-pika) is in, so that the same image runs `wallet relay`.
+# service does not ask for (create_examples is off); it requires httpx only for its test client
+# and rich (with rich-click) only for its own CLI, which the service does not use either: all are
+# left out. The `relay` extra (aio-pika) is in, so that the same image runs `wallet relay`; the
+# `simulate` extra (httpx, rich) is not: the simulator is a development tool.
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --no-editable --extra relay \
-        --no-install-package polyfactory --no-install-package faker
+        --no-install-package polyfactory --no-install-package faker \
+        --no-install-package httpx --no-install-package httpcore \
+        --no-install-package rich --no-install-package rich-click \
+        --no-install-package markdown-it-py --no-install-package mdurl --no-install-package pygments
 
 # Then the project itself, non-editable: app/ (with sql/ as app/sql) and migrate.py go into
 # site-packages, so the venv needs nothing from /src.
@@ -49,6 +54,9 @@ COPY sql/ sql/
 RUN --mount=type=cache,target=/root/.cache/uv \
     /opt/uv/bin/uv sync --frozen --no-dev --no-editable --extra relay \
         --no-install-package polyfactory --no-install-package faker \
+        --no-install-package httpx --no-install-package httpcore \
+        --no-install-package rich --no-install-package rich-click \
+        --no-install-package markdown-it-py --no-install-package mdurl --no-install-package pygments \
     && find /opt/venv -name '*.so*' -type f -exec strip --strip-unneeded {} +
 
 FROM ${BASE_IMAGE}

@@ -1,7 +1,7 @@
 """The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
 request with the development key, ``wallet relay`` publishes the events outbox to RabbitMQ
-(see :mod:`app.relay`), ``wallet simulate`` plays the provider against a running wallet
-(``app.simulate``).
+(see :mod:`app.relay.publisher`), ``wallet simulate`` plays the provider against a running wallet
+(``app.simulator.main``).
 
 ``wallet serve`` with ``DATABASE_URL`` set serves on that database and needs
 ``WALLET_JWT_PUBLIC_KEYS``. Without ``DATABASE_URL`` it starts the embedded PostgreSQL (the
@@ -41,10 +41,9 @@ from prometheus_client import multiprocess
 from uvicorn.supervisors import Multiprocess
 
 from app.config import ConfigError, Settings
-from app.observability import configure_logging
-from app.service import create_app
-from app.simulation.command_line import add_simulate_parser
-from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
+from app.keys import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ensure_dev_key_pair, sign_request
+from app.service.app import create_app
+from app.service.observability import configure_logging
 
 log = logging.getLogger("wallet.cli")
 
@@ -112,6 +111,77 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_simulate_parser(commands)
     return parser
+
+
+# wallet simulate's options (the simulator itself loads only for that command) --------------------
+
+SIMULATE_DESCRIPTION = """\
+wallet simulate: play the provider against a running wallet, then count the money.
+
+It signs with the provider's private key (by default the development key wallet serve
+makes in WALLET_DATA_DIR), opens its own players through SQL when it has an admin database
+URL (--admin-url, else DATABASE_URL, else the embedded server wallet serve runs in
+WALLET_DATA_DIR) or plays with the players --players names, runs a scenario, and
+reports per route latencies and answers, throughput, the money check (every balance against
+what the answers add up to) and wallet.audit(). The exit status is 0 only when every
+answer is one the contract allows and the money adds up; 1 otherwise; 2 for a usage error.
+"""
+
+SCENARIOS = ("certification", "lifecycle", "soak")
+
+
+def add_simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``simulate`` subcommand and its options."""
+    simulate = commands.add_parser(
+        "simulate",
+        help="play the provider against a running wallet and check every answer and the money",
+        description=SIMULATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    simulate.add_argument("--scenario", choices=SCENARIOS, default="certification")
+    simulate.add_argument(
+        "--url", help="the wallet's base URL (default: http://WALLET_HOST:WALLET_PORT + prefix)"
+    )
+    simulate.add_argument(
+        "--key",
+        type=Path,
+        help=f"the provider's RSA private key (default: WALLET_DATA_DIR/{DEV_PRIVATE_KEY})",
+    )
+    simulate.add_argument(
+        "--kid", help="kid header of the tokens (default: the key's RFC 7638 thumbprint)"
+    )
+    simulate.add_argument(
+        "--admin-url",
+        help="a database URL that may call the DBA functions, to open players and run "
+        "wallet.audit() (default: DATABASE_URL, else the embedded server if it runs)",
+    )
+    simulate.add_argument(
+        "--players", help="play with these existing players (comma-separated) instead"
+    )
+    simulate.add_argument("--currency", default="EUR")
+    simulate.add_argument("--connections", type=int, default=50, help="HTTP connections")
+    simulate.add_argument("--retries", type=int, default=3, help="retries without an answer")
+    simulate.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    simulate.add_argument("--player-count", type=int, default=20, help="players (lifecycle, soak)")
+    simulate.add_argument("--bets", type=int, default=5, help="bets per player (lifecycle)")
+    simulate.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(1, 6),
+        default=2,
+        metavar="{1..5}",
+        help="bets of one player in play at once (lifecycle)",
+    )
+    simulate.add_argument(
+        "--duplicate-rate",
+        type=float,
+        default=0.1,
+        help="share of moves sent twice or more, and of bets with an out-of-order move (lifecycle)",
+    )
+    simulate.add_argument("--seed", type=int, help="random seed (lifecycle; default: random)")
+    simulate.add_argument("--rate", type=float, default=50.0, help="requests per second (soak)")
+    simulate.add_argument("--duration", type=float, default=10.0, help="seconds (soak)")
+    simulate.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def resolve_embedded(settings: Settings) -> Settings:
@@ -233,7 +303,7 @@ def serve(args: argparse.Namespace) -> int:
     # normally then, so that the embedded server (if any) is stopped by its atexit hook.
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
     config = _Config(
-        "app.service:app_from_environment",
+        "app.service.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
@@ -277,7 +347,7 @@ def token(args: argparse.Namespace) -> int:
 
 
 def purge(args: argparse.Namespace) -> int:
-    from app.retention import purge_idempotency
+    from app.ops.retention import purge_idempotency
 
     settings = Settings.from_environ()
     if not settings.database_url:
@@ -300,19 +370,29 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
-RELAY_MISSING = (
-    "`wallet relay` needs its AMQP client, which is not installed: "
-    "`pip install 'sportsbook-wallet[relay]'` (in a checkout: `uv sync --extra relay`)."
-)
+# The optional dependencies of two programs, by extra: the top-level modules whose absence
+# means the extra is not installed (the image carries `relay`, not `simulate`).
+EXTRAS = {
+    "relay": ("aio_pika", "aiormq", "pamqp"),
+    "simulate": ("httpx", "httpcore", "h11", "anyio", "rich", "markdown_it", "pygments"),
+}
+
+
+def missing_extra(command: str, extra: str, error: ModuleNotFoundError) -> ConfigError:
+    """The message for ``wallet <command>`` without its extra; re-raise anything else."""
+    if (error.name or "").split(".")[0] not in EXTRAS[extra]:
+        raise error
+    return ConfigError(
+        f"`wallet {command}` needs the `{extra}` extra ({error.name} is not installed): "
+        f"`pip install 'sportsbook-wallet[{extra}]'` (in a checkout: `uv sync --extra {extra}`)."
+    )
 
 
 def relay(args: argparse.Namespace) -> int:
     try:
-        from app.relay import RelaySettings, run_relay
+        from app.relay.publisher import RelaySettings, run_relay
     except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in ("aio_pika", "aiormq", "pamqp"):
-            raise
-        raise ConfigError(RELAY_MISSING) from None
+        raise missing_extra("relay", "relay", error) from None
 
     if args.batch_size < 1 or args.poll_interval <= 0:
         raise ConfigError("--batch-size must be at least 1 and --poll-interval above 0")
@@ -326,6 +406,14 @@ def relay(args: argparse.Namespace) -> int:
     return run_relay(settings)
 
 
+def simulate(args: argparse.Namespace) -> int:
+    try:
+        from app.simulator.main import simulate as run_simulation
+    except ModuleNotFoundError as error:
+        raise missing_extra("simulate", "simulate", error) from None
+    return run_simulation(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -336,10 +424,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "relay":
             return relay(args)
         if args.command == "simulate":
-            from app.simulate import (
-                simulate,  # httpx, rich and the simulator: only for this command
-            )
-
             return simulate(args)
         return token(args)
     except ConfigError as error:

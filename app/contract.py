@@ -1,8 +1,8 @@
 """The provider routes, once: each route's path, the SQL function that does all of it, the
 shape of its success body, and what it does.
 
-Everything that needs the route map reads it here: the database call (``app.database``), the
-HTTP handlers and their OpenAPI text (``app.routes``), and the tests that call the route
+Everything that needs the route map reads it here: the database call (``app.service.database``), the
+HTTP handlers and their OpenAPI text (``app.service.routes``), and the tests that call the route
 functions directly.
 """
 

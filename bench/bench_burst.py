@@ -18,19 +18,15 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import migrate  # noqa: E402
-from bench import pgbench  # noqa: E402
-from bench.serve import body, wallet_serve  # noqa: E402
+import migrate
+from bench import pgbench
+from bench.serve import body, wallet_serve
 
 HEADERS = {"content-type": "application/json"}
 

@@ -30,11 +30,10 @@ from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import migrate
+from bench import pgbench
 
-import migrate  # noqa: E402
-from bench import pgbench  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def wallet_database(admin_url: str, players: int) -> tuple[str, str]:

@@ -38,14 +38,11 @@ from pathlib import Path
 import httpx
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import migrate  # noqa: E402
-from bench import pgbench  # noqa: E402
-from bench.bench_sql import scratch_database, server_url  # noqa: E402
-from bench.serve import body, wallet_serve  # noqa: E402
-from tests import provider as p  # noqa: E402
+import migrate
+from app.simulator import provider as p
+from bench import pgbench
+from bench.bench_sql import scratch_database, server_url
+from bench.serve import body, wallet_serve
 
 
 async def send_all(

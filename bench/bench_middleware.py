@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -34,16 +33,14 @@ from typing import Any
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import migrate  # noqa: E402
-from app import service  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.observability import AccessLogMiddleware, configure_logging, prometheus_config  # noqa: E402
-from app.provider import ProviderKey, body_of  # noqa: E402
-from bench import pgbench  # noqa: E402
-from bench.bench_sql import scratch_database, server_url  # noqa: E402
+import migrate
+from app.config import Settings
+from app.keys import ProviderKey
+from app.service import app as service
+from app.service.observability import AccessLogMiddleware, configure_logging, prometheus_config
+from app.simulator.provider import body_of
+from bench import pgbench
+from bench.bench_sql import scratch_database, server_url
 
 
 def nothing(app: Any) -> Any:

@@ -45,16 +45,15 @@ import aio_pika
 import psycopg
 import psycopg.sql
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import migrate
+from app.relay.publisher import EXCHANGE
+from app.simulator import provider as p
+from bench import pgbench
+from bench.bench_http import run_wrk
+from bench.bench_sql import scratch_database, server_url
+from bench.serve import body, wallet_serve
 
-import migrate  # noqa: E402
-from app.relay import EXCHANGE  # noqa: E402
-from bench import pgbench  # noqa: E402
-from bench.bench_http import run_wrk  # noqa: E402
-from bench.bench_sql import scratch_database, server_url  # noqa: E402
-from bench.serve import body, wallet_serve  # noqa: E402
-from tests import provider as p  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 AMQP_URL = os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 NO_OUTBOX = """
@@ -114,9 +113,9 @@ def make_round(db_url: str, threads: int, makes: int, tag: str) -> float:
         with psycopg.connect(db_url, autocommit=True) as conn:
             barrier.wait()
             for request in requests:
-                answer = p.call(conn, "bet/make", request)
-                if answer.status != 200:
-                    failures.append(answer.text)
+                status, text = p.call(conn, "bet/make", request)
+                if status != 200:
+                    failures.append(text)
             barrier.wait()
 
     workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]

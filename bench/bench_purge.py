@@ -3,7 +3,7 @@
 On a scratch database (server named by DATABASE_URL), the idempotency table is loaded with
 ``--rows`` synthetic records, half of them 40 days old, before each phase (so both phases see
 the same table); then pgbench calls ``wallet.bet_make`` at ``--clients`` for ``--seconds``,
-alone or while ``app.retention.purge_idempotency`` runs with ``--pause`` and ``--blocks``,
+alone or while ``app.ops.retention.purge_idempotency`` runs with ``--pause`` and ``--blocks``,
 alternated ``--rounds`` times. Prints JSON: transactions per second per phase, each purge's
 rows, batches and seconds, the median ratio with purge / alone, and wallet.audit()'s findings.
 
@@ -24,12 +24,9 @@ from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import migrate  # noqa: E402
-from app.retention import PurgeResult, purge_idempotency  # noqa: E402
-from bench import pgbench  # noqa: E402
+import migrate
+from app.ops.retention import PurgeResult, purge_idempotency
+from bench import pgbench
 
 LOAD = """
 INSERT INTO wallet_core.idempotency (kind, key, operation_id, route, player_id, amount, currency,

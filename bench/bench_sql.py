@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -24,12 +23,11 @@ from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import migrate
+from app.simulator import provider as p
+from bench import pgbench
 
-import migrate  # noqa: E402
-from bench import pgbench  # noqa: E402
-from tests import provider as p  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def server_url() -> str:
@@ -48,19 +46,19 @@ def worker(url: str, player: str, ops: int, samples: dict[str, list[float]], loc
     local: dict[str, list[float]] = defaultdict(list)
     with psycopg.connect(url, autocommit=True) as conn:
 
-        def timed(route: str, request: dict) -> p.Answer:
+        def timed(route: str, request: dict) -> dict:
             start = time.perf_counter()
-            answer = p.call(conn, route, request)
+            status, text = p.call(conn, route, request)
             local[route].append(time.perf_counter() - start)
-            if answer.status != 200:
-                raise RuntimeError(f"{route}: {answer.text}")
-            return answer
+            if status != 200:
+                raise RuntimeError(f"{route}: {text}")
+            return json.loads(text)
 
         done = 0
         n = 0
         while done < ops:
             n += 1
-            bet = timed("bet/make", p.make(player, 100)).body["id"]
+            bet = timed("bet/make", p.make(player, 100))["id"]
             timed("bet/commit", p.commit(bet))
             if n % 2:
                 timed("bet/win", p.win(player, bet, 180))

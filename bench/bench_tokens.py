@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 import timeit
@@ -22,11 +21,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app.tokens import KeyRing, load_public_key  # noqa: E402
-from tests import provider as p  # noqa: E402
+from app.service.tokens import KeyRing, load_public_key
+from app.simulator import provider as p
 
 
 def main() -> None:

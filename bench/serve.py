@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,10 +20,16 @@ from pathlib import Path
 import httpx
 import psycopg.conninfo
 
-from app.provider import ProviderKey, body_of
-from tests.provider_http import free_port
+from app.keys import ProviderKey
+from app.simulator.provider import body_of
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def key_pair(directory: Path) -> tuple[ProviderKey, Path]:

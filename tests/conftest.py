@@ -26,7 +26,7 @@ from pytest_postgresql import factories
 
 import migrate
 from app.config import Settings
-from app.service import create_app
+from app.service.app import create_app
 from tests.provider_http import (
     CURRENCY,
     PLAYER,

@@ -1,8 +1,8 @@
 """Provider requests as the contract shapes them, and a way to call the route functions.
 
-The builders live in ``app.provider`` (``wallet simulate`` sends the same requests) and are
-re-exported here; ``call`` hands a request to the route's PL/pgSQL function exactly as the
-service does, one statement.
+The builders live in ``app.simulator.provider`` (``wallet simulate`` sends the same requests)
+and are re-exported here; ``call`` hands a request to the route's PL/pgSQL function exactly as
+the service does, one statement.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
-from app.contract import ROUTE_BY_PATH
-from app.provider import (  # noqa: F401  (the builders, for the tests' ``p.make(...)``)
+from app.simulator import provider
+from app.simulator.provider import (  # noqa: F401  (the builders, for the tests' ``p.make(...)``)
     balance,
     commit,
     discard,
@@ -46,9 +46,7 @@ class Answer:
 
 def call(conn: psycopg.Connection, route: str, request: Any) -> Answer:
     """One route call, as the service makes it: one statement, its own transaction."""
-    row = conn.execute(ROUTE_BY_PATH[route].query, [json.dumps(request)]).fetchone()
-    assert row is not None
-    return Answer(row[0], row[1])
+    return Answer(*provider.call(conn, route, request))
 
 
 def ledger_snapshot(conn: psycopg.Connection) -> dict[str, Any]:

@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
 
-from app import provider as p
-from app.provider import body_of as body_of  # the HTTP tests' request bodies
+from app import keys
+from app.simulator import provider as p
+from app.simulator.provider import body_of as body_of  # the HTTP tests' request bodies
 
 PLAYER = "player-1"
 CURRENCY = "EUR"
@@ -42,7 +43,7 @@ START_BALANCE = 100_000
 class ProviderKey:
     """An RSA key pair as a provider holds it; the public half is a PEM file for the wallet.
 
-    Tokens are signed by ``app.provider.ProviderKey``, as ``wallet simulate`` signs them."""
+    Tokens are signed by ``app.keys.ProviderKey``, as ``wallet simulate`` signs them."""
 
     private: rsa.RSAPrivateKey
     public_pem: bytes
@@ -50,10 +51,10 @@ class ProviderKey:
     kid: str
 
     def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
-        return p.ProviderKey(self.private, self.kid).sign(claims, headers=headers)
+        return keys.ProviderKey(self.private, self.kid).sign(claims, headers=headers)
 
     def token(self, request: object, **claims: Any) -> str:
-        return p.ProviderKey(self.private, self.kid).token(request, lifetime=60, **claims)
+        return keys.ProviderKey(self.private, self.kid).token(request, lifetime=60, **claims)
 
 
 def make_key(directory: Path, kid: str) -> ProviderKey:

@@ -28,7 +28,7 @@ from typing import Any
 import aio_pika
 import psycopg
 
-from app.relay import EXCHANGE
+from app.relay.publisher import EXCHANGE
 from tests.provider_http import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -256,7 +256,7 @@ def test_worker_socket_disables_nagle() -> None:
 
     from app.cli import _Config
 
-    config = _Config("app.service:app_from_environment", factory=True, port=0, workers=2)
+    config = _Config("app.service.app:app_from_environment", factory=True, port=0, workers=2)
     sock = config.bind_socket()
     try:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

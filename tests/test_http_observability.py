@@ -14,8 +14,8 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.contract import ROUTE_BY_PATH
-from app.observability import JsonFormatter
-from app.service import create_app
+from app.service.app import create_app
+from app.service.observability import JsonFormatter
 from tests.provider_http import (
     CURRENCY,
     PLAYER,

@@ -15,7 +15,7 @@ import psycopg.conninfo
 import pytest
 
 from app.config import Settings
-from app.service import create_app
+from app.service.app import create_app
 from tests.provider_http import (
     CURRENCY,
     PLAYER,

@@ -33,7 +33,7 @@ from litestar.testing import TestClient
 
 import migrate
 from app.config import Settings
-from app.service import create_app
+from app.service.app import create_app
 from tests.own_postgres import OwnPostgres, own_postgres
 from tests.provider_http import (
     CURRENCY,

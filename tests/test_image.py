@@ -39,7 +39,7 @@ import httpx
 import psycopg
 import pytest
 
-from app.tokens import ensure_dev_key_pair, sign_request
+from app.keys import ensure_dev_key_pair, sign_request
 from tests.provider_http import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -408,7 +408,7 @@ def test_the_project_is_installed_compiled_and_not_editable(container: Container
         "site = sysconfig.get_path('purelib');"
         "print(app.cli.__file__);"
         "print(all(os.path.exists(importlib.util.cache_from_source(os.path.join(site, path)))"
-        " for path in ('app/cli.py', 'app/service.py', 'migrate.py')));"
+        " for path in ('app/cli.py', 'app/service/app.py', 'migrate.py')));"
         "print(os.access(os.path.join(site, 'app'), os.W_OK))",
     )
     assert code == 0, output
@@ -437,6 +437,21 @@ def test_the_image_can_run_the_relay(container: Container) -> None:
     assert code != 0, output
     assert "WALLET_AMQP_URL" in output, output
     assert "sportsbook-wallet[relay]" not in output, output
+
+
+def test_the_image_carries_no_simulator_dependencies(container: Container) -> None:
+    """httpx and rich are the `simulate` extra, which the image leaves out: the simulator's
+    modules are there (one wheel), its dependencies are not, and `wallet simulate` says which
+    extra it needs."""
+    code, output = container.run(
+        "python",
+        "-c",
+        "import importlib.util as u; print([m for m in ('httpx', 'rich') if u.find_spec(m)])",
+    )
+    assert (code, output.strip()) == (0, "[]"), output
+    code, output = container.run("wallet", "simulate", "--players", "p1")
+    assert code == 2, output
+    assert "sportsbook-wallet[simulate]" in output, output
 
 
 def test_migrate_then_serve_a_signed_balance_inside_the_image(

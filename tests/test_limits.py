@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from app.config import MAX_BODY_BYTES, Settings
-from app.service import create_app
+from app.service.app import create_app
 from tests.provider_http import (
     CURRENCY,
     JSON,

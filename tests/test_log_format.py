@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from app.config import ConfigError, Settings
-from app.observability import configure_logging
+from app.service.observability import configure_logging
 from tests.provider_http import (
     CURRENCY,
     PLAYER,

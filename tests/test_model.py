@@ -22,9 +22,9 @@ import psycopg
 import psycopg.errors
 import pytest
 
-from app import provider as p
 from app.contract import ROUTE_BY_PATH, ROUTES
-from app.contract_model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from app.simulator import provider as p
+from app.simulator.model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
 
 DBA_FUNCTIONS = {
     "wallet.create_player": "'p', 'EUR', 0",
@@ -97,7 +97,7 @@ def call(db: psycopg.Connection, route: str, request: Any) -> tuple[int, str]:
 
 
 def make_request(make_id: Any, player: str, currency: str, amount: int, n: int) -> dict[str, Any]:
-    """A make as ``app.provider`` builds it, varied by ``n``: its slip, session, provider
+    """A make as ``app.simulator.provider`` builds it, varied by ``n``: its slip, session, provider
     player, timestamps, and a selection on one of three sports, its odds a number or a string."""
     sport, sport_name, category, category_name, tournament, tournament_name = SPORTS[n % 3]
     selection = p.selection(n, sport=sport, category=category, tournament=tournament)
@@ -121,8 +121,8 @@ def make_request(make_id: Any, player: str, currency: str, amount: int, n: int) 
 def settle_request(
     operation: str, transaction_id: Any, player: str, bet_ref: Any, amount: int, currency: str
 ) -> dict[str, Any]:
-    """A win, lost or refund as ``app.provider`` builds it; a lost and a refund also carry the
-    top-level ``amount`` (and a refund its ``currency``), which must then agree."""
+    """A win, lost or refund as ``app.simulator.provider`` builds it; a lost and a refund also
+    carry the top-level ``amount`` (and a refund its ``currency``), which must then agree."""
     if operation == "win":
         return p.win(player, bet_ref, amount, currency=currency, tx=transaction_id)
     if operation == "lost":

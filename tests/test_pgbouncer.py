@@ -29,7 +29,7 @@ from litestar.testing import TestClient
 
 import migrate
 from app.config import Settings
-from app.service import create_app
+from app.service.app import create_app
 from tests.provider_http import (
     CURRENCY,
     JSON,

@@ -14,12 +14,12 @@ import pytest
 import migrate
 from tests.provider_http import conninfo_of
 
-try:  # the route map: the contract registry once it exists, app.database's map before
+try:  # the route map: the contract registry once it exists, app.service.database's map before
     from app.contract import ROUTES
 
     ROUTE_FUNCTION_NAMES = {route.function for route in ROUTES}
 except ImportError:
-    from app.database import ROUTE_FUNCTIONS
+    from app.service.database import ROUTE_FUNCTIONS
 
     ROUTE_FUNCTION_NAMES = set(ROUTE_FUNCTIONS.values())
 

@@ -11,7 +11,7 @@ import psycopg.conninfo
 import pytest
 
 from app.cli import main
-from app.retention import purge_idempotency
+from app.ops.retention import purge_idempotency
 from tests.provider_http import balance_of, conninfo_of, make_request
 
 

@@ -19,10 +19,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from app import provider as p
-from app.provider import ProviderKey
-from app.simulation.referee import Referee
-from app.simulation.traffic import Answer, Delivery
+from app.keys import ProviderKey
+from app.simulator import provider as p
+from app.simulator.referee import Referee
+from app.simulator.traffic import Answer, Delivery
 from tests.provider_http import WALLET, Served, app_conninfo, clean_environment
 
 

@@ -1,4 +1,4 @@
-"""Token verification (``app.tokens``) decides exactly as the PyJWT 2 verifier it replaced.
+"""Token verification (``app.service.tokens``) decides exactly as the PyJWT 2 verifier it replaced.
 
 The wallet verified tokens with PyJWT 2.15 until PyJWT's per-character Python loops proved to
 cost two thirds of a verification. ``pyjwt_verify`` below is that verifier, kept as the
@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jwt.api_jws import PyJWS
 
-from app.tokens import KeyRing, MalformedRequest, TokenRejected, _segment, load_public_key
+from app.service.tokens import KeyRing, MalformedRequest, TokenRejected, _segment, load_public_key
 
 LEEWAY = 5
 REQUEST = {"player_id": "p-1", "currency": "EUR", "odds": Decimal("1.8500000000000000001")}

@@ -12,10 +12,10 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from app import provider as p
-from app.provider import ProviderKey
-from app.simulation.run import Player, Simulation
-from app.simulation.traffic import Answer, Delivery
+from app.keys import ProviderKey
+from app.simulator import provider as p
+from app.simulator.run import Player, Simulation
+from app.simulator.traffic import Answer, Delivery
 
 STAKE = 1_000
 OPENING = 100_000

@@ -1,6 +1,6 @@
 """Every answer judged against the contract, and the money counted.
 
-The referee keeps one ``app.contract_model.Wallet`` per player, fed only with the answers the
+The referee keeps one ``app.simulator.model.Wallet`` per player, fed only with the answers the
 wallet gave: a 200 make debits the stake, a win, refund or discard credits what it names, a
 rollback takes back what the settlement moved, a refusal moves nothing, and a replay must be
 the stored answer byte for byte. Each answer is checked field by field (status, code, amount,
@@ -23,8 +23,8 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from app.contract_model import Outcome, Wallet
-from app.simulation.traffic import Answer
+from app.simulator.model import Outcome, Wallet
+from app.simulator.traffic import Answer
 
 ANSWER_FIELDS = frozenset(
     {

@@ -1,25 +1,21 @@
-"""The provider's side of the contract: its requests, and its RS256 signature on them.
+"""The provider's side of the contract: its requests, as ``docs/contract/provider.md`` shapes them.
 
-The builders return the object a provider puts in the JWT's ``payload`` claim, shaped as
-/work/shared/provider-contract.md describes each route. ``ProviderKey`` signs them as a compact
-RS256 JWS and wraps the token in the request body ``{"payload": "<token>"}``. ``wallet
-simulate`` and the tests build and sign their requests here, so that a request has one shape.
+The builders return the object a provider puts in the JWT's ``payload`` claim;
+:func:`body_of` wraps a signed token (:class:`app.keys.ProviderKey`) in the request body
+``{"payload": "<token>"}``; :func:`call` hands a request straight to the route's PL/pgSQL
+function, one statement, as the service does. ``wallet simulate``, the tests and the benchmarks
+build their requests here, so that a request has one shape.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
-import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+import psycopg
 
-from app.config import ConfigError
+from app.contract import ROUTE_BY_PATH
 
 Request = dict[str, Any]
 
@@ -204,67 +200,13 @@ def balance(player: str, currency: str = "EUR") -> Request:
     return {"player_id": player, "currency": currency}
 
 
-# Signatures ----------------------------------------------------------------------------------
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-@dataclass(frozen=True)
-class ProviderKey:
-    """An RSA private key as a provider holds it, and the ``kid`` its tokens name."""
-
-    private: rsa.RSAPrivateKey
-    kid: str | None = None
-
-    @classmethod
-    def generate(cls, kid: str | None = None) -> ProviderKey:
-        return cls(rsa.generate_private_key(public_exponent=65537, key_size=2048), kid)
-
-    @classmethod
-    def from_file(cls, path: Path, kid: str | None = None) -> ProviderKey:
-        """Read a PEM private key; ConfigError naming the file if it is not an RSA one."""
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"private key {path}: {error}") from None
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ConfigError(f"private key {path}: not an RSA key")
-        return cls(key, kid)
-
-    @property
-    def private_pem(self) -> bytes:
-        """The private key as unencrypted PKCS#8 PEM (for ``wallet simulate --key``)."""
-        return self.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-    @property
-    def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
-        """A compact RS256 JWS of ``claims``."""
-        header: dict[str, Any] = {"alg": "RS256", "typ": "JWT"}
-        if self.kid:
-            header["kid"] = self.kid
-        header.update(headers or {})
-        signing_input = ".".join(
-            _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
-        )
-        signature = self.private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{_b64url(signature)}"
-
-    def token(self, request: object, *, lifetime: int = 60, **claims: Any) -> str:
-        """A token carrying ``request`` in its ``payload`` claim, issued now, valid
-        ``lifetime`` seconds; ``claims`` add or replace claims (``exp``, ``iat``, ...)."""
-        now = int(time.time())
-        return self.sign({"iat": now, "exp": now + lifetime, "payload": request, **claims})
+def call(conn: psycopg.Connection[Any], route: str, request: object) -> tuple[int, str]:
+    """One route call, as the service makes it: one statement, its own transaction; the
+    answer's HTTP status and body text."""
+    row = conn.execute(ROUTE_BY_PATH[route].query, [json.dumps(request)]).fetchone()
+    if row is None:
+        raise RuntimeError(f"{route}: the route function returned no row")
+    return int(row[0]), str(row[1])
 
 
 def body_of(token: str) -> bytes:

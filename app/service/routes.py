@@ -30,7 +30,6 @@ from litestar.openapi.spec import (
 
 from app.config import MAX_BODY_BYTES
 from app.contract import ROUTES, ProviderRoute
-from app.database import Database, RouteAnswer
 from app.envelope import (
     ErrorBody,
     ErrorCode,
@@ -40,8 +39,9 @@ from app.envelope import (
     error_bytes,
     outcome_code,
 )
-from app.observability import ACCESS_KEY, AccessRecord
-from app.tokens import KeyRing, MalformedRequest, TokenRejected, encode_request
+from app.service.database import Database, RouteAnswer
+from app.service.observability import ACCESS_KEY, AccessRecord
+from app.service.tokens import KeyRing, MalformedRequest, TokenRejected, encode_request
 
 _envelope_decoder = msgspec.json.Decoder(ProviderEnvelope)
 

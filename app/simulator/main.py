@@ -1,6 +1,5 @@
-"""``wallet simulate``: what the command does once its arguments are read (they, and what the
-command is for, are in :mod:`app.simulation.command_line`, which ``wallet``'s other commands
-load without httpx, rich and the simulator itself)."""
+"""``wallet simulate``: what the command does once its options are read (they, and what the
+command is for, are in :mod:`app.cli`, which loads this module for that command only)."""
 
 from __future__ import annotations
 
@@ -18,14 +17,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.config import ConfigError, Settings
-from app.provider import ProviderKey
-from app.simulation import scenarios
-from app.simulation.dba import Dba, embedded_admin_url
-from app.simulation.referee import Referee
-from app.simulation.report import build_report, print_report
-from app.simulation.run import NeedsAdmin, Simulation
-from app.simulation.traffic import Sender, Tally
-from app.tokens import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, jwk_thumbprint
+from app.keys import DEV_PRIVATE_KEY, DEV_PUBLIC_KEY, ProviderKey, jwk_thumbprint
+from app.simulator import scenarios
+from app.simulator.dba import Dba, embedded_admin_url
+from app.simulator.referee import Referee
+from app.simulator.report import build_report, print_report
+from app.simulator.run import NeedsAdmin, Simulation
+from app.simulator.traffic import Sender, Tally
 
 
 def simulate(args: argparse.Namespace) -> int:

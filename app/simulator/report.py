@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from app.simulation.referee import Mismatch, Violation
-from app.simulation.run import Step
-from app.simulation.traffic import Tally
+from app.simulator.referee import Mismatch, Violation
+from app.simulator.run import Step
+from app.simulator.traffic import Tally
 
 SHOWN_VIOLATIONS = 20
 

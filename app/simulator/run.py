@@ -16,10 +16,11 @@ from typing import Any
 
 from rich.progress import Progress, TaskID
 
-from app.provider import ProviderKey, Request, balance, body_of
-from app.simulation.dba import Dba
-from app.simulation.referee import Mismatch, Referee
-from app.simulation.traffic import Answer, Delivery, Sender
+from app.keys import ProviderKey
+from app.simulator.dba import Dba
+from app.simulator.provider import Request, balance, body_of
+from app.simulator.referee import Mismatch, Referee
+from app.simulator.traffic import Answer, Delivery, Sender
 
 TOKEN_REFUSED = 2005
 

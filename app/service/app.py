@@ -14,17 +14,17 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusController
 
 from app.config import MAX_BODY_BYTES, ConfigError, Settings
-from app.database import Database, open_pool
 from app.envelope import ErrorCode, error_bytes
-from app.observability import (
+from app.service.database import Database, open_pool
+from app.service.observability import (
     AccessLogMiddleware,
     configure_logging,
     forget_pool,
     prometheus_config,
     watch_pool,
 )
-from app.routes import healthz, ping, provide_database, provider_handlers, readyz
-from app.tokens import KeyRing
+from app.service.routes import healthz, ping, provide_database, provider_handlers, readyz
+from app.service.tokens import KeyRing
 
 log = logging.getLogger("wallet.service")
 
@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> Litestar:
 
 
 def app_from_environment() -> Litestar:
-    """Uvicorn's factory (``app.service:app_from_environment``), run in every worker."""
+    """Uvicorn's factory (``app.service.app:app_from_environment``), run in every worker."""
     settings = Settings.from_environ()
     configure_logging(settings.log_level)
     return create_app(settings)

@@ -24,9 +24,7 @@ that any ``crit`` header is refused. PyJWT still signs the development tokens
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -41,11 +39,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import load_pem_x509_certificate
 
 from app.config import ConfigError
-from app.provider import ProviderKey
+from app.keys import jwk_thumbprint, kid_of
 
 ALGORITHM = "RS256"
-DEV_PUBLIC_KEY = "dev-jwt.pem"
-DEV_PRIVATE_KEY = "dev-jwt.private.pem"
 
 
 class TokenRejected(Exception):
@@ -86,26 +82,7 @@ def load_public_key(path: Path) -> PublicKey:
             f"JWT public key file {path}: holds a {type(key).__name__}, but tokens are RS256 "
             "and need an RSA public key"
         )
-    return PublicKey(path=path, kids=frozenset({_kid_of(path), jwk_thumbprint(key)}), key=key)
-
-
-def _kid_of(path: Path) -> str:
-    return path.name.removesuffix(".pem") if path.name.endswith(".pem") else path.stem
-
-
-def jwk_thumbprint(key: rsa.RSAPublicKey) -> str:
-    """The RFC 7638 SHA-256 thumbprint of an RSA public key, base64url without padding."""
-    numbers = key.public_numbers()
-
-    def b64(value: int) -> str:
-        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    members = json.dumps(
-        {"e": b64(numbers.e), "kty": "RSA", "n": b64(numbers.n)}, separators=(",", ":")
-    )
-    digest = hashlib.sha256(members.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return PublicKey(path=path, kids=frozenset({kid_of(path), jwk_thumbprint(key)}), key=key)
 
 
 _claims_decoder = msgspec.json.Decoder(float_hook=Decimal)
@@ -234,37 +211,3 @@ class KeyRing:
 def encode_request(request: dict[str, Any]) -> str:
     """The request object as compact JSON text for the route function's jsonb argument."""
     return _request_encoder.encode(request).decode()
-
-
-@dataclass(frozen=True, slots=True)
-class DevKeyPair:
-    private_key: Path
-    public_key: Path
-    created: bool
-
-    @property
-    def kid(self) -> str:
-        return _kid_of(self.public_key)
-
-
-def ensure_dev_key_pair(data_dir: Path) -> DevKeyPair:
-    """The development key pair in ``data_dir``, made on first use and reused afterwards."""
-    private_path = data_dir / DEV_PRIVATE_KEY
-    public_path = data_dir / DEV_PUBLIC_KEY
-    if private_path.exists() and public_path.exists():
-        return DevKeyPair(private_path, public_path, created=False)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = ProviderKey.generate()
-    private_pem, public_pem = key.private_pem, key.public_pem
-    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(private_pem)
-    public_path.write_bytes(public_pem)
-    return DevKeyPair(private_path, public_path, created=True)
-
-
-def sign_request(
-    request: object, private_key_path: Path, *, kid: str | None, lifetime: int = 300
-) -> str:
-    """A provider-style token carrying ``request`` in its ``payload`` claim (for development)."""
-    return ProviderKey.from_file(private_key_path, kid).token(request, lifetime=lifetime)

@@ -1,4 +1,4 @@
-"""An executable model of the provider contract (/work/shared/provider-contract.md).
+"""An executable model of the provider contract (``docs/contract/provider.md``).
 
 Written from the contract's words, not from the SQL: a few dictionaries of accounts, bets and
 operation keys, and one method per route that says what the wallet must answer to a request and

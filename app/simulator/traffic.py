@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from app.provider import Request
+from app.simulator.provider import Request
 
 JSON_HEADERS = {"content-type": "application/json"}
 NO_ANSWER = "no answer"

@@ -163,8 +163,11 @@ def image_size(name: str) -> int:
     assert image is not None, name
     store = json.loads(buildah("info"))["store"]
     layers_file = Path(store["GraphRoot"], f"{store['GraphDriverName']}-layers", "layers.json")
+    # A layer another buildah is still writing has no digest yet: it is none of this image's.
     sizes = {
-        layer["diff-digest"]: layer["diff-size"] for layer in json.loads(layers_file.read_text())
+        layer["diff-digest"]: layer["diff-size"]
+        for layer in json.loads(layers_file.read_text())
+        if "diff-digest" in layer
     }
     return sum(int(sizes[digest]) for digest in image["OCIv1"]["rootfs"]["diff_ids"])
 

@@ -1,4 +1,4 @@
-"""The provider's RS256 tokens: public keys, verification, and the development key pair.
+"""The provider's RS256 tokens, as the service verifies them: public keys and the key ring.
 
 Keys come from ``WALLET_JWT_PUBLIC_KEYS`` (comma-separated PEM files, parsed once at start-up).
 A key is known by two key ids: the file name without ``.pem`` (name the file after the kid
@@ -17,8 +17,8 @@ whose decoder checks every character of every segment in a Python loop: a 2.3 KB
 token took 157 µs with PyJWT 2.15 and takes 31 µs here, of which 15 µs are the RSA check
 (``bench/bench_tokens.py``). One compiled regular expression checks each segment's alphabet.
 The rules are PyJWT's, token for token (``tests/test_tokens.py`` compares the two), except
-that any ``crit`` header is refused. PyJWT still signs the development tokens
-(``wallet token``).
+that any ``crit`` header is refused. The signing side (``wallet token``, the simulator, the
+development key pair) is :mod:`app.keys`.
 """
 
 from __future__ import annotations

@@ -302,7 +302,11 @@ def connections_served(pid: int, port: int) -> int:
                 if local_port == port and columns[3] == "01":
                     established.add(columns[9])
     held = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:  # the supervisor replaced this worker (a missed health check)
+        return 0
+    for fd in descriptors:
         try:
             target = os.readlink(fd)
         except OSError:

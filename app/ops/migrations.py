@@ -393,7 +393,8 @@ class Migrator:
     its own while it applies files on a second one: a second migrate.py waits up to
     ``lock_timeout`` seconds, then re-reads the history and finds nothing left to do. A file's
     statements wait at most ``ddl_lock_timeout`` seconds for a table lock (DdlLockTimeout:
-    nothing of the file is applied). Notices the server sends are said.
+    nothing of the file is applied). Notices the server sends are said, except those of an
+    ``IF [NOT] EXISTS`` that had nothing to do (see :meth:`_say_notice`).
     """
 
     def __init__(
@@ -470,7 +471,16 @@ class Migrator:
         return conn
 
     def _say_notice(self, notice: psycopg.errors.Diagnostic) -> None:
-        self.out(f"  notice: {notice.message_primary}")
+        """Say what the server notes, except that an ``IF EXISTS`` or ``IF NOT EXISTS``
+        found nothing to do ("function ... does not exist, skipping"): a migration that drops
+        what an older install may have left behind would say so on every fresh install.
+        PostgreSQL gives these notices no SQLSTATE of their own (00000, as a RAISE NOTICE),
+        so they are known by their text; on a server whose lc_messages is not English they
+        are said, as any other notice."""
+        message = notice.message_primary or ""
+        if notice.severity_nonlocalized == "NOTICE" and message.endswith(", skipping"):
+            return
+        self.out(f"  notice: {message}")
 
     def _say_where(self, conn: psycopg.Connection) -> None:
         info = conn.info

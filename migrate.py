@@ -10,7 +10,7 @@ wallet's roles and ownership), command_line.py (this command).
 
 import sys
 
-from app.ops.command_line import build_parser, main
+from app.ops.command_line import main
 from app.ops.migrations import (
     EXIT_DDL_LOCK_TIMEOUT,
     EXIT_DRIFT,
@@ -23,18 +23,14 @@ from app.ops.migrations import (
     ConnectionFailed,
     DdlLockTimeout,
     DriftError,
-    FileState,
     LayoutError,
     LockTimeout,
     MigrationError,
-    SqlFile,
-    Status,
     problems,
     repeatable_files,
     versioned_files,
 )
 from app.ops.roles import (
-    BOOTSTRAP_THROUGH,
     DEPLOY_ROLE,
     FUNCTION_SCHEMAS,
     OWNED_SCHEMAS,
@@ -45,7 +41,6 @@ from app.ops.roles import (
 from app.ops.roles import WalletMigrator as Migrator
 
 __all__ = [
-    "BOOTSTRAP_THROUGH",
     "DEPLOY_ROLE",
     "EXIT_DDL_LOCK_TIMEOUT",
     "EXIT_DRIFT",
@@ -63,14 +58,10 @@ __all__ = [
     "ConnectionFailed",
     "DdlLockTimeout",
     "DriftError",
-    "FileState",
     "LayoutError",
     "LockTimeout",
     "MigrationError",
     "Migrator",
-    "SqlFile",
-    "Status",
-    "build_parser",
     "main",
     "problems",
     "repeatable_files",

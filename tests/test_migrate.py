@@ -1,4 +1,5 @@
-"""migrate.py against a real PostgreSQL: apply, re-run, drift, failure, lock, repeatables."""
+"""migrate.py against a real PostgreSQL: apply, re-run, drift, failure, lock, repeatables,
+notices, one read of each file per run."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import psycopg
 import pytest
 
 import migrate
+from app.ops import migrations, roles
 from tests.conftest import ROOT
 from tests.provider_http import conninfo_of
 
@@ -566,3 +569,90 @@ def test_timeouts_come_from_the_environment_and_bad_ones_are_named(
     code, output = run_main(capsys, "up", "--database-url", url, "--statement-timeout", "-1")
     assert code == 2
     assert "must be at least 0 seconds" in output
+
+
+def test_a_fresh_install_says_no_notice_about_objects_that_never_existed(
+    conn: psycopg.Connection, url: str
+) -> None:
+    """0005 drops the first edition's functions with DROP FUNCTION IF EXISTS: on a fresh
+    install PostgreSQL notes each as 'does not exist, skipping', which is not news."""
+    said: list[str] = []
+    migrate.Migrator(url, out=said.append).up()
+
+    assert "applied 0005_typed_requests_one_write_idempotency.sql" in " ".join(said)
+    assert [line for line in said if "notice" in line] == []
+
+
+def test_other_notices_of_a_file_are_still_said(
+    conn: psycopg.Connection, url: str, tmp_path: Path
+) -> None:
+    tree = sql_tree(
+        tmp_path,
+        {
+            "0001_talk.sql": "DROP TABLE IF EXISTS never_was;\n"
+            "CREATE TABLE IF NOT EXISTS counter (id int);\n"
+            "CREATE TABLE IF NOT EXISTS counter (id int);\n"
+            "DO $$ BEGIN RAISE NOTICE 'the ledger was rebuilt'; END $$;\n"
+        },
+    )
+    said: list[str] = []
+    migrate.Migrator(url, root=tree, out=said.append).up()
+
+    assert [line for line in said if "notice" in line] == ["  notice: the ledger was rebuilt"]
+
+
+def test_each_sql_file_is_read_once_per_run(
+    conn: psycopg.Connection,
+    url: str,
+    tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reads: Counter[str] = Counter()
+    read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        if path.is_relative_to(tree):
+            reads[path.name] += 1
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    once = {"0001_counter.sql": 1, "0002_count.sql": 1, "view.sql": 1}
+    deploy_role = f"wallet_deploy_{uuid.uuid4().hex[:10]}"
+    try:
+        code, output = run_main(
+            capsys, "bootstrap", "--deploy-role", deploy_role, "--database-url", url,
+            "--root", str(tree),
+        )  # fmt: skip
+        assert code == 0, output
+        assert reads == once
+        for argv in (["up", "--dry-run"], ["up"], ["status"]):
+            reads.clear()
+            code, output = run_main(capsys, *argv, "--database-url", url, "--root", str(tree))
+            assert code == 0, output
+            assert reads == once, argv
+    finally:
+        conn.execute(f'DROP ROLE IF EXISTS "{deploy_role}"')
+
+
+def test_the_engine_alone_applies_files_and_knows_no_role(
+    conn: psycopg.Connection, url: str, tree: Path
+) -> None:
+    """app.ops.migrations without the wallet's policy: files applied and recorded, nothing
+    handed to an owner, no service role touched."""
+    said: list[str] = []
+    applied = migrations.Migrator(url, root=tree, out=said.append).up()
+
+    assert applied == ["0001_counter.sql", "0002_count.sql", "view.sql"]
+    assert len(history(conn)) == 3
+    assert not any("wallet_owner" in line or "wallet_app" in line for line in said), said
+    owner = conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'counter'")
+    assert owner.fetchone() == (conn.info.user,)
+
+
+def test_role_names_live_in_roles_py_only() -> None:
+    """The SQL of app/ops gets every role name from the constants of app/ops/roles.py."""
+    names = (roles.OWNER_ROLE, roles.SERVICE_ROLE, roles.DEPLOY_ROLE)
+    files = sorted((ROOT / "app" / "ops" / "sql").glob("*.sql"))
+    assert files
+    assert [f.name for f in files if any(name in f.read_text() for name in names)] == []

@@ -186,12 +186,12 @@ def add_simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
 def resolve_embedded(settings: Settings) -> Settings:
     """Start the embedded server, migrate it, and point the service at it as wallet_app."""
-    import migrate
     from app.embedded import start_embedded_server
+    from app.ops.roles import WalletMigrator
 
     data_dir = settings.data_dir.expanduser().resolve()
     superuser_url = start_embedded_server(data_dir / "pg", stop_at_exit=True)
-    migrate.Migrator(superuser_url, out=lambda line: log.info("migrate: %s", line)).up()
+    WalletMigrator(superuser_url, out=lambda line: log.info("migrate: %s", line)).up()
     app_url = psycopg.conninfo.make_conninfo(superuser_url, user=APP_ROLE, password="")
     os.environ["DATABASE_URL"] = app_url
     if not settings.jwt_public_keys:

@@ -19,9 +19,9 @@ import psycopg
 import psycopg.conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-import migrate
 from app.contract import ROUTES
 from app.envelope import ErrorCode, error_bytes
+from app.ops.migrations import problems
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -145,7 +145,7 @@ class Database:
         except psycopg.Error as error:
             self._check_pool_soon()
             return [f"database error: {type(error).__name__}"]
-        return migrate.problems(rows)
+        return problems(rows)
 
     def _check_pool_soon(self) -> None:
         """After a lost connection, test the idle ones in the background so that stale

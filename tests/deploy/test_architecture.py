@@ -139,7 +139,7 @@ def test_the_service_process_loads_no_simulator_or_relay(statement: str) -> None
     [
         ("import app.simulator.main", ("app.service", "app.relay")),
         ("import app.relay.publisher", ("app.service", "app.simulator")),
-        ("import app.ops.retention", PROGRAMS),
+        ("import app.ops.retention, app.ops.roles, app.ops.command_line", PROGRAMS),
         *[(f"import {module}", PROGRAMS) for module in SHARED],
     ],
 )

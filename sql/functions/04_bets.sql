@@ -1,36 +1,6 @@
--- Bets: find and lock a bet, how every operation on a made bet opens (claim, lock, the checks they
--- share), moving a bet between states, and the reference data (sports, categories, tournaments) a
--- bet slip names.
-
-create or replace function wallet_core.lock_bet(
-    bet_ref text, out bet wallet_core.bets, out account wallet_core.accounts
-)
-language plpgsql
-set search_path = ''
-as $$
-declare
-    bet_account_id bigint;
-begin
-    -- bet_transaction_id is the wallet's own bet id; anything else names no bet.
-    if bet_ref !~ '^[0-9]{1,18}$' then
-        return;
-    end if;
-    select b.account_id into bet_account_id
-    from wallet_core.bets as b
-    where b.bet_id = bet_ref::bigint and b.made;
-    if not found then
-        return;
-    end if;
-    -- The account row is the lock that guards the bet too; the bet is read again under it.
-    select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id
-    for no key update;
-    select b.* into strict bet from wallet_core.bets as b where b.bet_id = bet_ref::bigint;
-end
-$$;
-comment on function wallet_core.lock_bet(text) is
-'Finds a made bet by the wallet''s bet id and locks its account (the lock that guards the bet). '
-'Both nulls when there is no such bet.';
-
+-- Bets: how every operation on a made bet opens (claim the key, find and lock the bet, the checks
+-- they share), moving a bet between states, and the reference data (sports, categories,
+-- tournaments) a bet slip names.
 
 create or replace function wallet_core.claim_bet(
     op wallet_core.operation,
@@ -47,7 +17,7 @@ set search_path = ''
 as $$
 declare
     claimed record;
-    locked record;
+    bet_account_id bigint;
     refusal text;
     message text;
 begin
@@ -59,10 +29,21 @@ begin
         return;
     end if;
 
-    -- Lock the bet's account, then check in the contract's order.
-    locked := wallet_core.lock_bet(bet_ref);
-    bet := locked.bet;
-    account := locked.account;
+    -- Find the bet (bet_transaction_id is the wallet's own bet id; anything else names no bet) and
+    -- lock its account: the account row is the lock that guards the bet too, so the bet is read
+    -- again under it. No such bet: both stay null.
+    if bet_ref ~ '^[0-9]{1,18}$' then
+        select b.account_id into bet_account_id
+        from wallet_core.bets as b
+        where b.bet_id = bet_ref::bigint and b.made;
+        if found then
+            select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id
+            for no key update;
+            select b.* into strict bet from wallet_core.bets as b where b.bet_id = bet_ref::bigint;
+        end if;
+    end if;
+
+    -- Check in the contract's order.
     if claim_bet.player_id is not null and wallet_core.player_refusal(claim_bet.player_id, null) is not null then
         refusal := 'WA006';
         message := format('player %s not found', claim_bet.player_id);
@@ -88,7 +69,6 @@ comment on function wallet_core.claim_bet(wallet_core.operation, text, text, tex
 'checked). Returns the operation id, the locked bet and account, and an answer when the operation '
 'ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract '
 'says so). A null answer: the caller goes on with the bet''s own checks.';
-
 
 create or replace function wallet_core.advance_bet(
     op wallet_core.operation,

@@ -27,19 +27,10 @@ from pytest_postgresql import factories
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.provider_http import (
-    CURRENCY,
-    PLAYER,
-    START_BALANCE,
-    LiveServer,
-    ProviderKey,
-    app_conninfo,
-    body_of,
-    conninfo_of,
-    make_key,
-)
+from tests.support.database import app_conninfo, conninfo_of
+from tests.support.processes import LiveServer
+from tests.support.provider import CURRENCY, PLAYER, START_BALANCE, ProviderKey, body_of, make_key
 
-ROOT = Path(__file__).resolve().parent.parent
 LIBPQ_VARIABLES = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD")
 
 

@@ -40,9 +40,9 @@ import psycopg
 import pytest
 
 from app.tokens import ensure_dev_key_pair, sign_request
-from tests.provider_http import free_port
+from tests.support import ROOT
+from tests.support.processes import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "localhost/wallet-base:bookworm"
 IMAGE = "localhost/sportsbook-wallet:test"
 SUITE = "bookworm"

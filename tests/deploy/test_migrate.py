@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 import migrate
-from tests.conftest import ROOT
-from tests.provider_http import conninfo_of
+from tests.support import ROOT
+from tests.support.database import conninfo_of
 
 COUNTER = "CREATE TABLE counter (id int);\n"
 

@@ -30,19 +30,15 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.provider_http import (
+from tests.support.database import audit_findings, balance_of, conninfo_of, ledger_snapshot
+from tests.support.processes import LiveServer, free_port
+from tests.support.provider import (
     CURRENCY,
     JSON,
     PLAYER,
     START_BALANCE,
-    LiveServer,
     ProviderKey,
-    audit_findings,
-    balance_of,
     body_of,
-    conninfo_of,
-    free_port,
-    ledger_snapshot,
     make_request,
     win_request,
 )

@@ -12,7 +12,7 @@ import psycopg.conninfo
 import pytest
 
 import migrate
-from tests.provider_http import conninfo_of
+from tests.support.database import conninfo_of
 
 try:  # the route map: the contract registry once it exists, app.database's map before
     from app.contract import ROUTES

@@ -27,18 +27,10 @@ import pytest
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.own_postgres import OwnPostgres, own_postgres
-from tests.provider_http import (
-    JSON,
-    LiveServer,
-    ProviderKey,
-    Served,
-    app_conninfo,
-    body_of,
-    clean_environment,
-    make_request,
-    win_request,
-)
+from tests.support.database import app_conninfo
+from tests.support.own_postgres import OwnPostgres, own_postgres
+from tests.support.processes import LiveServer, Served, clean_environment
+from tests.support.provider import JSON, ProviderKey, body_of, make_request, win_request
 
 STAKE = 100
 START_BALANCE = 10_000_000

@@ -26,13 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.provider_http import (
+from tests.support.database import balance_of, ledger_snapshot
+from tests.support.provider import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     ProviderKey,
-    balance_of,
-    ledger_snapshot,
     make_request,
     win_request,
 )

@@ -17,13 +17,12 @@ from litestar.testing import TestClient
 
 from app.config import MAX_BODY_BYTES, Settings
 from app.service import create_app
-from tests.provider_http import (
+from tests.support.database import app_conninfo, balance_of
+from tests.support.provider import (
     CURRENCY,
     JSON,
     PLAYER,
     ProviderKey,
-    app_conninfo,
-    balance_of,
     body_of,
     make_key,
     make_request,

@@ -19,15 +19,9 @@ import pytest
 
 from app.config import ConfigError, Settings
 from app.observability import configure_logging
-from tests.provider_http import (
-    CURRENCY,
-    PLAYER,
-    ProviderKey,
-    Served,
-    app_conninfo,
-    body_of,
-    clean_environment,
-)
+from tests.support.database import app_conninfo
+from tests.support.processes import Served, clean_environment
+from tests.support.provider import CURRENCY, PLAYER, ProviderKey, body_of
 
 ACCESS_FIELDS = {
     "method": "POST",

@@ -15,16 +15,9 @@ import httpx
 import psycopg
 from prometheus_client.mmap_dict import MmapedDict
 
-from tests.provider_http import (
-    CURRENCY,
-    JSON,
-    PLAYER,
-    ProviderKey,
-    Served,
-    app_conninfo,
-    body_of,
-    clean_environment,
-)
+from tests.support.database import app_conninfo
+from tests.support.processes import Served, clean_environment
+from tests.support.provider import CURRENCY, JSON, PLAYER, ProviderKey, body_of
 
 POOL_MAX = 3
 

@@ -16,14 +16,13 @@ from app.config import Settings
 from app.contract import ROUTE_BY_PATH
 from app.observability import JsonFormatter
 from app.service import create_app
-from tests.provider_http import (
+from tests.support.database import balance_of, ledger_snapshot
+from tests.support.provider import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
     ProviderKey,
-    balance_of,
     body_of,
-    ledger_snapshot,
     make_request,
 )
 

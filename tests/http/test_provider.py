@@ -20,17 +20,15 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.service import create_app
-from tests.provider_http import (
+from tests.support.database import audit_findings, balance_of, ledger_snapshot
+from tests.support.processes import LiveServer
+from tests.support.provider import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
-    LiveServer,
     ProviderKey,
-    audit_findings,
-    balance_of,
     body_of,
     discard_request,
-    ledger_snapshot,
     lost_request,
     make_request,
     refund_request,

@@ -16,17 +16,14 @@ import pytest
 
 from app.config import Settings
 from app.service import create_app
-from tests.provider_http import (
+from tests.support.database import audit_findings, balance_of, conninfo_of
+from tests.support.processes import LiveServer, free_port
+from tests.support.provider import (
     CURRENCY,
     PLAYER,
     START_BALANCE,
-    LiveServer,
     ProviderKey,
-    audit_findings,
-    balance_of,
     body_of,
-    conninfo_of,
-    free_port,
     make_request,
 )
 

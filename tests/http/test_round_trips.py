@@ -34,8 +34,8 @@ from litestar.testing import TestClient
 import migrate
 from app.config import Settings
 from app.service import create_app
-from tests.own_postgres import OwnPostgres, own_postgres
-from tests.provider_http import (
+from tests.support.own_postgres import OwnPostgres, own_postgres
+from tests.support.provider import (
     CURRENCY,
     PLAYER,
     ProviderKey,

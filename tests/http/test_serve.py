@@ -14,20 +14,16 @@ import psycopg
 import pytest
 
 from app.cli import main
-from tests.provider_http import (
+from tests.support.database import app_conninfo, balance_of
+from tests.support.processes import WALLET, Served, clean_environment, wait_until
+from tests.support.provider import (
     CURRENCY,
     JSON,
     PLAYER,
     START_BALANCE,
-    WALLET,
     ProviderKey,
-    Served,
-    app_conninfo,
-    balance_of,
     body_of,
-    clean_environment,
     make_request,
-    wait_until,
 )
 
 # Start-up rules, in process -------------------------------------------------------------------

@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.provider_http import CURRENCY, balance_of, make_request
+from tests.support.database import balance_of
+from tests.support.provider import CURRENCY, make_request
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,10 @@ import psycopg
 import psycopg.errors
 import pytest
 
-from tests import provider as p
-from tests.rabbitmq import (
-    ROOT,
+from tests.support import ROOT
+from tests.support import provider as p
+from tests.support.processes import wait_until
+from tests.support.rabbitmq import (
     SHARED_AMQP_URL,
     EventQueue,
     PrivateBroker,
@@ -38,7 +39,6 @@ from tests.rabbitmq import (
     counts,
     drained,
     relay_conninfo,
-    wait_until,
 )
 
 Bet = Callable[[psycopg.Connection, str, int], None]

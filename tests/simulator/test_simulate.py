@@ -23,7 +23,8 @@ from app import provider as p
 from app.provider import ProviderKey
 from app.simulation.referee import Referee
 from app.simulation.traffic import Answer, Delivery
-from tests.provider_http import WALLET, Served, app_conninfo, clean_environment
+from tests.support.database import app_conninfo
+from tests.support.processes import WALLET, Served, clean_environment
 
 
 @dataclass(frozen=True)

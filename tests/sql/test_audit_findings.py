@@ -16,8 +16,8 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from tests import provider as p
-from tests.provider import call
+from tests.support import provider as p
+from tests.support.provider import call
 
 pytestmark = pytest.mark.damages_ledger
 

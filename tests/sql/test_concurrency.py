@@ -16,8 +16,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests import provider as p
-from tests.provider import Answer, call
+from tests.support import provider as p
+from tests.support.database import audit_findings
+from tests.support.provider import Answer, call
 
 
 def at_once(db_url: str, requests: list[tuple[str, Any]]) -> list[Answer]:
@@ -49,7 +50,7 @@ def test_twenty_makes_for_one_player(db: psycopg.Connection, db_url: str) -> Non
     assert balance_of(db, "alice") == 100000 - sum(1000 + i for i in range(20))
     # every answer's balance is distinct: each saw the one before it
     assert len({a.body["balance"] for a in answers}) == 20
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 def test_twenty_makes_exceeding_the_balance(db: psycopg.Connection, db_url: str) -> None:
@@ -57,7 +58,7 @@ def test_twenty_makes_exceeding_the_balance(db: psycopg.Connection, db_url: str)
     answers = at_once(db_url, [("bet/make", p.make("alice", 1000)) for _ in range(20)])
     assert sorted(a.code or 200 for a in answers) == [200] * 10 + [2001] * 10
     assert balance_of(db, "alice") == 0
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 def test_fifty_copies_of_one_make(db: psycopg.Connection, db_url: str) -> None:
@@ -69,7 +70,7 @@ def test_fifty_copies_of_one_make(db: psycopg.Connection, db_url: str) -> None:
     assert balance_of(db, "alice") == 7500
     debits = db.execute("select count(*) from wallet_core.journal where operation = 'bet'")
     assert debits.fetchone()[0] == 1
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 @pytest.mark.parametrize("discard_first", [True, False])
@@ -88,7 +89,7 @@ def test_discard_racing_its_make(db: psycopg.Connection, db_url: str, discard_fi
         outcomes.add((answers["bet/make"].code, answers["bet/discard"].body["amount"]))
     # a made-then-discarded bet refunds 700; a discard-first marker refuses the make (2004)
     assert outcomes <= {(None, 700), (2004, 0)}
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 def test_bet_slips_naming_the_same_new_references_in_any_order(
@@ -113,7 +114,7 @@ def test_bet_slips_naming_the_same_new_references_in_any_order(
     for table in ("sports", "categories", "tournaments"):
         assert db.execute(f"select count(*) from wallet_core.{table}").fetchone()[0] == 6
     assert db.execute("select count(*) from wallet_core.selections").fetchone()[0] == 120
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 def test_wins_and_rollbacks_of_one_bet_racing(db: psycopg.Connection, db_url: str) -> None:
@@ -144,7 +145,7 @@ def test_wins_and_rollbacks_of_one_bet_racing(db: psycopg.Connection, db_url: st
         ).fetchone()
         expected = before - 1000 + (settled if state in ("settled", "closed") else 0)
         assert balance_of(db, "alice") == expected
-        assert p.audit_findings(db) == []
+        assert audit_findings(db) == []
 
 
 def test_many_players_many_routes_no_deadlock(db: psycopg.Connection, db_url: str) -> None:
@@ -166,7 +167,7 @@ def test_many_players_many_routes_no_deadlock(db: psycopg.Connection, db_url: st
     answers = at_once(db_url, requests)
     assert all(a.status in (200, 400) for a in answers)
     assert {a.code for a in answers} <= {None, 2004}
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []
 
 
 def in_flight(
@@ -271,4 +272,4 @@ def test_duplicates_in_flight_get_the_identical_answer(
     assert debits_and_credits(db) == journal_before + (1 if case in moved else 0)
     # a stored answer is the key's one row: a replay after the race is the same answer again
     assert call(db, *request).text == answers[0].text
-    assert p.audit_findings(db) == []
+    assert audit_findings(db) == []

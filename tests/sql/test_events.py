@@ -18,15 +18,15 @@ import psycopg
 import psycopg.errors
 import pytest
 
-from tests import provider as p
-from tests.rabbitmq import (
+from tests.support import provider as p
+from tests.support.processes import wait_until
+from tests.support.rabbitmq import (
     SHARED_AMQP_URL,
     EventQueue,
     RelayProcess,
     assert_delivered,
     drained,
     relay_conninfo,
-    wait_until,
 )
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from app.cli import main
 from app.retention import purge_idempotency
-from tests.provider_http import balance_of, conninfo_of, make_request
+from tests.support.database import balance_of, conninfo_of
+from tests.support.provider import make_request
 
 
 def bet_make(db: psycopg.Connection, transaction_id: str, amount: int = 100) -> tuple[int, str]:

@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests import provider as p
-from tests.provider import call
+from tests.support import provider as p
+from tests.support.database import audit_findings, ledger_counts
+from tests.support.provider import call
 
 
 @pytest.fixture
@@ -34,15 +35,15 @@ def balance_of(conn: psycopg.Connection, player: str, currency: str = "EUR") -> 
 
 def refused(conn: psycopg.Connection, route: str, request: dict, code: int) -> p.Answer:
     """Call a route that must be refused with ``code`` and must leave the ledger as it was."""
-    before = p.ledger_snapshot(conn)
+    before = ledger_counts(conn)
     answer = call(conn, route, request)
     assert (answer.status, answer.code) == (400, code), answer.text
-    after = p.ledger_snapshot(conn)
+    after = ledger_counts(conn)
     # A stored refusal adds its idempotency row and nothing else.
     before.pop("idempotency")
     after.pop("idempotency")
     assert after == before
-    assert p.audit_findings(conn) == []
+    assert audit_findings(conn) == []
     return answer
 
 
@@ -189,9 +190,9 @@ def test_quotes_and_unicode_are_ordinary(eur: psycopg.Connection) -> None:
 def test_replay_is_byte_identical_and_reuse_is_2004(eur: psycopg.Connection) -> None:
     make = p.make("alice", 700)
     first = call(eur, "bet/make", make)
-    before = p.ledger_snapshot(eur)
+    before = ledger_counts(eur)
     assert call(eur, "bet/make", make).text == first.text
-    assert p.ledger_snapshot(eur) == before
+    assert ledger_counts(eur) == before
 
     other = p.make("alice", 701, tx=make["transaction"]["id"])
     refused(eur, "bet/make", other, 2004)
@@ -410,7 +411,7 @@ def test_dba_functions(eur: psycopg.Connection) -> None:
         ("deposit", 10000, 10000, "opening balance"),
         ("withdrawal", -10000, 0, "payout"),
     ]
-    assert p.audit_findings(eur) == []
+    assert audit_findings(eur) == []
     described = eur.execute(
         "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname = 'wallet' and obj_description(p.oid, 'pg_proc') is null"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg.conninfo
 
-from tests.provider_http import free_port
+from tests.support.processes import free_port
 
 
 def server_binaries(*, pg_stat_statements: bool = False) -> Path | None:

@@ -1,5 +1,5 @@
-"""The provider's side of the HTTP tests: its key, signed request bodies, requests as the
-contract shapes them, a live uvicorn, and checks on the database.
+"""What the tests start and wait for: a free loopback port, a condition to poll, the app on a
+real uvicorn in a thread (``LiveServer``), and ``wallet serve`` as a process (``Served``).
 
 Plain functions and classes; the fixtures that use them live in ``tests/conftest.py``.
 """
@@ -15,68 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-import psycopg
-import psycopg.conninfo
 import uvicorn
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
-
-from app import provider as p
-from app.provider import body_of as body_of  # the HTTP tests' request bodies
-
-PLAYER = "player-1"
-CURRENCY = "EUR"
-START_BALANCE = 100_000
-
-
-# Keys and tokens ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProviderKey:
-    """An RSA key pair as a provider holds it; the public half is a PEM file for the wallet.
-
-    Tokens are signed by ``app.provider.ProviderKey``, as ``wallet simulate`` signs them."""
-
-    private: rsa.RSAPrivateKey
-    public_pem: bytes
-    public_path: Path
-    kid: str
-
-    def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
-        return p.ProviderKey(self.private, self.kid).sign(claims, headers=headers)
-
-    def token(self, request: object, **claims: Any) -> str:
-        return p.ProviderKey(self.private, self.kid).token(request, lifetime=60, **claims)
-
-
-def make_key(directory: Path, kid: str) -> ProviderKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    path = directory / f"{kid}.pem"
-    path.write_bytes(public_pem)
-    return ProviderKey(private, public_pem, path, kid)
-
-
-# The app --------------------------------------------------------------------------------------
-
-
-def conninfo_of(conn: psycopg.Connection) -> str:
-    """A conninfo string that opens more connections to the database ``conn`` is on."""
-    return conn.info.dsn + (f" password={conn.info.password}" if conn.info.password else "")
-
-
-def app_conninfo(db: psycopg.Connection, **overrides: object) -> str:
-    """The per-test database, as the service's role wallet_app."""
-    return psycopg.conninfo.make_conninfo(conninfo_of(db), user="wallet_app", **overrides)
 
 
 def free_port() -> int:
@@ -120,109 +63,10 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-# Requests as the contract describes them ------------------------------------------------------
-
-
-SELECTION = {
-    "id": "selection-1",
-    "event_id": "event-1",
-    "sport_id": "1",
-    "sport_name": "Soccer",
-    "category_id": "10",
-    "category_name": "England",
-    "tournament_id": "100",
-    "tournament_name": "Premier League",
-    "competitor_name": ["Arsenal", "Chelsea"],
-    "market_name": "1x2",
-    "outcome_name": "1",
-    "scheduled": 1_700_003_600,
-    "live": False,
-    "odds": 1.85,
-}
-"""The selection of the HTTP tests' makes: odds as a JSON number, decoded exactly."""
-
-
-def make_request(
-    transaction_id: str = "make-1",
-    amount: int = 1_000,
-    player_id: str = PLAYER,
-    currency: str = CURRENCY,
-    betslip_id: str = "slip-1",
-) -> dict[str, Any]:
-    request = p.make(
-        player_id,
-        amount,
-        currency=currency,
-        tx=transaction_id,
-        selections=[dict(SELECTION)],
-        betslip_id=betslip_id,
-    )
-    # The provider's own id for the player, fixed: a 128-character player_id stays in bounds.
-    request["transaction"]["player_id"] = "provider-player-77"
-    return request
-
-
-def win_request(bet_id: str, transaction_id: str, amount: int) -> dict[str, Any]:
-    return p.win(PLAYER, bet_id, amount, currency=CURRENCY, tx=transaction_id)
-
-
-def lost_request(bet_id: str, transaction_id: str) -> dict[str, Any]:
-    return p.lost(PLAYER, bet_id, currency=CURRENCY, tx=transaction_id)
-
-
-def refund_request(bet_id: str, transaction_id: str, amount: int) -> dict[str, Any]:
-    return p.refund(PLAYER, bet_id, amount, currency=CURRENCY, tx=transaction_id)
-
-
-def rollback_request(bet_id: str, transaction_id: str, settlement_id: str) -> dict[str, Any]:
-    return p.rollback(PLAYER, bet_id, settlement_id, tx=transaction_id)
-
-
-def discard_request(make_id: str) -> dict[str, Any]:
-    return p.discard(PLAYER, make_id, "odds changed")
-
-
-# Checks ---------------------------------------------------------------------------------------
-
-
-def balance_of(db: psycopg.Connection, player_id: str = PLAYER, currency: str = CURRENCY) -> int:
-    row = db.execute("SELECT wallet.balance(%s, %s)", (player_id, currency)).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def audit_findings(db: psycopg.Connection) -> list[tuple[Any, ...]]:
-    """Broken invariants (negative balances are findings the contract allows)."""
-    rows = db.execute("SELECT * FROM wallet.audit()").fetchall()
-    return [row for row in rows if row[0] != "negative_balance"]
-
-
-def ledger_snapshot(db: psycopg.Connection) -> dict[str, str]:
-    """Row count and content digest of every table in wallet_core."""
-    tables = [
-        row[0]
-        for row in db.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'wallet_core' ORDER BY 1"
-        ).fetchall()
-    ]
-    assert tables, "no tables in wallet_core"
-    snapshot = {}
-    for table in tables:
-        row = db.execute(
-            "SELECT count(*) || ':' || "
-            "coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '')"
-            f" FROM wallet_core.{table} AS t"
-        ).fetchone()
-        assert row is not None
-        snapshot[table] = str(row[0])
-    return snapshot
-
-
 # `wallet serve` as a process ----------------------------------------------------------------
 
 
 WALLET = shutil.which("wallet") or str(Path(sys.executable).parent / "wallet")
-JSON = {"content-type": "application/json"}
 
 
 def clean_environment(**extra: str) -> dict[str, str]:

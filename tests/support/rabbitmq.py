@@ -29,9 +29,9 @@ import aio_pika
 import psycopg
 
 from app.relay import EXCHANGE
-from tests.provider_http import free_port, wait_until
+from tests.support import ROOT
+from tests.support.processes import free_port, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_AMQP_URL = os.environ.get("WALLET_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 

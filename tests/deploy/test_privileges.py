@@ -6,24 +6,29 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import psycopg.conninfo
+import psycopg.errors
 import pytest
 
 import migrate
+from app.contract import ROUTES
 from tests.support.database import conninfo_of
 
-try:  # the route map: the contract registry once it exists, app.database's map before
-    from app.contract import ROUTES
-
-    ROUTE_FUNCTION_NAMES = {route.function for route in ROUTES}
-except ImportError:
-    from app.database import ROUTE_FUNCTIONS
-
-    ROUTE_FUNCTION_NAMES = set(ROUTE_FUNCTIONS.values())
+ROUTE_FUNCTION_NAMES = {route.function for route in ROUTES}
 
 SCHEMAS = list(migrate.OWNED_SCHEMAS)
+
+DBA_FUNCTIONS = {
+    "wallet.create_player": "'p', 'EUR', 0",
+    "wallet.adjust_balance": "'p', 'EUR', 1, 'test'",
+    "wallet.block_player": "'p'",
+    "wallet.unblock_player": "'p'",
+    "wallet.balance": "'p', 'EUR'",
+    "wallet.audit": "",
+}
 
 OWNERS_QUERY = """
 SELECT 'schema ' || n.nspname, n.nspowner FROM pg_namespace n WHERE n.nspname = ANY(%(s)s)
@@ -251,3 +256,67 @@ def test_bootstrap_creates_the_roles_later_versioned_files_create(
     finally:
         empty_db.execute(f"DROP OWNED BY {relay}")
         empty_db.execute(f"DROP ROLE IF EXISTS {relay}")
+
+
+# The service role on a migrated database ---------------------------------------------------
+
+
+def as_service(db: psycopg.Connection, statement: str) -> Any:
+    """Run one statement as the service's role wallet_app; its first row."""
+    with db.transaction():
+        db.execute("set local role wallet_app")
+        cursor = db.execute(statement)
+        return cursor.fetchone() if cursor.description else None
+
+
+def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
+    db.execute("select wallet.create_player('p', 'EUR', 100)")
+    tables = [
+        row[0]
+        for row in db.execute(
+            "select format('%I.%I', schemaname, tablename) from pg_tables"
+            " where schemaname = 'wallet_core' order by 1"
+        ).fetchall()
+    ]
+    assert "wallet_core.journal" in tables
+    assert "wallet_core.accounts" in tables
+    for table in tables:
+        for statement in (
+            f"select * from {table}",
+            f"insert into {table} default values",
+            f"update {table} set created_at = created_at where false",
+            f"delete from {table} where false",
+        ):
+            if "created_at" in statement and table == "wallet_core.error_codes":
+                statement = f"update {table} set meaning = meaning where false"
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                as_service(db, statement)
+
+    for route in ROUTES:
+        with db.transaction():
+            db.execute("set local role wallet_app")
+            status, body = db.execute(
+                f"select status, body from {route.function}('{{}}'::jsonb)"
+            ).fetchone()
+        assert (status, body["code"]) == (400, 2004), route.function
+
+    for function, arguments in DBA_FUNCTIONS.items():
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            as_service(db, f"select {function}({arguments})")
+
+    executable = {
+        row[0]
+        for row in db.execute(
+            """
+            select p.oid::regprocedure::text
+            from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+            where n.nspname = 'wallet' and has_function_privilege('wallet_app', p.oid, 'EXECUTE')
+            """
+        ).fetchall()
+    }
+    assert executable == {f"{route.function}(jsonb)" for route in ROUTES}
+    # wallet_core's functions are out of reach: the role may not even look into the schema.
+    row = db.execute("select has_schema_privilege('wallet_app', 'wallet_core', 'USAGE')").fetchone()
+    assert row == (False,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_service(db, "select wallet_core.as_id('1'::jsonb, 'x')")

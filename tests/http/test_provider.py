@@ -2,7 +2,7 @@
 
 The app connects as the least-privilege role ``wallet_app``, exactly as in production; test
 set-up (players, balances, checks) goes through the superuser ``db`` connection and the DBA
-functions. The fixtures they share live in ``conftest.py``, the helpers in ``provider_http.py``.
+functions. The fixtures they share live in ``tests/conftest.py``, the helpers in ``tests/support``.
 """
 
 from __future__ import annotations

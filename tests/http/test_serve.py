@@ -1,4 +1,5 @@
-"""The ``wallet`` command: start-up rules, the embedded mode from nothing, workers, SIGTERM."""
+"""``wallet serve``, the service as a program: start-up rules, the embedded mode from nothing,
+workers, SIGTERM."""
 
 from __future__ import annotations
 

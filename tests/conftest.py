@@ -44,10 +44,6 @@ def _external_server() -> dict[str, object] | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "damages_ledger: the test breaks the ledger on purpose; the audit after it is skipped",
-    )
     server = _external_server()
     if server is None:
         from app.embedded import start_embedded_server

@@ -57,9 +57,13 @@ PLAYER, CURRENCY, START_BALANCE = "image-player", "EUR", 12_345
 IN_CI = bool(os.environ.get("CI"))
 CAN_BUILD = shutil.which("buildah") is not None and os.geteuid() == 0
 
-pytestmark = pytest.mark.skipif(
-    not CAN_BUILD and not IN_CI, reason="needs buildah, as root (CI always runs this test)"
-)
+pytestmark = [
+    pytest.mark.buildah,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CAN_BUILD and not IN_CI, reason="needs buildah, as root (CI always runs this test)"
+    ),
+]
 
 
 def buildah(*args: str, check: bool = True, timeout: float = 300) -> str:

@@ -43,6 +43,8 @@ from tests.support.provider import (
     win_request,
 )
 
+pytestmark = pytest.mark.pgbouncer
+
 SERVER_POOL_SIZE = 4
 
 

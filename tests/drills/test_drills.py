@@ -32,6 +32,8 @@ from tests.support.own_postgres import OwnPostgres, own_postgres
 from tests.support.processes import LiveServer, Served, clean_environment
 from tests.support.provider import JSON, ProviderKey, body_of, make_request, win_request
 
+pytestmark = pytest.mark.slow
+
 STAKE = 100
 START_BALANCE = 10_000_000
 RETRY_DEADLINE = 45.0

@@ -124,6 +124,7 @@ def test_an_unknown_log_format_is_a_configuration_error() -> None:
         Settings.from_environ({"WALLET_LOG_FORMAT": "xml"})
 
 
+@pytest.mark.slow
 def test_wallet_serve_logs_text_when_asked_and_json_by_default_on_a_pipe(
     db: psycopg.Connection,
     provider_key: ProviderKey,

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
 from tests.support.database import app_conninfo
 from tests.support.processes import Served, clean_environment
 from tests.support.provider import CURRENCY, JSON, PLAYER, ProviderKey, body_of
+
+pytestmark = pytest.mark.slow
 
 POOL_MAX = 3
 

@@ -143,6 +143,7 @@ def proxy(db: psycopg.Connection) -> Iterator[TcpProxy]:
     relay.cut()
 
 
+@pytest.mark.slow
 def test_database_outage_fails_fast_and_recovers_without_restart(
     proxy: TcpProxy,
     app_settings: Settings,

@@ -45,6 +45,8 @@ from tests.support.provider import (
     win_request,
 )
 
+pytestmark = pytest.mark.slow
+
 WALLET_DB = "wallet_counted"
 
 

@@ -97,6 +97,7 @@ def test_malformed_numbers_in_the_environment_are_named(
 # The real command -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_serve_on_the_embedded_server_from_nothing(tmp_path: Path) -> None:
     """DATABASE_URL unset: the embedded PostgreSQL is created, migrated and served, with a
     development key pair that ``wallet token`` signs with; restarting reuses both."""
@@ -141,6 +142,7 @@ def test_serve_on_the_embedded_server_from_nothing(tmp_path: Path) -> None:
         again.kill()
 
 
+@pytest.mark.slow
 def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
     db: psycopg.Connection,
     provider_key: ProviderKey,
@@ -214,6 +216,7 @@ def worker_pids(parent: int) -> list[int]:
     return workers
 
 
+@pytest.mark.slow
 def test_workers_parse_http_with_httptools_on_uvloop(
     db: psycopg.Connection,
     provider_key: ProviderKey,

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.support import provider as p
 from tests.support.processes import wait_until
@@ -22,6 +23,8 @@ from tests.support.rabbitmq import (
     drained,
     relay_conninfo,
 )
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 
 def mixed_life(db_url: str, player: str, rounds: int) -> None:

@@ -248,6 +248,8 @@ def test_purge_deletes_old_published_events_only(db: psycopg.Connection) -> None
 # Delivery through RabbitMQ --------------------------------------------------------------------
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_relay_publishes_every_event_in_player_order(
     db: psycopg.Connection,
     db_url: str,
@@ -272,6 +274,8 @@ def test_relay_publishes_every_event_in_player_order(
     assert relay.metric('wallet_relay_errors_total{side="broker"}') == 0
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_relay_killed_mid_stream_then_restarted(
     db: psycopg.Connection,
     db_url: str,
@@ -293,6 +297,8 @@ def test_relay_killed_mid_stream_then_restarted(
     assert_delivered(db, queue.drain(), prefix)
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_two_relays_at_once_keep_player_order(
     db: psycopg.Connection,
     db_url: str,
@@ -320,6 +326,8 @@ def test_two_relays_at_once_keep_player_order(
     assert_delivered(db, queue.drain(), prefix)
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_database_sessions_cut_mid_stream(
     db: psycopg.Connection,
     db_url: str,
@@ -357,6 +365,8 @@ def test_database_sessions_cut_mid_stream(
     assert relay.metric("wallet_relay_leading") == 1
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_sigterm_finishes_the_batch_in_hand(
     db: psycopg.Connection,
     prefix: str,
@@ -406,6 +416,8 @@ def relay_sessions(db: psycopg.Connection) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_broker_stopped_and_started_while_bets_keep_coming(
     db: psycopg.Connection,
     db_url: str,
@@ -437,6 +449,8 @@ def test_broker_stopped_and_started_while_bets_keep_coming(
     assert_delivered(db, queue.drain(), prefix)
 
 
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_slow_broker_does_not_slow_bets(
     db: psycopg.Connection,
     db_url: str,

@@ -70,6 +70,7 @@ def run_simulate(wallet: Wallet, *args: str) -> tuple[int, dict[str, Any], str]:
     return done.returncode, json.loads(done.stdout), done.stderr
 
 
+@pytest.mark.slow
 def test_certification_passes_against_a_fresh_wallet(
     wallet: Wallet, db: psycopg.Connection, db_url: str
 ) -> None:
@@ -106,6 +107,7 @@ def test_certification_passes_against_a_fresh_wallet(
     assert row == (4_000,)
 
 
+@pytest.mark.slow
 def test_lifecycle_with_duplicates_and_out_of_order_moves_passes(
     wallet: Wallet, db: psycopg.Connection, db_url: str
 ) -> None:
@@ -144,6 +146,7 @@ def test_lifecycle_with_duplicates_and_out_of_order_moves_passes(
     assert moved[0] > 0
 
 
+@pytest.mark.slow
 def test_soak_holds_its_rate(wallet: Wallet, db_url: str) -> None:
     code, report, _ = run_simulate(
         wallet,
@@ -160,6 +163,7 @@ def test_soak_holds_its_rate(wallet: Wallet, db_url: str) -> None:
     assert report["money_check"]["mismatches"] == []
 
 
+@pytest.mark.slow
 def test_the_quick_start_then_certification() -> None:
     """The README's steps: ``wallet serve`` from nothing on the embedded server, then
     ``wallet simulate --scenario certification`` with nothing but the same WALLET_DATA_DIR
@@ -193,6 +197,7 @@ def run_the_quick_start(data_dir: Path) -> None:
         served.kill()
 
 
+@pytest.mark.slow
 def test_named_players_without_sql(wallet: Wallet, db: psycopg.Connection) -> None:
     """No admin URL: the simulator plays with the players it is given, reads their balances
     through the balance route, and says which steps it could not run."""
@@ -207,6 +212,7 @@ def test_named_players_without_sql(wallet: Wallet, db: psycopg.Connection) -> No
     assert "no admin database URL" in said
 
 
+@pytest.mark.slow
 def test_a_deposit_behind_its_back_fails_the_money_check(
     wallet: Wallet, db: psycopg.Connection, db_url: str
 ) -> None:
@@ -254,6 +260,7 @@ def test_a_deposit_behind_its_back_fails_the_money_check(
     assert report["violations"][0]["player"] == victim
 
 
+@pytest.mark.slow
 def test_without_players_or_sql_it_says_what_it_needs(tmp_path: Path) -> None:
     key = tmp_path / "provider.private.pem"
     key.write_bytes(ProviderKey.generate().private_pem)

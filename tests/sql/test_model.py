@@ -627,6 +627,7 @@ class Run:
         self.stats["block toggles"] += 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_routes_agree_with_the_contract_model(db: psycopg.Connection, seed: int) -> None:
     print(f"model run: seed={seed} ops={OPS} (WALLET_MODEL_SEEDS={seed} reproduces it)")

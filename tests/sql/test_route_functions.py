@@ -540,6 +540,7 @@ def read_slowly(
     return row[0]
 
 
+@pytest.mark.slow
 def test_make_readers_agree(db: psycopg.Connection) -> None:
     """Whatever the fast reader accepts, the field-by-field reader accepts too, with the identical
     typed request; what it does not accept goes to the field-by-field reader (which names the
@@ -595,6 +596,7 @@ def settle_corpus() -> list[Any]:
     return corpus
 
 
+@pytest.mark.slow
 def test_settle_readers_agree(db: psycopg.Connection) -> None:
     """As for bet/make: what the fast reader of win, lost and refund accepts, the field-by-field
     reader accepts with the identical typed request."""

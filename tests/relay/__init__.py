@@ -1,0 +1,1 @@
+"""``wallet relay``: the outbox to RabbitMQ, in each player's order, through faults."""

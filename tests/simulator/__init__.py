@@ -1,0 +1,1 @@
+"""``wallet simulate`` against a real ``wallet serve``, and its referee."""

@@ -1,0 +1,181 @@
+"""wallet.audit() finds what it says it finds: each kind of damage, and nothing else.
+
+Every other test trusts wallet.audit() to say the ledger is healthy. Here a healthy ledger is
+built through the route functions, then damaged as a superuser could damage it (updating
+accounts, bets or idempotency rows, inserting journal entries, and updating journal entries
+with the append-only trigger disabled), and the audit must report exactly the one finding
+that damage breaks, naming the player. These databases are broken on purpose, so the
+``damages_ledger`` marker exempts them from the audit every other test ends with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from tests.support import provider as p
+from tests.support.provider import call
+
+pytestmark = pytest.mark.damages_ledger
+
+PLAYER = "audited"
+
+
+def bet_id_of(conn: psycopg.Connection, make_tx: str) -> int:
+    row = conn.execute(
+        "select bet_id from wallet_core.bets where make_transaction_id = %s", [make_tx]
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture
+def ledger(db: psycopg.Connection) -> psycopg.Connection:
+    """One player with a bet in every shape: won and closed, lost, refunded, discarded, open,
+    one rolled back, plus a discard marker and a stored refusal; audit() finds nothing."""
+    db.execute("select wallet.create_player(%s, 'EUR', 100000)", [PLAYER])
+    db.execute("select wallet.create_player('bystander', 'EUR', 5000)")
+
+    def made(tx: str, amount: int) -> str:
+        answer = call(db, "bet/make", p.make(PLAYER, amount, tx=tx))
+        assert answer.status == 200, answer.text
+        return str(answer.body["id"])
+
+    def ok(route: str, request: dict) -> None:
+        answer = call(db, route, request)
+        assert answer.status == 200, answer.text
+
+    won = made("won", 1000)
+    ok("bet/commit", p.commit(won))
+    ok("bet/win", p.win(PLAYER, won, 1850, tx="won-win"))
+    ok("bet/settlement", p.settlement(won, "won"))
+    lost = made("lost", 500)
+    ok("bet/lost", p.lost(PLAYER, lost, tx="lost-lost"))
+    refunded = made("refunded", 700)
+    ok("bet/refund", p.refund(PLAYER, refunded, 700, tx="refunded-refund"))
+    made("discarded", 300)
+    ok("bet/discard", p.discard(PLAYER, "discarded"))
+    ok("bet/discard", p.discard(PLAYER, "never-made"))  # a discard marker
+    rolled = made("rolled", 200)
+    ok("bet/win", p.win(PLAYER, rolled, 400, tx="rolled-win"))
+    ok("bet/rollback", p.rollback(PLAYER, rolled, "rolled-win", tx="rolled-rollback"))
+    made("open", 100)
+    refused = call(db, "bet/make", p.make(PLAYER, 10**9, tx="too-big"))
+    assert refused.code == 2001  # stored refusal
+    assert db.execute("select * from wallet.audit()").fetchall() == []
+    return db
+
+
+def findings(conn: psycopg.Connection) -> list[tuple[str, str | None, str]]:
+    return [
+        (row[0], row[1], row[2])
+        for row in conn.execute("select * from wallet.audit() order by 1, 2, 3").fetchall()
+    ]
+
+
+def last_entry(conn: psycopg.Connection, player: str = PLAYER) -> int:
+    row = conn.execute(
+        "select max(j.entry_id) from wallet_core.journal as j"
+        " join wallet_core.accounts as a using (account_id) where a.player_id = %s",
+        [player],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# The damage, one kind per finding -------------------------------------------------------------
+
+
+def balance_changed_without_a_journal_entry(conn: psycopg.Connection) -> str:
+    conn.execute(
+        "update wallet_core.accounts set balance = balance + 1 where player_id = %s", [PLAYER]
+    )
+    return "EUR balance 100051 but journal sums to 100050"
+
+
+def journal_entry_rewritten(conn: psycopg.Connection) -> str:
+    entry = last_entry(conn)
+    conn.execute("alter table wallet_core.journal disable trigger journal_no_update_delete")
+    conn.execute(
+        "update wallet_core.journal set balance_after = balance_after + 5 where entry_id = %s",
+        [entry],
+    )
+    conn.execute("alter table wallet_core.journal enable trigger journal_no_update_delete")
+    return f"journal entry {entry}: balance_after 100055, expected 100050"
+
+
+def stake_changed_after_the_debit(conn: psycopg.Connection) -> str:
+    bet = bet_id_of(conn, "won")
+    conn.execute("update wallet_core.bets set stake = 1001 where bet_id = %s", [bet])
+    return f"bet {bet} (stake 1001): 1 stake debits summing to -1000"
+
+
+def discard_credit_for_a_bet_never_discarded(conn: psycopg.Connection) -> str:
+    bet = bet_id_of(conn, "lost")
+    conn.execute(
+        "insert into wallet_core.journal (account_id, operation, amount, balance_after, bet_id)"
+        " select account_id, 'discard', 0, balance, %s from wallet_core.accounts"
+        " where player_id = %s",
+        [bet, PLAYER],
+    )
+    return f"bet {bet} (settled, stake 500): discard credits 0"
+
+
+def settled_amount_that_no_credit_paid(conn: psycopg.Connection) -> str:
+    bet = bet_id_of(conn, "won")
+    conn.execute("update wallet_core.bets set settled_amount = 2000 where bet_id = %s", [bet])
+    return f"bet {bet} (closed/won): settled_amount 2000 but wins, refunds and rollbacks net 1850"
+
+
+def claim_without_an_answer(conn: psycopg.Connection) -> str:
+    # Today's storage: a key is claimed (status and response null), then answered in the same
+    # transaction. A claim left without its answer is what this finding reports.
+    conn.execute(
+        "update wallet_core.idempotency set status = null, response = null"
+        " where kind = 'transaction' and key = 'lost-lost'"
+    )
+    return "transaction lost-lost (bet/lost) has no stored answer"
+
+
+def balance_below_zero(conn: psycopg.Connection) -> str:
+    # a superuser's hand-made "rollback" with no bet, journaled consistently, below zero
+    conn.execute(
+        "insert into wallet_core.journal"
+        " (account_id, operation, amount, balance_after, transaction_id)"
+        " select account_id, 'rollback', -(balance + 250), -250, 'manual-rollback'"
+        " from wallet_core.accounts where player_id = %s",
+        [PLAYER],
+    )
+    conn.execute("update wallet_core.accounts set balance = -250 where player_id = %s", [PLAYER])
+    return "EUR balance -250 after rollback manual-rollback of bet -"
+
+
+DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
+    "balance_vs_journal": balance_changed_without_a_journal_entry,
+    "journal_chain": journal_entry_rewritten,
+    "stake_debit": stake_changed_after_the_debit,
+    "discard_credit": discard_credit_for_a_bet_never_discarded,
+    "settlement_vs_state": settled_amount_that_no_credit_paid,
+    "unanswered_operation": claim_without_an_answer,
+    "negative_balance": balance_below_zero,
+}
+
+
+def test_every_finding_of_the_audit_has_a_damage_that_provokes_it(db: psycopg.Connection) -> None:
+    """The audit's checks are exactly those damaged here: a new check needs a new case."""
+    definition = db.execute("select pg_get_functiondef('wallet.audit()'::regprocedure)").fetchone()
+    assert definition is not None
+    checks = set(re.findall(r"select '([a-z_]+)'", definition[0]))
+    assert checks == set(DAMAGE)
+
+
+@pytest.mark.parametrize("check", list(DAMAGE))
+def test_damage_is_found_by_exactly_its_check(ledger: psycopg.Connection, check: str) -> None:
+    balance = ledger.execute("select wallet.balance(%s, 'EUR')", [PLAYER]).fetchone()
+    assert balance == (100050,)  # the damage below is written against this ledger
+    detail = DAMAGE[check](ledger)
+    player = None if check == "unanswered_operation" else PLAYER
+    assert findings(ledger) == [(check, player, detail)]

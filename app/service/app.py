@@ -66,11 +66,13 @@ def create_app(settings: Settings) -> Litestar:
     async def database_pool(app: Litestar) -> AsyncIterator[None]:
         async with open_pool(settings) as pool:
             watch_pool(pool)
-            app.state.database = Database(pool)
+            database = Database(pool, settings)
+            app.state.database = database
             try:
                 yield
             finally:
                 forget_pool(pool)
+                await database.close()
 
     def provide_keys() -> KeyRing:
         return keys

@@ -95,7 +95,7 @@ def reachable_by_service(conn: psycopg.Connection) -> dict[str, set[str]]:
 
 
 EXPECTED_SERVICE_REACH = {
-    "functions": ROUTE_FUNCTION_NAMES | {"wallet_migrate.applied_files"},
+    "functions": ROUTE_FUNCTION_NAMES | {"wallet_migrate.applied_files", "wallet.commit_readiness"},
     "relations": set(),
     "schemas": {"wallet", "wallet_migrate"},
 }

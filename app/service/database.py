@@ -258,7 +258,8 @@ class ReadinessProbe:
     (``wallet.commit_readiness()``: not a standby, not a read-only session, and a
     synchronous standby streaming when the server's commits wait for one). A session that
     finds a problem is closed: the next check connects afresh, which with a multi-host URL
-    and ``target_session_attrs=read-write`` finds the new primary."""
+    and ``target_session_attrs=read-write`` finds the new primary; a problem found on a
+    session opened by an earlier check is asked again at once on a new session."""
 
     def __init__(self, settings: Settings) -> None:
         self.timeout = settings.readiness_timeout
@@ -275,9 +276,15 @@ class ReadinessProbe:
         except TimeoutError:
             return [f"another readiness check has waited {self.timeout:g} s for the database"]
         try:
+            reused = self._conn is not None
             problems = await self._check(ends_at - loop.time())
-            if problems and self._conn is not None:
-                await self.close()  # reconnect next time (maybe to another host)
+            if problems and reused:
+                # The session may be stale (ended by a restart, or on a host that is no
+                # longer the primary): ask once more on a new one, within the same time.
+                await self.close()
+                problems = await self._check(ends_at - loop.time())
+            if problems:
+                await self.close()  # the next check connects afresh
             return problems
         finally:
             self._lock.release()

@@ -278,7 +278,7 @@ class ReadinessProbe:
         try:
             reused = self._conn is not None
             problems = await self._check(ends_at - loop.time())
-            if problems and reused:
+            if problems and reused and loop.time() < ends_at:
                 # The session may be stale (ended by a restart, or on a host that is no
                 # longer the primary): ask once more on a new one, within the same time.
                 await self.close()

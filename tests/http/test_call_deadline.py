@@ -14,6 +14,7 @@ import pytest
 
 from app.config import Settings
 from app.service.app import create_app
+from app.service.database import NO_DEADLINE_TCP_USER_TIMEOUT, pool_conninfo
 from tests.provider_http import (
     JSON,
     START_BALANCE,
@@ -117,3 +118,21 @@ def test_a_frozen_database_costs_a_request_the_deadline_and_the_pool_heals(
         " and datname = current_database() and state = 'active'"
     ).fetchone()
     assert stuck == (0,)
+
+
+def test_the_connection_string_keeps_the_hosts_and_bounds_every_wait() -> None:
+    url = "postgresql://wallet_app@db1:5432,db2:5433/wallet?target_session_attrs=read-write"
+    settings = Settings.from_environ({"DATABASE_URL": url, "WALLET_DB_STATEMENT_TIMEOUT": "4"})
+    assert settings.call_deadline == 4 + 2
+    info = psycopg.conninfo.conninfo_to_dict(pool_conninfo(settings))
+    assert (info["host"], info["port"], info["dbname"]) == ("db1,db2", "5432,5433", "wallet")
+    assert info["target_session_attrs"] == "read-write"
+    assert info["tcp_user_timeout"] == "6000"  # ms: the call deadline
+    assert (info["keepalives"], info["connect_timeout"]) == ("1", "5")
+    assert "options" not in info  # PgBouncer in transaction mode refuses startup options
+
+    unbounded = Settings.from_environ({"DATABASE_URL": url, "WALLET_DB_STATEMENT_TIMEOUT": "0"})
+    assert unbounded.call_deadline is None
+    assert psycopg.conninfo.conninfo_to_dict(pool_conninfo(unbounded))["tcp_user_timeout"] == str(
+        round(NO_DEADLINE_TCP_USER_TIMEOUT * 1000)
+    )

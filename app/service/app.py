@@ -82,7 +82,7 @@ def api_docs() -> tuple[OpenAPIConfig, Router]:
         version="1",
         description=(
             "Seamless-wallet callbacks for a sportsbook provider. Every provider route "
-            'takes {"payload": "<RS256 JWS>"}; errors are {"code", "message"}.'
+            'takes `{"payload": "<RS256 JWS>"}`; errors are `{"code", "message"}`.'
         ),
         render_plugins=[
             SwaggerRenderPlugin(

@@ -10,9 +10,15 @@ background before it gives up and waits for demand). ``WALLET_LOG_LEVEL`` sets t
 ``WALLET_LOG_FORMAT`` is ``text`` (human-readable lines) or ``json`` (one object per line),
 by default text when stderr is a terminal and JSON otherwise.
 
-The statement timeout is not the service's: ``migrate.py`` stores it server-side on the role
-``wallet_app`` for the database (``WALLET_DB_STATEMENT_TIMEOUT``, read by ``migrate.py``), so
-that it survives PgBouncer's transaction pooling, which refuses startup options.
+The statement timeout is the database's: ``migrate.py`` stores it server-side on the role
+``wallet_app`` for the database (``WALLET_DB_STATEMENT_TIMEOUT``), so that it survives
+PgBouncer's transaction pooling, which refuses startup options. The service reads the same
+variable to bound each database call on its side too: a call that has no answer
+``WALLET_DB_CALL_MARGIN`` seconds (default 2) after the statement timeout (a frozen server, a
+COMMIT waiting for a synchronous standby that is gone, a network that drops packets) is cut off,
+its connection discarded, and the request answered 500. With ``WALLET_DB_STATEMENT_TIMEOUT=0``
+(no statement timeout) there is no such deadline. ``/readyz`` gives its own database check
+``WALLET_READYZ_TIMEOUT`` seconds (default 2).
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ class Settings:
     connect_timeout: float = 5.0
     acquire_timeout: float = 5.0
     reconnect_timeout: float = 10.0
+    statement_timeout: float = 10.0  # the server's, as migrate.py stores it; 0: none
+    call_margin: float = 2.0
+    readiness_timeout: float = 2.0
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; None: text on a terminal, else JSON
     application_name: str = "wallet-http"
@@ -73,6 +82,9 @@ class Settings:
             connect_timeout=_number(env, "WALLET_DB_CONNECT_TIMEOUT", 5.0, minimum=2),
             acquire_timeout=_number(env, "WALLET_DB_ACQUIRE_TIMEOUT", 5.0, minimum=0.1),
             reconnect_timeout=_number(env, "WALLET_DB_RECONNECT_TIMEOUT", 10.0, minimum=1),
+            statement_timeout=_number(env, "WALLET_DB_STATEMENT_TIMEOUT", 10.0, minimum=0),
+            call_margin=_number(env, "WALLET_DB_CALL_MARGIN", 2.0, minimum=0.1),
+            readiness_timeout=_number(env, "WALLET_READYZ_TIMEOUT", 2.0, minimum=0.1),
             log_level=(env.get("WALLET_LOG_LEVEL") or "INFO").upper(),
             log_format=(env.get("WALLET_LOG_FORMAT") or "").strip().lower() or None,
         )
@@ -89,6 +101,14 @@ class Settings:
         if settings.port > 65535:
             raise ConfigError(f"WALLET_PORT must be at most 65535, not {settings.port}")
         return settings
+
+    @property
+    def call_deadline(self) -> float | None:
+        """Seconds one database call may take before the service cuts it off: the statement
+        timeout plus the margin; None when there is no statement timeout."""
+        if self.statement_timeout <= 0:
+            return None
+        return self.statement_timeout + self.call_margin
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some fields replaced."""

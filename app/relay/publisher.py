@@ -11,6 +11,13 @@ transaction. This long-running process publishes those rows to the topic exchang
         confirm    await every confirmation of the batch
         mark       select wallet.mark_events_published(ids)            (only what was confirmed)
 
+Every message is published ``mandatory``: a message the broker cannot route to any queue (none
+is bound for its routing key) comes back instead of being confirmed into nowhere. The relay then
+leaves it, and everything after it, unmarked, counts it in ``wallet_relay_returned_total``,
+logs an error naming the routing key, and tries again after a back-off: events wait in the
+outbox until a queue is bound (or an alternate exchange is set on ``wallet.events`` by a broker
+policy, which then receives what no queue takes).
+
 One relay leads per database; others stand by and take over within ``standby_interval`` when
 the leader's database session ends (a crash closes it at once). A single publisher on a single
 channel keeps each player's events in id order, and the database guarantees that one player's
@@ -19,10 +26,20 @@ ids follow commit order. Between the read and the mark the relay holds no databa
 route function: events simply wait in the outbox.
 
 Faults: a failed publish or a lost broker connection leaves the batch unmarked, and it is
-published again after reconnecting (consumers deduplicate by ``message_id``); a lost database
-connection drops the lead. Either way the relay backs off (``min_backoff`` doubling up to
-``max_backoff``) and reconnects by itself. SIGTERM stops it after the batch in hand is
-published and marked.
+published again after reconnecting (consumers deduplicate by ``message_id``). Any database error
+(a lost connection, a server shutting down, a read-only session on a standby: SQLSTATE 25006,
+a call past its deadline) closes the database session, which drops the lead; events the broker
+already confirmed but that could not be marked are kept in memory and marked first thing on the
+next session, before anything is read or published again, so a database failover does not make
+the relay republish them. Either way the relay backs off (``min_backoff`` doubling up to
+``max_backoff``) and reconnects by itself; with a multi-host ``DATABASE_URL`` and
+``target_session_attrs=read-write`` it reconnects to whichever host is the primary.
+
+Every database call has a deadline on the relay's side, the session's statement timeout
+(``statement_timeout``, 30 s) plus ``call_margin``: past it the session's socket is shut down and
+the call fails as a lost connection would. ``tcp_user_timeout`` and TCP keepalives end a session
+whose server vanished. A publish waits at most ``publish_timeout`` for its confirmation.
+SIGTERM stops the relay after the batch in hand is published and marked.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -47,6 +65,7 @@ from app.config import ConfigError
 log = logging.getLogger("wallet.relay")
 
 EXCHANGE = "wallet.events"
+MARK_QUERY = "select wallet.mark_events_published(%s)"
 AMQP_URL_VARIABLE = "WALLET_AMQP_URL"
 
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
@@ -69,6 +88,8 @@ class RelaySettings:
     standby_interval: float = 1.0
     backlog_interval: float = 1.0
     publish_timeout: float = 30.0
+    statement_timeout: float = 30.0
+    call_margin: float = 2.0
     min_backoff: float = 0.1
     max_backoff: float = 5.0
     metrics_host: str = "127.0.0.1"
@@ -100,6 +121,11 @@ class RelaySettings:
     def with_changes(self, **changes: object) -> RelaySettings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    @property
+    def call_deadline(self) -> float:
+        """Seconds one database call may take on the relay's side."""
+        return self.statement_timeout + self.call_margin
+
 
 class RelayMetrics:
     """The relay's Prometheus metrics, in a registry of their own."""
@@ -125,6 +151,12 @@ class RelayMetrics:
         self.backlog = Gauge(
             "wallet_relay_backlog_events",
             "Events waiting in the outbox.",
+            registry=self.registry,
+        )
+        self.returned = Counter(
+            "wallet_relay_returned",
+            "Messages the broker returned as unroutable (no queue bound for their routing key); "
+            "they stay in the outbox and are published again after a back-off.",
             registry=self.registry,
         )
         self.leading = Gauge(
@@ -153,20 +185,63 @@ class Backoff:
         self.current = self.minimum
 
 
-async def connect_database(url: str) -> psycopg.AsyncConnection[TupleRow]:
-    """An autocommit connection: every statement the relay runs is its own transaction."""
+async def connect_database(settings: RelaySettings) -> psycopg.AsyncConnection[TupleRow]:
+    """An autocommit connection: every statement the relay runs is its own transaction. The
+    URL may name several hosts (libpq tries them in order; with
+    ``target_session_attrs=read-write`` it keeps the one that accepts writes)."""
     conn = await psycopg.AsyncConnection.connect(
-        url,
+        settings.database_url,
         autocommit=True,
         connect_timeout=5,
         keepalives=1,
         keepalives_idle=10,
         keepalives_interval=5,
         keepalives_count=3,
+        tcp_user_timeout=round(settings.call_deadline * 1000),
         application_name="wallet relay",
     )
-    await conn.execute("set statement_timeout = '30s'")
+    await fetch(
+        conn,
+        settings.call_deadline,
+        f"set statement_timeout = '{round(settings.statement_timeout * 1000)}ms'",
+    )
     return conn
+
+
+async def fetch(
+    conn: psycopg.AsyncConnection[TupleRow],
+    deadline: float,
+    query: str,
+    params: Sequence[object] | None = None,
+) -> list[TupleRow]:
+    """Run one statement and return its rows, within ``deadline`` seconds: past it the
+    session's socket is shut down (a cancel request would wait for the server too) and the
+    call fails with an OperationalError, as a lost connection does."""
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(deadline, _sever, conn)
+    try:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall() if cursor.description is not None else []
+    except psycopg.Error as error:
+        if loop.time() >= timer.when():
+            raise psycopg.OperationalError(
+                f"no answer from the database within {deadline:g} s"
+            ) from error
+        raise
+    finally:
+        timer.cancel()
+        if loop.time() >= timer.when():  # answered just in time: the socket may be shut
+            await conn.close()
+
+
+def _sever(conn: psycopg.AsyncConnection[TupleRow]) -> None:
+    """Shut the session's socket down (on a duplicate of its descriptor, which stays
+    libpq's): the waiting call reads end-of-file at once."""
+    try:
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, psycopg.Error):
+        log.debug("could not shut down a session past its deadline", exc_info=True)
 
 
 class Relay:
@@ -182,6 +257,8 @@ class Relay:
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._backoff = Backoff(settings.min_backoff, settings.max_backoff)
+        self._unmarked: list[int] = []
+        """Events the broker confirmed that could not be marked yet (the database failed)."""
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from :meth:`run`."""
@@ -205,10 +282,25 @@ class Relay:
         """One step; the pause before the next (0: at once, e.g. after a full batch)."""
         try:
             published = await self._step()
-        except psycopg.OperationalError as error:
+        except psycopg.Error as error:
+            # Any database error: a lost session, a server shutting down, a read-only session
+            # (25006: a standby), a call past its deadline. A new session (on the primary of a
+            # multi-host URL) after a back-off; confirmed events are marked first thing there.
             self.metrics.errors.labels("database").inc()
-            log.warning("database unavailable, reconnecting: %s", error)
+            sqlstate = error.diag.sqlstate if error.diag else None
+            log.warning("database error (sqlstate %s), reconnecting: %s", sqlstate, error)
             await self._close_database()
+            return self._backoff.next()
+        except aiormq.exceptions.PublishError as error:
+            # Returned as unroutable: keep the connection, leave the event unmarked, retry later.
+            self.metrics.returned.inc()
+            log.error(
+                "the broker returned event %s (routing key %r): no queue is bound to exchange %s "
+                "for it; it stays in the outbox and is published again after a back-off",
+                error.message.header.properties.message_id if error.message else None,
+                getattr(error.message.delivery, "routing_key", None) if error.message else None,
+                EXCHANGE,
+            )
             return self._backoff.next()
         except BROKER_ERRORS as error:
             self.metrics.errors.labels("broker").inc()
@@ -223,28 +315,34 @@ class Relay:
     async def _step(self) -> int | None:
         """Publish one batch: how many events, or None while another relay leads."""
         database = await self._connected_database()
+        deadline = self.settings.call_deadline
+        if self._unmarked:  # confirmed by the broker before the last database failure
+            await fetch(database, deadline, MARK_QUERY, [self._unmarked])
+            self.metrics.published.inc(len(self._unmarked))
+            log.info("marked %d events the broker had confirmed before", len(self._unmarked))
+            self._unmarked = []
         if not self._leading:
-            row = await (await database.execute("select wallet.relay_lead()")).fetchone()
-            self._leading = bool(row and row[0])
+            rows = await fetch(database, deadline, "select wallet.relay_lead()")
+            self._leading = bool(rows and rows[0][0])
             self.metrics.leading.set(1 if self._leading else 0)
             if not self._leading:
                 return None
             log.info("leading: this relay publishes the outbox")
         exchange = await self._connected_exchange()  # no broker: leave the outbox alone
-        rows = await (
-            await database.execute(
-                "select event_id, type, body from wallet.unpublished_events(%s)",
-                [self.settings.batch_size],
-            )
-        ).fetchall()
+        rows = await fetch(
+            database,
+            deadline,
+            "select event_id, type, body from wallet.unpublished_events(%s)",
+            [self.settings.batch_size],
+        )
         if not rows:
             return 0
         events: list[tuple[int, str, str]] = [(row[0], row[1], row[2]) for row in rows]
         confirmed, failure = await self._publish(exchange, events)
         if confirmed:
-            await database.execute(
-                "select wallet.mark_events_published(%s)", [[e[0] for e in events[:confirmed]]]
-            )
+            self._unmarked = [e[0] for e in events[:confirmed]]
+            await fetch(database, deadline, MARK_QUERY, [self._unmarked])
+            self._unmarked = []
             self.metrics.published.inc(confirmed)
         if failure is not None:
             raise failure
@@ -269,7 +367,7 @@ class Relay:
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                     ),
                     routing_key=kind,
-                    mandatory=False,
+                    mandatory=True,
                 )
             )
             for event_id, kind, body in events
@@ -295,7 +393,7 @@ class Relay:
     async def _connected_database(self) -> psycopg.AsyncConnection[TupleRow]:
         if self._database is None or self._database.closed or self._database.broken:
             await self._close_database()
-            self._database = await connect_database(self.settings.database_url)
+            self._database = await connect_database(self.settings)
         return self._database
 
     async def _close_database(self) -> None:
@@ -312,7 +410,11 @@ class Relay:
         if self._broker is None or self._broker.is_closed or self._exchange is None:
             await self._close_broker()
             self._broker = await aio_pika.connect(self.settings.amqp_url, timeout=10)
-            self._channel = await self._broker.channel(publisher_confirms=True)
+            # on_return_raises: a returned (unroutable) message fails its publish with
+            # PublishError instead of counting as confirmed
+            self._channel = await self._broker.channel(
+                publisher_confirms=True, on_return_raises=True
+            )
             self._exchange = await self._channel.declare_exchange(
                 EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
             )
@@ -342,18 +444,18 @@ class Relay:
         while True:
             try:
                 if conn is None or conn.closed or conn.broken:
-                    conn = await connect_database(self.settings.database_url)
-                row = await (
-                    await conn.execute(
-                        "select unpublished, oldest_age from wallet.events_backlog()"
-                    )
-                ).fetchone()
-                if row is not None:
-                    self.metrics.backlog.set(row[0])
-                    self.metrics.lag.set(row[1])
+                    conn = await connect_database(self.settings)
+                rows = await fetch(
+                    conn,
+                    self.settings.call_deadline,
+                    "select unpublished, oldest_age from wallet.events_backlog()",
+                )
+                if rows:
+                    self.metrics.backlog.set(rows[0][0])
+                    self.metrics.lag.set(rows[0][1])
                 backoff.reset()
                 await asyncio.sleep(self.settings.backlog_interval)
-            except psycopg.OperationalError:
+            except psycopg.Error:
                 self.metrics.errors.labels("database").inc()
                 if conn is not None:
                     with contextlib.suppress(Exception):

@@ -4,16 +4,39 @@ Each provider route is one PL/pgSQL function that takes the request as jsonb and
 one row ``(status, body)``. The call is a single statement on an autocommit connection: that
 statement is the transaction and its commit, and it travels in one round trip (server-side
 prepared statements are off, because preparing costs a round trip of its own).
+
+Every wait has an end. Acquiring a pooled connection waits at most the acquire timeout;
+opening one, the connect timeout (per host of a multi-host URL). The call itself has a
+deadline on this side, the statement timeout plus a margin (``Settings.call_deadline``): when
+it passes, the connection's socket is shut down, the call fails at once, the request is
+answered 500 (the provider retries) and the connection is discarded, never reused. The
+statement timeout alone does not cover a server that stopped answering, a lost network or a
+COMMIT waiting for a synchronous standby that is gone. The kernel's ``tcp_user_timeout`` and
+TCP keepalives end a connection whose peer vanished (sent data unacknowledged, probes
+unanswered) even between calls.
+
+Following the primary: the URL may name several hosts
+(``postgresql://wallet_app@db1,db2/wallet?target_session_attrs=read-write``); libpq then
+opens each new connection on the host that accepts writes. A call that finds its
+connection on a server that cannot write for it (SQLSTATE 25006: a standby, or a
+read-only session) or that lost its server (class 08, 57P01-57P03, no SQLSTATE) recycles
+the pool: every idle connection is closed and every busy one is discarded when it comes
+back, so the next requests connect afresh, to whichever host is the primary now.
+
+``/readyz`` asks on a connection of its own (:class:`ReadinessProbe`), so that it answers
+within its own short deadline even while every pooled connection is busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg.conninfo
@@ -21,7 +44,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from app.contract import ROUTES
 from app.envelope import ErrorCode, error_bytes
-from app.ops.migrations import problems
+from app.ops import migrations
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -38,6 +61,15 @@ BAD_REQUEST_SQLSTATES: dict[str, str] = {
 Any other database error is a 500."""
 
 READINESS_QUERY = "SELECT kind, name, checksum FROM wallet_migrate.applied_files()"
+COMMIT_READINESS_QUERY = "SELECT problem FROM wallet.commit_readiness() AS problem"
+
+NOT_SERVING_CLASSES = ("08", "57P", "25006")
+"""SQLSTATE prefixes that say this connection's server cannot serve the wallet's writes
+(any more): connection exceptions, the server shutting down or starting, a read-only
+session (a standby). The pool is recycled; the request is answered 500."""
+
+NO_DEADLINE_TCP_USER_TIMEOUT = 30.0
+"""``tcp_user_timeout`` (seconds) when there is no call deadline (statement timeout 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +82,26 @@ _ROUTE_QUERIES = {route.path: route.query for route in ROUTES}
 """Provider route (after the prefix) -> the one statement that does the whole operation."""
 
 
-def pool_conninfo(settings: Settings) -> str:
-    """The service's connection string: the configured URL plus a connect timeout, TCP
-    keepalives and a name. No ``options`` startup parameter: PgBouncer in transaction mode
-    refuses it. The statement timeout is the database's: ``migrate.py`` stores it on the
-    role ``wallet_app`` for the database (``ALTER ROLE ... IN DATABASE ... SET``), so it
-    holds for every server session, pooled by PgBouncer or not."""
+def pool_conninfo(settings: Settings, application_name: str | None = None) -> str:
+    """The service's connection string: the configured URL (one host or several, with its
+    own ``target_session_attrs``) plus a connect timeout, TCP keepalives, a TCP user
+    timeout (the call deadline) and a name. All of them are libpq's client-side settings:
+    no ``options`` startup parameter, which PgBouncer in transaction mode refuses. The
+    statement timeout is the database's: ``migrate.py`` stores it on the role ``wallet_app``
+    for the database (``ALTER ROLE ... IN DATABASE ... SET``), so it holds for every server
+    session, pooled by PgBouncer or not."""
     if not settings.database_url:
         raise ValueError("DATABASE_URL is not resolved")
+    deadline = settings.call_deadline or NO_DEADLINE_TCP_USER_TIMEOUT
     return psycopg.conninfo.make_conninfo(
         settings.database_url,
-        application_name=settings.application_name,
+        application_name=application_name or settings.application_name,
         connect_timeout=max(2, round(settings.connect_timeout)),
         keepalives=1,
         keepalives_idle=10,
         keepalives_interval=5,
         keepalives_count=3,
+        tcp_user_timeout=round(deadline * 1000),
     )
 
 
@@ -97,34 +133,86 @@ async def open_pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool]:
         await pool.close()
 
 
-class Database:
-    """What the handlers use: the pool, and the one call per request."""
+class Deadline:
+    """A call's end on this side: when ``seconds`` pass before :meth:`end`, the
+    connection's socket is shut down, so that the waiting call fails at once (psycopg then
+    sees the connection broken, and the pool discards it). Cancelling the call instead would
+    make psycopg send a cancel request and wait for the server, which may never answer."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    __slots__ = ("_loop", "_timer")
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timer = self._loop.call_later(seconds, sever, conn)
+
+    def end(self) -> bool:
+        """Stop the clock; True when the deadline had passed (the socket may be shut)."""
+        self._timer.cancel()
+        return self._loop.time() >= self._timer.when()
+
+
+def sever(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Shut the connection's socket down in both directions (on a duplicate of its file
+    descriptor: the descriptor stays libpq's, and libpq reads end-of-file at once)."""
+    try:
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, psycopg.Error):  # closed meanwhile: nothing to cut
+        log.debug("could not shut down a connection past its deadline", exc_info=True)
+
+
+class Database:
+    """What the handlers use: the pool, the one call per request, and the readiness probe."""
+
+    def __init__(self, pool: AsyncConnectionPool, settings: Settings) -> None:
         self.pool = pool
-        self._checking: asyncio.Task[None] | None = None
+        self.deadline = settings.call_deadline
+        self.readiness = ReadinessProbe(settings)
+        self._recycling: asyncio.Task[None] | None = None
 
     async def call_route(self, route: str, request_json: str) -> RouteAnswer:
         """Run the route's function on the request; map database failures to envelopes."""
+        expired = False
         try:
             async with self.pool.connection() as conn:
-                cursor = await conn.execute(_ROUTE_QUERIES[route], (request_json,))
-                row = await cursor.fetchone()
+                if self.deadline is None:
+                    cursor = await conn.execute(_ROUTE_QUERIES[route], (request_json,))
+                    row = await cursor.fetchone()
+                else:
+                    deadline = Deadline(conn, self.deadline)
+                    try:
+                        cursor = await conn.execute(_ROUTE_QUERIES[route], (request_json,))
+                        row = await cursor.fetchone()
+                    finally:
+                        expired = deadline.end()
+                    if expired:  # answered just in time, but the socket may be shut: drop it
+                        await conn.close()
         except PoolTimeout:
             log.warning("no database connection within the acquire timeout (route %s)", route)
             return _internal("the database is unavailable")
         except psycopg.Error as error:
             sqlstate = error.diag.sqlstate if error.diag else None
+            if expired:
+                log.warning(
+                    "route %s: no answer from the database within %g s; connection discarded",
+                    route,
+                    self.deadline,
+                )
+                self.recycle_pool_soon()
+                return _internal("the database did not answer in time")
             if sqlstate in BAD_REQUEST_SQLSTATES:
                 return RouteAnswer(
                     400, error_bytes(ErrorCode.BAD_REQUEST, BAD_REQUEST_SQLSTATES[sqlstate])
                 )
-            if sqlstate is None or sqlstate.startswith(("08", "57P")):
-                # Connection lost or server shutting down. The statement is its own
-                # transaction: it committed whole or not at all, and a provider's retry of a
-                # committed one is answered from the idempotency record.
+            if sqlstate is None or sqlstate.startswith(NOT_SERVING_CLASSES):
+                # Connection lost, server shutting down, or a server that cannot write (a
+                # standby, a read-only session). The statement is its own transaction: it
+                # committed whole or not at all, and a provider's retry of a committed one is
+                # answered from the idempotency record.
                 log.warning("database unavailable (route %s): %s: %s", route, sqlstate, error)
-                self._check_pool_soon()
+                self.recycle_pool_soon()
+                if sqlstate == "25006":
+                    return _internal("the database is read-only (not the primary)")
                 return _internal("the database is unavailable")
             log.error("route %s failed in the database: sqlstate %s: %s", route, sqlstate, error)
             return _internal("unexpected database error")
@@ -135,29 +223,125 @@ class Database:
         return RouteAnswer(int(status), body.encode())
 
     async def readiness_problems(self) -> list[str]:
-        """Why the service cannot serve: empty when the database answers and is current."""
-        try:
-            async with self.pool.connection() as conn:
-                cursor = await conn.execute(READINESS_QUERY)
-                rows = await cursor.fetchall()
-        except PoolTimeout:
-            return ["no database connection within the acquire timeout"]
-        except psycopg.Error as error:
-            self._check_pool_soon()
-            return [f"database error: {type(error).__name__}"]
-        return problems(rows)
+        """Why the service cannot serve: empty when the database answers, accepts this
+        session's writes, can commit them, and its migrations are current."""
+        return await self.readiness.problems()
 
-    def _check_pool_soon(self) -> None:
-        """After a lost connection, test the idle ones in the background so that stale
-        connections left by an outage do not fail later requests one by one."""
-        if self._checking is None or self._checking.done():
-            self._checking = asyncio.get_running_loop().create_task(self._check_pool())
+    def recycle_pool_soon(self) -> None:
+        """Close the idle connections and discard the busy ones when they come back (the
+        pool opens new ones, on the primary of a multi-host URL), in the background; one
+        recycling at a time. Closing a connection sends no query: a frozen server does not
+        hold it up, as ``pool.check()`` would."""
+        if self._recycling is None or self._recycling.done():
+            self._recycling = asyncio.get_running_loop().create_task(self._recycle_pool())
 
-    async def _check_pool(self) -> None:
+    async def _recycle_pool(self) -> None:
         try:
-            await self.pool.check()
+            await self.pool.drain()
         except Exception:  # the pool may be closing; nothing to do
-            log.debug("pool check failed", exc_info=True)
+            log.debug("pool recycling failed", exc_info=True)
+
+    async def close(self) -> None:
+        if self._recycling is not None:
+            self._recycling.cancel()
+        await self.readiness.close()
+
+
+class ReadinessProbe:
+    """``/readyz``'s own database session, outside the pool: a readiness check never queues
+    behind request traffic that holds every pooled connection, and gives up after
+    ``Settings.readiness_timeout`` seconds (waiting for another check in progress, then
+    connecting, then the queries on the socket, each bounded by what is left).
+
+    It asks two things: whether the migrations are current (``wallet_migrate``'s history
+    against the files on disk) and whether this session's writes can commit
+    (``wallet.commit_readiness()``: not a standby, not a read-only session, and a
+    synchronous standby streaming when the server's commits wait for one). A session that
+    finds a problem is closed: the next check connects afresh, which with a multi-host URL
+    and ``target_session_attrs=read-write`` finds the new primary; a problem found on a
+    session opened by an earlier check is asked again at once on a new session."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout = settings.readiness_timeout
+        self._conninfo = pool_conninfo(settings, f"{settings.application_name} readyz")
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def problems(self) -> list[str]:
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + self.timeout
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
+        except TimeoutError:
+            return [f"another readiness check has waited {self.timeout:g} s for the database"]
+        try:
+            reused = self._conn is not None
+            problems = await self._check(ends_at - loop.time())
+            if problems and reused and loop.time() < ends_at:
+                # The session may be stale (ended by a restart, or on a host that is no
+                # longer the primary): ask once more on a new one, within the same time.
+                await self.close()
+                problems = await self._check(ends_at - loop.time())
+            if problems:
+                await self.close()  # the next check connects afresh
+            return problems
+        finally:
+            self._lock.release()
+
+    async def _check(self, seconds: float) -> list[str]:
+        if seconds <= 0:
+            return [f"no time left within {self.timeout:g} s"]
+        started = asyncio.get_running_loop().time()
+        try:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                await self.close()
+                async with asyncio.timeout(seconds):
+                    self._conn = await psycopg.AsyncConnection.connect(
+                        self._conninfo, autocommit=True, prepare_threshold=None
+                    )
+            conn = self._conn
+            left = seconds - (asyncio.get_running_loop().time() - started)
+            if left <= 0:
+                return [f"no database connection within {self.timeout:g} s"]
+            deadline = Deadline(conn, left)
+            try:
+                problems = await self._ask(conn)
+            except psycopg.Error:
+                if deadline.end():
+                    await self.close()
+                    return [f"the database did not answer within {self.timeout:g} s"]
+                raise
+            if deadline.end():  # answered just in time, but the socket may be shut
+                await self.close()
+        except TimeoutError:
+            await self.close()
+            return [f"no database connection within {self.timeout:g} s"]
+        except psycopg.Error as error:
+            await self.close()
+            log.warning("readiness check failed: %s", str(error).strip())
+            sqlstate = error.diag.sqlstate if error.diag else None
+            return [
+                f"database error: {type(error).__name__}" + (f" ({sqlstate})" if sqlstate else "")
+            ]
+        return problems
+
+    @staticmethod
+    async def _ask(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+        rows = await (await conn.execute(READINESS_QUERY)).fetchall()
+        problems = migrations.problems(rows)
+        if problems:  # not current: the readiness function may not exist yet
+            return problems
+        cursor = await conn.execute(COMMIT_READINESS_QUERY)
+        return [str(problem) for (problem,) in await cursor.fetchall()]
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close()
+            except Exception:  # already broken: nothing to close cleanly
+                log.debug("closing the readiness connection failed", exc_info=True)
 
 
 def _internal(message: str) -> RouteAnswer:

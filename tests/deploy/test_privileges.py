@@ -108,7 +108,7 @@ def reachable_by_service(conn: psycopg.Connection) -> dict[str, set[str]]:
 
 
 EXPECTED_SERVICE_REACH = {
-    "functions": ROUTE_FUNCTION_NAMES | {"wallet_migrate.applied_files"},
+    "functions": ROUTE_FUNCTION_NAMES | {"wallet_migrate.applied_files", "wallet.commit_readiness"},
     "relations": set(),
     "schemas": {"wallet", "wallet_migrate"},
 }
@@ -322,7 +322,10 @@ def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
             """
         ).fetchall()
     }
-    assert executable == {f"{route.function}(jsonb)" for route in ROUTES}
+    # and /readyz's question (migration 0300)
+    assert executable == {f"{route.function}(jsonb)" for route in ROUTES} | {
+        "wallet.commit_readiness()"
+    }
     # wallet_core's functions are out of reach: the role may not even look into the schema.
     row = db.execute("select has_schema_privilege('wallet_app', 'wallet_core', 'USAGE')").fetchone()
     assert row == (False,)

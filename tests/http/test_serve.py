@@ -153,6 +153,9 @@ def test_serve_with_workers_and_sigterm_lets_in_flight_requests_finish(
         DATABASE_URL=app_conninfo(db),
         WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path),
         WALLET_PATH_PREFIX="/betby",
+        # the request waits on a lock through the whole shutdown: a call deadline (statement
+        # timeout + margin) longer than a loaded machine may take for that
+        WALLET_DB_STATEMENT_TIMEOUT="60",
     )
     served = Served(env, "--workers", "2", "--host", "127.0.0.1")
     try:

@@ -527,6 +527,23 @@ ALTER FUNCTION wallet.block_player(player_id text) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet.block_player(player_id text) IS 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and rollbacks still reach the player. Emits player.blocked when the player was not blocked.';
 
 --
+-- Name: commit_readiness(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.commit_readiness() RETURNS SETOF text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/migrations/0300_commit_readiness.sql
+
+ALTER FUNCTION wallet.commit_readiness() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION commit_readiness(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.commit_readiness() IS 'What stops this session''s writes from committing now, one row each (none: they can): a standby, a read-only session, or fewer synchronous standbys streaming than synchronous_standby_names requires. /readyz answers 503 while it returns a row.';
+
+--
 -- Name: create_player(text, text, bigint); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -2610,6 +2627,13 @@ GRANT ALL ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body
 --
 
 REVOKE ALL ON FUNCTION wallet.block_player(player_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION commit_readiness(); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.commit_readiness() FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.commit_readiness() TO wallet_app;
 
 --
 -- Name: FUNCTION create_player(player_id text, currency text, balance bigint); Type: ACL; Schema: wallet; Owner: wallet_owner

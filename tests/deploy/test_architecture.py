@@ -26,14 +26,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 SHARED = ("app.config", "app.contract", "app.envelope", "app.keys", "app.embedded")
-PROGRAMS = ("app.service.app", "app.relay.publisher", "app.simulator")
+PROGRAMS = ("app.service", "app.relay", "app.simulator")
 
 # room -> the rooms of app it may import (itself always)
 MAY_IMPORT = {
     "shared": {"shared"},
     "app.ops": {"shared"},
-    "app.service.app": {"shared", "app.ops"},
-    "app.relay.publisher": {"shared"},
+    "app.service": {"shared", "app.ops"},
+    "app.relay": {"shared"},
     "app.simulator": {"shared"},
 }
 
@@ -93,7 +93,7 @@ def test_the_front_door_loads_relay_and_simulator_only_for_their_commands() -> N
     eager = [
         imported
         for imported, top in imports_of(APP / "cli.py")
-        if top and imported.startswith(("app.relay.publisher", "app.simulator"))
+        if top and imported.startswith(("app.relay", "app.simulator"))
     ]
     assert eager == []
 
@@ -107,7 +107,7 @@ def loaded_after(statement: str) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-FORBIDDEN_IN_SERVICE = ("app.simulator", "app.relay.publisher", "httpx", "rich", "aio_pika")
+FORBIDDEN_IN_SERVICE = ("app.simulator", "app.relay", "httpx", "rich", "aio_pika")
 
 
 @pytest.mark.parametrize(
@@ -137,8 +137,8 @@ def test_the_service_process_loads_no_simulator_or_relay(statement: str) -> None
 @pytest.mark.parametrize(
     ("statement", "forbidden"),
     [
-        ("import app.simulator.main", ("app.service.app", "app.relay.publisher")),
-        ("import app.relay.publisher", ("app.service.app", "app.simulator")),
+        ("import app.simulator.main", ("app.service", "app.relay")),
+        ("import app.relay.publisher", ("app.service", "app.simulator")),
         ("import app.ops.retention, app.ops.roles, app.ops.command_line", PROGRAMS),
         *[(f"import {module}", PROGRAMS) for module in SHARED],
     ],

@@ -40,7 +40,7 @@ SERVICE_CODES = frozenset({ErrorCode.INVALID_TOKEN})
 RESERVED_CODES = frozenset({ErrorCode.SESSION_EXPIRED, ErrorCode.LIMITS_EXCEEDED})
 """In the contract's list, but given by nothing yet: sessions and player limits are not part
 of the wallet. Every other code is one ``wallet_core.error_codes`` maps a SQLSTATE to
-(``tests/test_contract.py`` holds the two lists together)."""
+(``tests/sql/test_contract.py`` holds the two lists together)."""
 
 
 class ErrorBody(msgspec.Struct):

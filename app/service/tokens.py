@@ -16,7 +16,7 @@ Verification is written here on ``cryptography`` (PKCS#1 v1.5, SHA-256) rather t
 whose decoder checks every character of every segment in a Python loop: a 2.3 KB bet/make
 token took 157 µs with PyJWT 2.15 and takes 31 µs here, of which 15 µs are the RSA check
 (``bench/bench_tokens.py``). One compiled regular expression checks each segment's alphabet.
-The rules are PyJWT's, token for token (``tests/test_tokens.py`` compares the two), except
+The rules are PyJWT's, token for token (``tests/http/test_tokens.py`` compares the two), except
 that any ``crit`` header is refused. The signing side (``wallet token``, the simulator, the
 development key pair) is :mod:`app.keys`.
 """

@@ -2,7 +2,7 @@
 
 Written from the contract's words, not from the SQL: a few dictionaries of accounts, bets and
 operation keys, and one method per route that says what the wallet must answer to a request and
-how the world changes. ``tests/test_model.py`` drives the real route functions and this model
+how the world changes. ``tests/sql/test_model.py`` drives the real route functions and this model
 side by side with random requests and compares every answer; ``wallet simulate`` judges every
 answer a running wallet gives it with the same model.
 

@@ -8,6 +8,8 @@
 - ``rabbitmq``: the shared broker, a queue of a test's own, ``wallet relay`` as a process, a
   private broker to stop and start.
 - ``own_postgres``: a PostgreSQL server of a test's own, to configure or to crash.
+- ``replication``: a primary of a test's own with a streaming standby (``pg_basebackup``).
+- ``frozen_proxy``: a TCP forwarder the test can freeze mid-request (a database that hangs).
 """
 
 from pathlib import Path

@@ -75,15 +75,17 @@ begin
         else
             perform wallet_core.reject(field, 'must be a string or a non-negative integer');
     end case;
-    if length(id) not between 1 and 128 then
-        perform wallet_core.reject(field, format('must be 1 to 128 characters, not %s', length(id)));
+    if length(id) not between 1 and wallet_core.max_id_length() then
+        perform wallet_core.reject(
+            field, format('must be 1 to %s characters, not %s', wallet_core.max_id_length(), length(id))
+        );
     end if;
     return id;
 end
 $$;
 comment on function wallet_core.as_id(jsonb, text, boolean) is
-'A provider id: a string of 1 to 128 characters, or a non-negative JSON integer taken as its '
-'decimal text (so 123 and "123" are the same id). Otherwise WA204.';
+'A provider id: a string of 1 to wallet_core.max_id_length() characters, or a non-negative JSON integer '
+'taken as its decimal text (so 123 and "123" are the same id). Otherwise WA204.';
 
 create or replace function wallet_core.as_amount(value jsonb, field text, required boolean default true)
 returns bigint
@@ -103,14 +105,15 @@ begin
     if scale(amount) > 0 then
         perform wallet_core.reject(field, 'must be an integer amount in minor units, not a fraction');
     end if;
-    if amount < 0 or amount > 1000000000000000 then
+    if amount < 0 or amount > wallet_core.max_amount() then
         perform wallet_core.reject(field, 'must be between 0 and 10^15');
     end if;
     return amount::bigint;
 end
 $$;
 comment on function wallet_core.as_amount(jsonb, text, boolean) is
-'An amount: a JSON integer from 0 to 10^15 (no fraction, not even .0; no string, no boolean). Otherwise WA204.';
+'An amount: a JSON integer from 0 to wallet_core.max_amount() (no fraction, not even .0; no string, no '
+'boolean). Otherwise WA204.';
 
 create or replace function wallet_core.as_currency(value jsonb, field text, required boolean default true)
 returns text
@@ -121,7 +124,7 @@ begin
     if wallet_core.is_absent(value, field, required) then
         return null;
     end if;
-    if jsonb_typeof(value) <> 'string' or (value #>> '{}') !~ '^[A-Z0-9]{3,8}$' then
+    if jsonb_typeof(value) <> 'string' or (value #>> '{}') !~ wallet_core.currency_pattern() then
         perform wallet_core.reject(field, 'is not a currency code (3 to 8 uppercase letters or digits)', 'WA202');
     end if;
     return value #>> '{}';
@@ -131,7 +134,7 @@ comment on function wallet_core.as_currency(jsonb, text, boolean) is
 'A currency code of 3 to 8 uppercase letters or digits; otherwise WA202 (invalid currency).';
 
 create or replace function wallet_core.as_text(
-    value jsonb, field text, required boolean default true, max_length integer default 1000
+    value jsonb, field text, required boolean default true, max_length integer default wallet_core.max_text_length()
 )
 returns text
 language plpgsql immutable
@@ -183,12 +186,12 @@ begin
     end if;
     if jsonb_typeof(value) = 'number' then
         number := value::numeric;
-    elsif jsonb_typeof(value) = 'string' and (value #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' then
+    elsif jsonb_typeof(value) = 'string' and (value #>> '{}') ~ wallet_core.decimal_pattern() then
         number := (value #>> '{}')::numeric;
     else
         perform wallet_core.reject(field, 'must be a decimal number or a decimal string');
     end if;
-    if number <= 0 or number >= 1000000000000 then
+    if number <= 0 or number >= wallet_core.odds_limit() then
         perform wallet_core.reject(field, 'must be positive and below 10^12');
     end if;
     return number;
@@ -215,7 +218,7 @@ begin
     else
         perform wallet_core.reject(field, 'must be unix seconds');
     end if;
-    if seconds < 0 or seconds >= 100000000000 then
+    if seconds < 0 or seconds >= wallet_core.unix_seconds_limit() then
         perform wallet_core.reject(field, 'must be unix seconds between 0 and 10^11');
     end if;
     return to_timestamp(seconds::double precision);

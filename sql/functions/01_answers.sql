@@ -18,23 +18,7 @@ $$;
 comment on function wallet_core.error_answer(text, text) is
 'The provider''s error envelope {code, message} and HTTP status for a wallet SQLSTATE.';
 
-create or replace function wallet_core.malformed_answer(
-    state text, message text
-)
-returns wallet_core.reply
-language plpgsql stable
-set search_path = ''
-as $$
-begin
-    if state not like 'WA%' then
-        raise sqlstate 'XX000' using message = 'malformed_answer called for a non-wallet error ' || state;
-    end if;
-    return wallet_core.error_answer(state, message);
-end
-$$;
-comment on function wallet_core.malformed_answer(text, text) is
-'The answer to a request that failed validation (nothing is stored).';
-
+-- No SET clause: the planner inlines it into the function that calls it (see 00_limits.sql).
 create or replace function wallet_core.operation_answer(
     operation_id bigint,
     ext_transaction_id text,
@@ -46,11 +30,9 @@ create or replace function wallet_core.operation_answer(
     balance bigint
 )
 returns jsonb
-language plpgsql immutable
-set search_path = ''
+language sql stable parallel safe
 as $$
-begin
-    return jsonb_build_object(
+    select pg_catalog.jsonb_build_object(
         'id', operation_id::text,
         'ext_transaction_id', ext_transaction_id,
         'parent_transaction_id', parent_transaction_id::text,
@@ -59,8 +41,8 @@ begin
         'amount', amount,
         'currency', currency,
         'balance', balance
-    );
-end
+    )
 $$;
 comment on function wallet_core.operation_answer(bigint, text, bigint, text, text, bigint, text, bigint) is
-'The success body every route but balance answers with.';
+'The success body every route but balance answers with, called with named arguments. Inlined by the '
+'planner.';

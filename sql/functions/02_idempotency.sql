@@ -9,6 +9,21 @@
 -- player's event-order lock in wallet_core.emit_event, is taken after every row lock, and its
 -- holder waits for nothing more, so it cannot close a cycle either.)
 
+-- No SET clause: the planner inlines it into the function that calls it (see 00_limits.sql).
+create or replace function wallet_core.new_operation(
+    kind text, key text, route text, player_id text default null, amount bigint default null,
+    currency text default null, parent text default null, detail text default null
+)
+returns wallet_core.operation
+language sql immutable parallel safe
+as $$
+    select row(kind, key, route, player_id, amount, currency, parent, detail)::wallet_core.operation
+$$;
+comment on function wallet_core.new_operation(text, text, text, text, bigint, text, text, text) is
+'An operation''s key and the content a replay must match, called with named arguments '
+'(kind => ''transaction'', key => ..., route => ''bet/make'', player_id => ...); what a route does not '
+'name is null. Inlined by the planner.';
+
 create or replace function wallet_core.claim(
     op wallet_core.operation, out operation_id bigint, out status integer, out body jsonb
 )

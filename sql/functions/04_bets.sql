@@ -1,69 +1,74 @@
--- Bets: find and lock a bet, the checks every settling route makes, moving a bet between states,
--- and the reference data (sports, categories, tournaments) a bet slip names.
+-- Bets: how every operation on a made bet opens (claim the key, find and lock the bet, the checks
+-- they share), moving a bet between states, and the reference data (sports, categories,
+-- tournaments) a bet slip names.
 
-create or replace function wallet_core.lock_bet(
-    bet_ref text, out bet wallet_core.bets, out account wallet_core.accounts
+create or replace function wallet_core.claim_bet(
+    op wallet_core.operation,
+    bet_ref text,
+    player_id text default null,
+    currency text default null,
+    out operation_id bigint,
+    out answer wallet_core.reply,
+    out bet wallet_core.bets,
+    out account wallet_core.accounts
 )
 language plpgsql
 set search_path = ''
 as $$
 declare
+    claimed record;
     bet_account_id bigint;
+    refusal text;
+    message text;
 begin
-    -- bet_transaction_id is the wallet's own bet id; anything else names no bet.
-    if bet_ref !~ '^[0-9]{1,18}$' then
+    -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
+    claimed := wallet_core.claim(op);
+    operation_id := claimed.operation_id;
+    if claimed.status is not null then
+        answer := row(claimed.status, claimed.body);
         return;
     end if;
-    select b.account_id into bet_account_id
-    from wallet_core.bets as b
-    where b.bet_id = bet_ref::bigint and b.made;
-    if not found then
-        return;
+
+    -- Find the bet (bet_transaction_id is the wallet's own bet id; anything else names no bet) and
+    -- lock its account: the account row is the lock that guards the bet too, so the bet is read
+    -- again under it. No such bet: both stay null.
+    if bet_ref ~ '^[0-9]{1,18}$' then
+        select b.account_id into bet_account_id
+        from wallet_core.bets as b
+        where b.bet_id = bet_ref::bigint and b.made;
+        if found then
+            select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id
+            for no key update;
+            select b.* into strict bet from wallet_core.bets as b where b.bet_id = bet_ref::bigint;
+        end if;
     end if;
-    -- The account row is the lock that guards the bet too; the bet is read again under it.
-    select a.* into strict account from wallet_core.accounts as a where a.account_id = bet_account_id
-    for no key update;
-    select b.* into strict bet from wallet_core.bets as b where b.bet_id = bet_ref::bigint;
-end
-$$;
-comment on function wallet_core.lock_bet(text) is
-'Finds a made bet by the wallet''s bet id and locks its account (the lock that guards the bet). '
-'Both nulls when there is no such bet.';
 
-
-create or replace function wallet_core.bet_refusal(
-    player_id text,
-    bet_ref text,
-    bet wallet_core.bets,
-    account wallet_core.accounts,
-    currency text,
-    out state text,
-    out message text
-)
-language plpgsql stable
-set search_path = ''
-as $$
-begin
-    if wallet_core.player_refusal(player_id, null) is not null then
-        state := 'WA006';
-        message := format('player %s not found', player_id);
+    -- Check in the contract's order.
+    if claim_bet.player_id is not null and wallet_core.player_refusal(claim_bet.player_id, null) is not null then
+        refusal := 'WA006';
+        message := format('player %s not found', claim_bet.player_id);
     elsif bet.bet_id is null then
-        state := 'WA203';
+        refusal := 'WA203';
         message := format('bet %s not found', bet_ref);
-    elsif account.player_id <> player_id then
-        state := 'WA206';
+    elsif account.player_id <> claim_bet.player_id then
+        refusal := 'WA206';
         message := format('bet %s belongs to another player', bet_ref);
-    elsif account.currency <> currency then
-        state := 'WA202';
-        message := format('bet %s is in %s, not %s', bet_ref, account.currency, currency);
+    elsif account.currency <> claim_bet.currency then
+        refusal := 'WA202';
+        message := format('bet %s is in %s, not %s', bet_ref, account.currency, claim_bet.currency);
+    end if;
+    if refusal is not null then
+        answer := wallet_core.refuse(op, operation_id, refusal, message);
     end if;
 end
 $$;
-comment on function wallet_core.bet_refusal(text, text, wallet_core.bets, wallet_core.accounts, text) is
-'The checks a win, lost, refund or rollback makes before the bet''s state, in the contract''s order: '
-'1006 unknown player, 2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null '
-'currency is not checked). Null state when the request may go on.';
-
+comment on function wallet_core.claim_bet(wallet_core.operation, text, text, text) is
+'How every operation on a made bet opens (commit, win, lost, refund, rollback, settlement): claims the '
+'operation key, locks the bet''s account, and checks in the contract''s order: 1006 unknown player, '
+'2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null player or currency is not '
+'checked). Returns the operation id, the locked bet and account, and an answer when the operation '
+'ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract '
+'says so). A null answer: the caller goes on with the bet''s own checks.';
 
 create or replace function wallet_core.advance_bet(
     op wallet_core.operation,
@@ -71,57 +76,64 @@ create or replace function wallet_core.advance_bet(
     bet_ref text,
     from_state text,
     to_state text,
-    closing_status text
+    closing_status text default null
 )
 returns wallet_core.reply
 language plpgsql
 set search_path = ''
 as $$
 declare
-    claimed record;
-    locked record;
+    opened constant record := wallet_core.claim_bet(op, bet_ref);
+    bet constant wallet_core.bets := opened.bet;
+    account constant wallet_core.accounts := opened.account;
 begin
-    claimed := wallet_core.claim(op);
-    if claimed.status is not null then
-        return row(claimed.status, claimed.body);
+    if opened.answer is not null then
+        return opened.answer;
     end if;
-
-    locked := wallet_core.lock_bet(bet_ref);
-    if (locked.bet).bet_id is null then
-        return wallet_core.refuse(op, claimed.operation_id, 'WA203', format('bet %s not found', bet_ref));
-    end if;
-    if (locked.bet).state <> from_state then
+    if bet.state <> from_state then
         return wallet_core.refuse(
-            op, claimed.operation_id, 'WA206',
-            format('bet %s is %s: only a bet that is %s allows %s', bet_ref, (locked.bet).state, from_state, op.route)
+            op, opened.operation_id, 'WA206',
+            format('bet %s is %s: only a bet that is %s allows %s', bet_ref, bet.state, from_state, op.route)
         );
     end if;
 
     update wallet_core.bets as b
     set state = to_state, closing_status = coalesce(advance_bet.closing_status, b.closing_status), updated_at = now()
-    where b.bet_id = (locked.bet).bet_id;
+    where b.bet_id = bet.bet_id;
     perform wallet_core.emit_event(
-        case to_state when 'closed' then 'bet.settled' else 'bet.committed' end,
-        (locked.account).player_id, (locked.account).currency, 0, (locked.account).balance,
-        claimed.operation_id, (locked.bet).bet_id, (locked.bet).make_transaction_id,
-        case to_state
-            when 'closed' then jsonb_build_object('result', (locked.bet).result, 'status', advance_bet.closing_status)
+        type => case to_state when 'closed' then 'bet.settled' else 'bet.committed' end,
+        player_id => account.player_id,
+        currency => account.currency,
+        amount => 0,
+        balance => account.balance,
+        operation_id => opened.operation_id,
+        bet_id => bet.bet_id,
+        transaction_id => bet.make_transaction_id,
+        detail => case to_state
+            when 'closed' then jsonb_build_object('result', bet.result, 'status', advance_bet.closing_status)
             else '{}'::jsonb
         end
     );
 
     return wallet_core.answer(
-        op, claimed.operation_id,
+        op, opened.operation_id,
         wallet_core.operation_answer(
-            claimed.operation_id, (locked.bet).make_transaction_id, (locked.bet).bet_id,
-            (locked.account).player_id, operation, 0, (locked.account).currency, (locked.account).balance
+            operation_id => opened.operation_id,
+            ext_transaction_id => bet.make_transaction_id,
+            parent_transaction_id => bet.bet_id,
+            user_id => account.player_id,
+            operation => advance_bet.operation,
+            amount => 0,
+            currency => account.currency,
+            balance => account.balance
         )
     );
 end
 $$;
 comment on function wallet_core.advance_bet(wallet_core.operation, text, text, text, text, text) is
 'Moves a bet from one state to the next without moving money (commit: open -> accepted; '
-'settlement: settled -> closed), exactly once per operation key. Behind bet_commit and bet_settlement.';
+'settlement: settled -> closed), exactly once per operation key. Behind wallet_core.commit_bet and '
+'wallet_core.close_bet.';
 
 create or replace function wallet_core.record_references(selections wallet_core.selection_request[])
 returns void

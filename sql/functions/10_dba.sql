@@ -10,10 +10,11 @@ as $$
 declare
     new_account wallet_core.accounts;
 begin
-    if player_id is null or length(player_id) not between 1 and 128 then
-        raise sqlstate 'WA204' using message = 'player_id must be 1 to 128 characters';
+    if player_id is null or length(player_id) not between 1 and wallet_core.max_id_length() then
+        raise sqlstate 'WA204' using
+            message = format('player_id must be 1 to %s characters', wallet_core.max_id_length());
     end if;
-    if currency is null or currency !~ '^[A-Z0-9]{3,8}$' then
+    if currency is null or currency !~ wallet_core.currency_pattern() then
         raise sqlstate 'WA202' using message = format('%L is not a currency code', currency),
             hint = '3 to 8 uppercase letters or digits, e.g. EUR or USDT';
     end if;

@@ -50,23 +50,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.balance_request;
+    reply constant wallet_core.reply := wallet_core.route('balance', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer.
-    begin
-        read := wallet_core.read_balance(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: read the account, answer.
-    reply := wallet_core.player_balance(read);
     status := reply.status;
     body := reply.body;
 end

@@ -15,18 +15,11 @@ begin
     if not coalesce(
         jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object' and jsonb_typeof(slip) = 'object'
         and jsonb_typeof(request -> 'player_id') = 'string'
-        and case jsonb_typeof(request -> 'currency')
-            when 'string' then (request ->> 'currency') ~ '^[A-Z0-9]{3,8}$'
-            else false end
-        and case jsonb_typeof(request -> 'amount')
-            when 'number' then scale((request -> 'amount')::numeric) = 0 and (request -> 'amount')::numeric between 0 and 1000000000000000
-            else false end
+        and wallet_core.is_currency(request -> 'currency')
+        and wallet_core.is_amount(request -> 'amount')
         and coalesce(jsonb_typeof(request -> 'session_id'), 'null') in ('null', 'string')
         and coalesce(jsonb_typeof(request -> 'bonus_id'), 'null') in ('null', 'string')
-        and case coalesce(jsonb_typeof(request -> 'potential_win'), 'null')
-            when 'null' then true
-            when 'number' then scale((request -> 'potential_win')::numeric) = 0 and (request -> 'potential_win')::numeric between 0 and 1000000000000000
-            else false end
+        and wallet_core.is_amount(request -> 'potential_win', optional => true)
         and jsonb_typeof(tx -> 'id') = 'string'
         and tx ->> 'operation' = 'bet'
         and case coalesce(jsonb_typeof(tx -> 'ext_player_id'), 'null')
@@ -38,37 +31,22 @@ begin
             when 'string' then tx -> 'currency' = request -> 'currency'
             else false end
         and tx -> 'amount' = request -> 'amount'
-        and case jsonb_typeof(tx -> 'amount')
-            when 'number' then scale((tx -> 'amount')::numeric) = 0 and (tx -> 'amount')::numeric between 0 and 1000000000000000
-            else false end
+        and wallet_core.is_amount(tx -> 'amount')
         and coalesce(jsonb_typeof(tx -> 'player_id'), 'null') in ('null', 'string')
         and case coalesce(jsonb_typeof(tx -> 'betslip_id'), 'null')
             when 'null' then true
             when 'string' then tx -> 'betslip_id' = slip -> 'id'
             else false end
-        and case coalesce(jsonb_typeof(tx -> 'timestamp'), 'null')
-            when 'null' then true
-            when 'number' then (tx -> 'timestamp')::numeric >= 0 and (tx -> 'timestamp')::numeric < 100000000000
-            else false end
+        and wallet_core.is_unix_seconds(tx -> 'timestamp', optional => true)
         and jsonb_typeof(slip -> 'id') = 'string'
         and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
             when 'null' then true
             when 'number' then slip -> 'sum' = request -> 'amount'
             else false end
-        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
-            when 'null' then true
-            when 'number' then scale((slip -> 'sum')::numeric) = 0 and (slip -> 'sum')::numeric between 0 and 1000000000000000
-            else false end
-        and case coalesce(jsonb_typeof(slip -> 'timestamp'), 'null')
-            when 'null' then true
-            when 'number' then (slip -> 'timestamp')::numeric >= 0 and (slip -> 'timestamp')::numeric < 100000000000
-            else false end
+        and wallet_core.is_amount(slip -> 'sum', optional => true)
+        and wallet_core.is_unix_seconds(slip -> 'timestamp', optional => true)
         and jsonb_typeof(slip -> 'type') = 'string'
-        and case jsonb_typeof(slip -> 'k')
-            when 'number' then (slip -> 'k')::numeric > 0 and (slip -> 'k')::numeric < 1000000000000
-            when 'string' then (slip -> 'k' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (slip -> 'k' #>> '{}') ~ '[1-9]'
-            else false
-        end
+        and wallet_core.is_odds(slip -> 'k')
         and coalesce(jsonb_typeof(slip -> 'is_quick_bet'), 'null') in ('null', 'boolean')
         and coalesce(jsonb_typeof(slip -> 'accept_odds_change'), 'null') in ('null', 'boolean')
         and case jsonb_typeof(slip -> 'bets')
@@ -96,16 +74,9 @@ begin
                 when 'array' then not jsonb_path_exists(selection -> 'competitor_name', 'strict $[*].type() ? (@ != "string")')
                 else false
             end
-            and case coalesce(jsonb_typeof(selection -> 'scheduled'), 'null')
-                when 'null' then true
-                when 'number' then (selection -> 'scheduled')::numeric >= 0 and (selection -> 'scheduled')::numeric < 100000000000
-                else false end
+            and wallet_core.is_unix_seconds(selection -> 'scheduled', optional => true)
             and coalesce(jsonb_typeof(selection -> 'live'), 'null') in ('null', 'boolean')
-            and case jsonb_typeof(selection -> 'odds')
-                when 'number' then (selection -> 'odds')::numeric > 0 and (selection -> 'odds')::numeric < 1000000000000
-                when 'string' then (selection -> 'odds' #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$' and (selection -> 'odds' #>> '{}') ~ '[1-9]'
-                else false
-            end
+            and wallet_core.is_odds(selection -> 'odds')
         , false) then
             return false;
         end if;
@@ -117,6 +88,45 @@ comment on function wallet_core.is_usual_make(jsonb) is
 'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts '
 'integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and '
 'equals what it must equal. Lengths are not checked here. False for anything else.';
+
+-- Named constructors of the typed request (no SET clause: the planner inlines them, 00_limits.sql).
+create or replace function wallet_core.new_selection_request(
+    ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text,
+    category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text,
+    outcome_name text, scheduled_at timestamptz, live boolean, odds numeric
+)
+returns wallet_core.selection_request
+language sql immutable parallel safe
+as $$
+    select row(
+        ordinal, selection_id, event_id, sport_id, sport_name, category_id, category_name, tournament_id,
+        tournament_name, competitor_names, market_name, outcome_name, scheduled_at, live, odds
+    )::wallet_core.selection_request
+$$;
+comment on function wallet_core.new_selection_request(
+    integer, text, text, text, text, text, text, text, text, text[], text, text, timestamptz, boolean, numeric
+) is 'A wallet_core.selection_request from named arguments (ordinal is its field position). Inlined by the '
+'planner.';
+
+create or replace function wallet_core.new_make_request(
+    transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text,
+    potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamptz,
+    placed_at timestamptz, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean,
+    selections wallet_core.selection_request[]
+)
+returns wallet_core.make_request
+language sql immutable parallel safe
+as $$
+    select row(
+        transaction_id, player_id, currency, amount, session_id, bonus_id, potential_win, betslip_id,
+        provider_player_id, transaction_at, placed_at, betslip_type, odds, is_quick_bet, accept_odds_change,
+        selections
+    )::wallet_core.make_request
+$$;
+comment on function wallet_core.new_make_request(
+    text, text, text, bigint, text, text, bigint, text, text, timestamptz, timestamptz, text, numeric, boolean,
+    boolean, wallet_core.selection_request[]
+) is 'A wallet_core.make_request from named arguments. Inlined by the planner.';
 
 create or replace function wallet_core.read_make_quickly(request jsonb)
 returns wallet_core.make_request
@@ -136,38 +146,62 @@ begin
     -- 2. Then the types read it, in one typed step, and the lengths are checked.
     typed := jsonb_populate_record(null::wallet_core.make_json, request);
     if not coalesce(
-        length((typed.transaction).id) between 1 and 128 and length(typed.player_id) between 1 and 128
-        and coalesce(length(typed.session_id) between 1 and 128, true)
-        and coalesce(length(typed.bonus_id) between 1 and 128, true)
-        and coalesce(length((typed.transaction).player_id) between 1 and 128, true)
-        and length((typed.betslip).id) between 1 and 128 and length((typed.betslip).type) <= 64,
+        wallet_core.fits_id((typed.transaction).id) and wallet_core.fits_id(typed.player_id)
+        and coalesce(wallet_core.fits_id(typed.session_id), true)
+        and coalesce(wallet_core.fits_id(typed.bonus_id), true)
+        and coalesce(wallet_core.fits_id((typed.transaction).player_id), true)
+        and wallet_core.fits_id((typed.betslip).id) and length((typed.betslip).type) <= 64,
         false
     ) then
         return null;
     end if;
-    read := row(
-        (typed.transaction).id, typed.player_id, typed.currency, typed.amount, typed.session_id, typed.bonus_id,
-        typed.potential_win, (typed.betslip).id, (typed.transaction).player_id,
-        to_timestamp((typed.transaction)."timestamp"::double precision),
-        to_timestamp((typed.betslip)."timestamp"::double precision), (typed.betslip).type, (typed.betslip).k,
-        (typed.betslip).is_quick_bet, (typed.betslip).accept_odds_change, '{}'
+    read := wallet_core.new_make_request(
+        transaction_id => (typed.transaction).id,
+        player_id => typed.player_id,
+        currency => typed.currency,
+        amount => typed.amount,
+        session_id => typed.session_id,
+        bonus_id => typed.bonus_id,
+        potential_win => typed.potential_win,
+        betslip_id => (typed.betslip).id,
+        provider_player_id => (typed.transaction).player_id,
+        transaction_at => to_timestamp((typed.transaction)."timestamp"::double precision),
+        placed_at => to_timestamp((typed.betslip)."timestamp"::double precision),
+        betslip_type => (typed.betslip).type,
+        odds => (typed.betslip).k,
+        is_quick_bet => (typed.betslip).is_quick_bet,
+        accept_odds_change => (typed.betslip).accept_odds_change,
+        selections => '{}'
     );
     foreach one in array (typed.betslip).bets loop
         if not coalesce(
-            length(one.id) between 1 and 128 and length(one.event_id) between 1 and 128
-            and length(one.sport_id) between 1 and 128 and length(one.category_id) between 1 and 128
-            and length(one.tournament_id) between 1 and 128 and length(one.sport_name) <= 1000
-            and length(one.category_name) <= 1000 and length(one.tournament_name) <= 1000
-            and coalesce(length(one.market_name) <= 1000, true) and coalesce(length(one.outcome_name) <= 1000, true),
+            wallet_core.fits_id(one.id) and wallet_core.fits_id(one.event_id) and wallet_core.fits_id(one.sport_id)
+            and wallet_core.fits_id(one.category_id) and wallet_core.fits_id(one.tournament_id)
+            and wallet_core.fits_text(one.sport_name) and wallet_core.fits_text(one.category_name)
+            and wallet_core.fits_text(one.tournament_name)
+            and coalesce(wallet_core.fits_text(one.market_name), true)
+            and coalesce(wallet_core.fits_text(one.outcome_name), true),
             false
         ) then
             return null;
         end if;
-        read.selections := read.selections || row(
-            cardinality(read.selections), one.id, one.event_id, one.sport_id, one.sport_name, one.category_id,
-            one.category_name, one.tournament_id, one.tournament_name, one.competitor_name, one.market_name,
-            one.outcome_name, to_timestamp(one.scheduled::double precision), one.live, one.odds
-        )::wallet_core.selection_request;
+        read.selections := read.selections || wallet_core.new_selection_request(
+            ordinal => cardinality(read.selections),
+            selection_id => one.id,
+            event_id => one.event_id,
+            sport_id => one.sport_id,
+            sport_name => one.sport_name,
+            category_id => one.category_id,
+            category_name => one.category_name,
+            tournament_id => one.tournament_id,
+            tournament_name => one.tournament_name,
+            competitor_names => one.competitor_name,
+            market_name => one.market_name,
+            outcome_name => one.outcome_name,
+            scheduled_at => to_timestamp(one.scheduled::double precision),
+            live => one.live,
+            odds => one.odds
+        );
     end loop;
     return read;
 end
@@ -273,23 +307,16 @@ comment on function wallet_core.read_make_slowly(jsonb) is
 '(betslip.bets[2].odds: ...). Accepts what wallet_core.read_make_quickly accepts, with the same values, '
 'and also numeric ids and times given as decimal strings.';
 
+-- No SET clause: the planner inlines it into wallet_core.route (see 00_limits.sql).
 create or replace function wallet_core.read_make(request jsonb)
 returns wallet_core.make_request
-language plpgsql stable
-set search_path = ''
+language sql stable parallel safe
 as $$
-declare
-    read wallet_core.make_request := wallet_core.read_make_quickly(request);
-begin
-    if read.transaction_id is null then
-        read := wallet_core.read_make_slowly(request);
-    end if;
-    return read;
-end
+    select coalesce(wallet_core.read_make_quickly(request), wallet_core.read_make_slowly(request))
 $$;
 comment on function wallet_core.read_make(jsonb) is
 'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
-'the field when it is malformed.';
+'the field when it is malformed. Inlined by the planner.';
 
 create or replace function wallet_core.make_bet(request wallet_core.make_request)
 returns wallet_core.reply
@@ -297,9 +324,9 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    op constant wallet_core.operation := row(
-        'transaction', request.transaction_id, 'bet/make', request.player_id, request.amount, request.currency,
-        null, null
+    op constant wallet_core.operation := wallet_core.new_operation(
+        kind => 'transaction', key => request.transaction_id, route => 'bet/make', player_id => request.player_id,
+        amount => request.amount, currency => request.currency
     );
     claimed record;
     account wallet_core.accounts;
@@ -380,8 +407,9 @@ begin
     return wallet_core.answer(
         op, claimed.operation_id,
         wallet_core.operation_answer(
-            claimed.operation_id, request.transaction_id, null, request.player_id, 'bet', request.amount,
-            request.currency, account.balance
+            operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+            parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
+            amount => request.amount, currency => request.currency, balance => account.balance
         )
     );
 end
@@ -396,23 +424,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.make_request;
+    reply constant wallet_core.reply := wallet_core.route('bet/make', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_make(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.make_bet(read);
     status := reply.status;
     body := reply.body;
 end

@@ -16,32 +16,30 @@ $$;
 comment on function wallet_core.read_commit(jsonb) is
 'A bet/commit request, typed; WA204 naming the field when it is malformed.';
 
+-- No SET clause: the planner inlines it into wallet_core.route (see 00_limits.sql).
+create or replace function wallet_core.commit_bet(request wallet_core.bet_request)
+returns wallet_core.reply
+language sql
+as $$
+    select wallet_core.advance_bet(
+        wallet_core.new_operation(
+            kind => 'commit', key => request.bet_ref, route => 'bet/commit', parent => request.bet_ref
+        ),
+        operation => 'commit', bet_ref => request.bet_ref, from_state => 'open', to_state => 'accepted'
+    )
+$$;
+comment on function wallet_core.commit_bet(wallet_core.bet_request) is
+'bet/commit once read: claim (commit, bet id), lock the bet''s account, open -> accepted, emit '
+'bet.committed, answer (wallet_core.advance_bet). Inlined by the planner.';
+
 create or replace function wallet.bet_commit(request jsonb, out status integer, out body jsonb)
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.bet_request;
+    reply constant wallet_core.reply := wallet_core.route('bet/commit', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_commit(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim (commit, bet id), lock the bet's account, open -> accepted, answer.
-    reply := wallet_core.advance_bet(
-    row('commit', read.bet_ref, 'bet/commit', null, null, null, read.bet_ref, null)::wallet_core.operation,
-    'commit', read.bet_ref, 'open', 'accepted', null
-);
     status := reply.status;
     body := reply.body;
 end

@@ -27,9 +27,9 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    op constant wallet_core.operation := row(
-        'discard', request.transaction_id, 'bet/discard', request.player_id, null, null, request.transaction_id,
-        null
+    op constant wallet_core.operation := wallet_core.new_operation(
+        kind => 'discard', key => request.transaction_id, route => 'bet/discard', player_id => request.player_id,
+        parent => request.transaction_id
     );
     claimed record;
     bet wallet_core.bets;
@@ -78,8 +78,9 @@ begin
             return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(
-                    claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, 'discard', bet.stake,
-                    account.currency, account.balance
+                    operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+                    parent_transaction_id => bet.bet_id, user_id => request.player_id, operation => 'discard',
+                    amount => bet.stake, currency => account.currency, balance => account.balance
                 )
             );
         end if;
@@ -102,8 +103,9 @@ begin
             return wallet_core.answer(
                 op, claimed.operation_id,
                 wallet_core.operation_answer(
-                    claimed.operation_id, request.transaction_id, null, request.player_id, 'discard', 0,
-                    account.currency, account.balance
+                    operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+                    parent_transaction_id => null, user_id => request.player_id, operation => 'discard',
+                    amount => 0, currency => account.currency, balance => account.balance
                 )
             );
         end if;
@@ -121,23 +123,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.discard_request;
+    reply constant wallet_core.reply := wallet_core.route('bet/discard', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_discard(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.discard_bet(read);
     status := reply.status;
     body := reply.body;
 end

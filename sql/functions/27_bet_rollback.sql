@@ -35,31 +35,21 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    op constant wallet_core.operation := row(
-        'transaction', request.transaction_id, 'bet/rollback', request.player_id, request.amount, request.currency,
-        request.bet_ref, request.settlement_id
+    op constant wallet_core.operation := wallet_core.new_operation(
+        kind => 'transaction', key => request.transaction_id, route => 'bet/rollback', player_id => request.player_id,
+        amount => request.amount, currency => request.currency, parent => request.bet_ref,
+        detail => request.settlement_id
     );
-    claimed record;
-    locked record;
-    bet wallet_core.bets;
-    account wallet_core.accounts;
+    opened constant record := wallet_core.claim_bet(op, request.bet_ref, request.player_id, request.currency);
+    bet constant wallet_core.bets := opened.bet;
+    account wallet_core.accounts := opened.account;
     refusal text;
     message text;
 begin
-    claimed := wallet_core.claim(op);
-    if claimed.status is not null then
-        return row(claimed.status, claimed.body);
+    if opened.answer is not null then
+        return opened.answer;
     end if;
-
-    -- Lock the bet's account, then check.
-    locked := wallet_core.lock_bet(request.bet_ref);
-    bet := locked.bet;
-    account := locked.account;
-    select r.state, r.message into refusal, message
-    from wallet_core.bet_refusal(request.player_id, request.bet_ref, bet, account, request.currency) as r;
-    if refusal is not null then
-        null;  -- refused below
-    elsif bet.state <> 'settled' then
+    if bet.state <> 'settled' then
         refusal := 'WA206';
         message := format('bet %s is %s: only a settled, not yet closed bet can be rolled back',
             request.bet_ref, bet.state);
@@ -73,7 +63,7 @@ begin
             request.amount, bet.settled_amount);
     end if;
     if refusal is not null then
-        return wallet_core.refuse(op, claimed.operation_id, refusal, message);
+        return wallet_core.refuse(op, opened.operation_id, refusal, message);
     end if;
 
     -- Write: take back what the settlement credited (nothing for a lost bet), reopen the bet.
@@ -88,15 +78,16 @@ begin
     where b.bet_id = bet.bet_id;
     perform wallet_core.emit_event(
         'bet.rolled_back', account.player_id, account.currency, -bet.settled_amount, account.balance,
-        claimed.operation_id, bet.bet_id, request.transaction_id,
+        opened.operation_id, bet.bet_id, request.transaction_id,
         jsonb_build_object('result', bet.result, 'settlement_transaction_id', bet.settlement_transaction_id)
     );
 
     return wallet_core.answer(
-        op, claimed.operation_id,
+        op, opened.operation_id,
         wallet_core.operation_answer(
-            claimed.operation_id, request.transaction_id, bet.bet_id, request.player_id, 'rollback',
-            bet.settled_amount, account.currency, account.balance
+            operation_id => opened.operation_id, ext_transaction_id => request.transaction_id,
+            parent_transaction_id => bet.bet_id, user_id => request.player_id, operation => 'rollback',
+            amount => bet.settled_amount, currency => account.currency, balance => account.balance
         )
     );
 end
@@ -111,23 +102,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.rollback_request;
+    reply constant wallet_core.reply := wallet_core.route('bet/rollback', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_rollback(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim, lock, check, write, answer.
-    reply := wallet_core.roll_back_bet(read);
     status := reply.status;
     body := reply.body;
 end

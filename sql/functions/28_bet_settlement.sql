@@ -20,32 +20,33 @@ $$;
 comment on function wallet_core.read_settlement(jsonb) is
 'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
 
+-- No SET clause: the planner inlines it into wallet_core.route (see 00_limits.sql).
+create or replace function wallet_core.close_bet(request wallet_core.bet_request)
+returns wallet_core.reply
+language sql
+as $$
+    select wallet_core.advance_bet(
+        wallet_core.new_operation(
+            kind => 'settlement', key => request.bet_ref, route => 'bet/settlement', parent => request.bet_ref,
+            detail => request.status
+        ),
+        operation => 'settlement', bet_ref => request.bet_ref, from_state => 'settled', to_state => 'closed',
+        closing_status => request.status
+    )
+$$;
+comment on function wallet_core.close_bet(wallet_core.bet_request) is
+'bet/settlement once read: claim (settlement, bet id) with the status as content, lock the bet''s '
+'account, settled -> closed with the status, emit bet.settled, answer (wallet_core.advance_bet). '
+'Inlined by the planner.';
+
 create or replace function wallet.bet_settlement(request jsonb, out status integer, out body jsonb)
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    reply wallet_core.reply;
-    read wallet_core.bet_request;
+    reply constant wallet_core.reply := wallet_core.route('bet/settlement', request);
 begin
-    -- 1. Read: the typed request, or a malformed-request answer (nothing is stored).
-    begin
-        read := wallet_core.read_settlement(request);
-    exception when others then
-        if sqlstate not like 'WA%' then
-            raise;
-        end if;
-        reply := wallet_core.malformed_answer(sqlstate, sqlerrm);
-        status := reply.status;
-        body := reply.body;
-        return;
-    end;
-    -- 2. Do: claim (settlement, bet id) with the status as content, lock, settled -> closed, answer.
-    reply := wallet_core.advance_bet(
-    row('settlement', read.bet_ref, 'bet/settlement', null, null, null, read.bet_ref, read.status)::wallet_core.operation,
-    'settlement', read.bet_ref, 'settled', 'closed', read.status
-);
     status := reply.status;
     body := reply.body;
 end

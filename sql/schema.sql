@@ -1,0 +1,3061 @@
+-- The wallet's schema as sql/migrations/ and sql/functions/ leave it, in one file: what
+-- pg_dump --schema-only --schema=wallet --schema=wallet_core prints for a database migrate.py
+-- brought up to date, without pg_dump's preamble and without function bodies (each function
+-- names the file that defines it). Made with PostgreSQL 15. Generated; do not edit, and
+-- nothing applies it. Regenerate with
+--     uv run python -m tests.sql.schema_snapshot --write
+-- tests/sql/test_schema_snapshot.py fails when the migrations produce anything else.
+
+--
+-- Name: wallet; Type: SCHEMA; Schema: -; Owner: wallet_owner
+--
+
+CREATE SCHEMA wallet;
+
+ALTER SCHEMA wallet OWNER TO wallet_owner;
+
+--
+-- Name: SCHEMA wallet; Type: COMMENT; Schema: -; Owner: wallet_owner
+--
+
+COMMENT ON SCHEMA wallet IS 'Sportsbook wallet interface: one function per provider route, and the DBA functions (\df+ wallet.*).';
+
+--
+-- Name: wallet_core; Type: SCHEMA; Schema: -; Owner: wallet_owner
+--
+
+CREATE SCHEMA wallet_core;
+
+ALTER SCHEMA wallet_core OWNER TO wallet_owner;
+
+--
+-- Name: SCHEMA wallet_core; Type: COMMENT; Schema: -; Owner: wallet_owner
+--
+
+COMMENT ON SCHEMA wallet_core IS 'Sportsbook wallet internals: ledger tables and the functions behind the interface. Not for direct use.';
+
+--
+-- Name: balance_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.balance_request AS (
+	player_id text,
+	currency text
+);
+
+ALTER TYPE wallet_core.balance_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE balance_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.balance_request IS 'A balance request, validated and typed.';
+
+--
+-- Name: bet_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.bet_request AS (
+	bet_ref text,
+	status text
+);
+
+ALTER TYPE wallet_core.bet_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE bet_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.bet_request IS 'A bet/commit or bet/settlement request, validated and typed: the bet id, and the closing status of a settlement.';
+
+--
+-- Name: selection_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.selection_json AS (
+	id text,
+	event_id text,
+	sport_id text,
+	sport_name text,
+	category_id text,
+	category_name text,
+	tournament_id text,
+	tournament_name text,
+	competitor_name text[],
+	market_name text,
+	outcome_name text,
+	scheduled numeric,
+	live boolean,
+	odds numeric
+);
+
+ALTER TYPE wallet_core.selection_json OWNER TO wallet_owner;
+
+--
+-- Name: TYPE selection_json; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.selection_json IS 'betslip.bets[] of a bet/make request as sent (names as in the JSON).';
+
+--
+-- Name: betslip_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.betslip_json AS (
+	id text,
+	type text,
+	k numeric,
+	"timestamp" numeric,
+	is_quick_bet boolean,
+	accept_odds_change boolean,
+	bets wallet_core.selection_json[]
+);
+
+ALTER TYPE wallet_core.betslip_json OWNER TO wallet_owner;
+
+--
+-- Name: TYPE betslip_json; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.betslip_json IS 'The betslip of a bet/make request as sent.';
+
+--
+-- Name: discard_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.discard_request AS (
+	transaction_id text,
+	player_id text,
+	reason text
+);
+
+ALTER TYPE wallet_core.discard_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE discard_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.discard_request IS 'A bet/discard request, validated and typed.';
+
+--
+-- Name: transaction_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.transaction_json AS (
+	id text,
+	player_id text,
+	"timestamp" numeric
+);
+
+ALTER TYPE wallet_core.transaction_json OWNER TO wallet_owner;
+
+--
+-- Name: TYPE transaction_json; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.transaction_json IS 'The transaction of a bet/make request as sent (the fields the fast reader takes from it).';
+
+--
+-- Name: make_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.make_json AS (
+	player_id text,
+	currency text,
+	amount bigint,
+	session_id text,
+	bonus_id text,
+	potential_win bigint,
+	transaction wallet_core.transaction_json,
+	betslip wallet_core.betslip_json
+);
+
+ALTER TYPE wallet_core.make_json OWNER TO wallet_owner;
+
+--
+-- Name: TYPE make_json; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.make_json IS 'A bet/make request as sent, for jsonb_populate_record; wallet_core.make_request is what the route uses.';
+
+--
+-- Name: selection_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.selection_request AS (
+	"position" integer,
+	selection_id text,
+	event_id text,
+	sport_id text,
+	sport_name text,
+	category_id text,
+	category_name text,
+	tournament_id text,
+	tournament_name text,
+	competitor_names text[],
+	market_name text,
+	outcome_name text,
+	scheduled_at timestamp with time zone,
+	live boolean,
+	odds numeric
+);
+
+ALTER TYPE wallet_core.selection_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE selection_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.selection_request IS 'One selection of a bet/make request (betslip.bets[position]), validated and typed.';
+
+--
+-- Name: make_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.make_request AS (
+	transaction_id text,
+	player_id text,
+	currency text,
+	amount bigint,
+	session_id text,
+	bonus_id text,
+	potential_win bigint,
+	betslip_id text,
+	provider_player_id text,
+	transaction_at timestamp with time zone,
+	placed_at timestamp with time zone,
+	betslip_type text,
+	odds numeric,
+	is_quick_bet boolean,
+	accept_odds_change boolean,
+	selections wallet_core.selection_request[]
+);
+
+ALTER TYPE wallet_core.make_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE make_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.make_request IS 'A bet/make request, validated and typed (wallet_core.read_make).';
+
+--
+-- Name: operation; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.operation AS (
+	kind text,
+	key text,
+	route text,
+	player_id text,
+	amount bigint,
+	currency text,
+	parent text,
+	detail text
+);
+
+ALTER TYPE wallet_core.operation OWNER TO wallet_owner;
+
+--
+-- Name: TYPE operation; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.operation IS 'An operation''s idempotency key (kind, key) and the content a replay must match (route, player, amount, currency, parent, detail).';
+
+--
+-- Name: reply; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.reply AS (
+	status integer,
+	body jsonb
+);
+
+ALTER TYPE wallet_core.reply OWNER TO wallet_owner;
+
+--
+-- Name: TYPE reply; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.reply IS 'What a route function answers: the HTTP status and the JSON body, exactly as sent back.';
+
+--
+-- Name: rollback_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.rollback_request AS (
+	transaction_id text,
+	player_id text,
+	bet_ref text,
+	settlement_id text,
+	amount bigint,
+	currency text
+);
+
+ALTER TYPE wallet_core.rollback_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE rollback_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.rollback_request IS 'A bet/rollback request, validated and typed.';
+
+--
+-- Name: settle_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.settle_request AS (
+	transaction_id text,
+	player_id text,
+	bet_ref text,
+	amount bigint,
+	currency text,
+	reason text,
+	result text
+);
+
+ALTER TYPE wallet_core.settle_request OWNER TO wallet_owner;
+
+--
+-- Name: TYPE settle_request; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.settle_request IS 'A bet/win, bet/lost or bet/refund request, validated and typed, with the result it settles the bet as (won, cashed_out, lost, refunded).';
+
+--
+-- Name: adjust_balance(text, text, bigint, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.adjust_balance(player_id text, currency text, amount bigint, reason text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.adjust_balance(player_id text, currency text, amount bigint, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION adjust_balance(player_id text, currency text, amount bigint, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.adjust_balance(player_id text, currency text, amount bigint, reason text) IS 'Manual deposit (positive amount) or withdrawal (negative, never below zero), journaled with its reason; emits balance.adjusted. Returns the new balance.';
+
+--
+-- Name: audit(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.audit() RETURNS TABLE("check" text, player_id text, detail text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there. Any other row is a broken invariant.';
+
+--
+-- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.balance(player_id text, currency text) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.balance(player_id text, currency text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION balance(player_id text, currency text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.balance(player_id text, currency text) IS 'The balance of a player''s account, in minor units.';
+
+--
+-- Name: bet_commit(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_commit(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/22_bet_commit.sql
+
+ALTER FUNCTION wallet.bet_commit(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_commit(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_commit(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/commit: the provider accepted an open bet; no money moves. Takes the request, returns (status, body). Exactly once per bet_transaction_id.';
+
+--
+-- Name: bet_discard(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_discard(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/23_bet_discard.sql
+
+ALTER FUNCTION wallet.bet_discard(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_discard(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_discard(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/discard: gives the stake of an open bet back. For a make never seen, leaves a marker so that the make, arriving later, is refused (2004). Takes the request, returns (status, body). Exactly once per transaction_id.';
+
+--
+-- Name: bet_lost(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_lost(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/25_bet_lost.sql
+
+ALTER FUNCTION wallet.bet_lost(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_lost(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_lost(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/lost: settles the bet as lost; no money moves. Takes the request, returns (status, body). Exactly once per transaction.id.';
+
+--
+-- Name: bet_make(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_make(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. Debits the stake, stores the bet slip and its selections, inserts new sports/categories/tournaments. Exactly once per transaction.id.';
+
+--
+-- Name: bet_refund(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_refund(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/26_bet_refund.sql
+
+ALTER FUNCTION wallet.bet_refund(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_refund(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_refund(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/refund: credits transaction.amount (at most the stake) and settles the bet as refunded. Takes the request, returns (status, body). Exactly once per transaction.id.';
+
+--
+-- Name: bet_rollback(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_rollback(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/27_bet_rollback.sql
+
+ALTER FUNCTION wallet.bet_rollback(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_rollback(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_rollback(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/rollback: undoes the settlement named by parent_transaction_id (debits a win or refund back, even below zero) and reopens the bet as accepted. Takes the request, returns (status, body). Exactly once per transaction.id.';
+
+--
+-- Name: bet_settlement(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_settlement(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/28_bet_settlement.sql
+
+ALTER FUNCTION wallet.bet_settlement(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_settlement(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_settlement(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/settlement: closes a settled bet with the provider''s final status; it can no longer be rolled back. Takes the request, returns (status, body). Exactly once per bet_transaction_id.';
+
+--
+-- Name: bet_win(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/24_bet_win.sql
+
+ALTER FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_win(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/win: credits the win and settles the bet as won (or cashed out with is_cashout). Takes the request, returns (status, body). Exactly once per transaction.id.';
+
+--
+-- Name: block_player(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.block_player(player_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.block_player(player_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION block_player(player_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.block_player(player_id text) IS 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and rollbacks still reach the player. Emits player.blocked when the player was not blocked.';
+
+--
+-- Name: create_player(text, text, bigint); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.create_player(player_id text, currency text, balance bigint DEFAULT 0) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.create_player(player_id text, currency text, balance bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION create_player(player_id text, currency text, balance bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.create_player(player_id text, currency text, balance bigint) IS 'Opens an account for a player in a currency, with an optional opening balance in minor units (journaled as a deposit), and emits player.created. Returns the account id. Raises WA207 if the account exists.';
+
+--
+-- Name: events_backlog(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) RETURNS record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION events_backlog(OUT unpublished bigint, OUT oldest_age double precision); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) IS 'What ops watch: how many events wait in the outbox, and the age in seconds of the oldest (0 when none waits): the relay''s lag.';
+
+--
+-- Name: mark_events_published(bigint[]); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.mark_events_published(event_ids bigint[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet.mark_events_published(event_ids bigint[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION mark_events_published(event_ids bigint[]); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.mark_events_published(event_ids bigint[]) IS 'Marks events published; the relay calls it only after the broker confirmed them. Returns how many were still unpublished.';
+
+--
+-- Name: player_balance(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/20_player_balance.sql
+
+ALTER FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_balance(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) IS 'Route balance: {user_id, currency, balance} for the request''s player_id and currency. Takes the request, returns (status, body). Blocked players still get their balance.';
+
+--
+-- Name: purge_events(interval, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE PROCEDURE wallet.purge_events(IN older_than interval, INOUT deleted bigint DEFAULT 0)
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER PROCEDURE wallet.purge_events(IN older_than interval, INOUT deleted bigint) OWNER TO wallet_owner;
+
+--
+-- Name: PROCEDURE purge_events(IN older_than interval, INOUT deleted bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON PROCEDURE wallet.purge_events(IN older_than interval, INOUT deleted bigint) IS 'Deletes published events that occurred more than older_than ago, 1000 at a time with a commit after each batch; never an unpublished one. CALL wallet.purge_events(''30 days'') outside a transaction block; it returns how many it deleted.';
+
+--
+-- Name: purge_idempotency(interval, bigint, integer); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer DEFAULT 128, OUT deleted bigint, OUT next_block bigint) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/30_retention.sql
+
+ALTER FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) IS 'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of wallet_core.idempotency; returns how many and the next first_block (null past the end). A replay of an operation older than keep is treated as a new operation: keep must cover the provider''s retries. Run by `wallet purge`, one batch per transaction.';
+
+--
+-- Name: relay_lead(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.relay_lead() RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet.relay_lead() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION relay_lead(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.relay_lead() IS 'Makes this session the leading relay if no other session leads (a session advisory lock, released when the session ends). True when this session leads.';
+
+--
+-- Name: unblock_player(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.unblock_player(player_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/10_dba.sql
+
+ALTER FUNCTION wallet.unblock_player(player_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION unblock_player(player_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.unblock_player(player_id text) IS 'Lifts a block set by wallet.block_player(); emits player.unblocked when the player was blocked.';
+
+--
+-- Name: unpublished_events(integer); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.unpublished_events(batch_size integer) RETURNS TABLE(event_id bigint, type text, body text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet.unpublished_events(batch_size integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION unpublished_events(batch_size integer); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.unpublished_events(batch_size integer) IS 'The leading relay''s read: up to batch_size unpublished events, oldest id first, with the message body. Takes no row lock. Refused (55000) while another session leads.';
+
+--
+-- Name: advance_bet(wallet_core.operation, text, text, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text DEFAULT NULL::text) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text) IS 'Moves a bet from one state to the next without moving money (commit: open -> accepted; settlement: settled -> closed), exactly once per operation key. Behind wallet_core.commit_bet and wallet_core.close_bet.';
+
+--
+-- Name: answer(wallet_core.operation, bigint, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.answer(op wallet_core.operation, operation_id bigint, success jsonb) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/02_idempotency.sql
+
+ALTER FUNCTION wallet_core.answer(op wallet_core.operation, operation_id bigint, success jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION answer(op wallet_core.operation, operation_id bigint, success jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.answer(op wallet_core.operation, operation_id bigint, success jsonb) IS 'Answers a claimed operation with 200 and its body, stored with the key for replay.';
+
+--
+-- Name: as_amount(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_amount(value jsonb, field text, required boolean DEFAULT true) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_amount(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_amount(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_amount(value jsonb, field text, required boolean) IS 'An amount: a JSON integer from 0 to wallet_core.max_amount() (no fraction, not even .0; no string, no boolean). Otherwise WA204.';
+
+--
+-- Name: as_boolean(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_boolean(value jsonb, field text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_boolean(value jsonb, field text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_boolean(value jsonb, field text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_boolean(value jsonb, field text) IS 'An optional JSON boolean. Otherwise WA204.';
+
+--
+-- Name: as_currency(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_currency(value jsonb, field text, required boolean DEFAULT true) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_currency(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_currency(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_currency(value jsonb, field text, required boolean) IS 'A currency code of 3 to 8 uppercase letters or digits; otherwise WA202 (invalid currency).';
+
+--
+-- Name: as_decimal(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_decimal(value jsonb, field text, required boolean DEFAULT true) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_decimal(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_decimal(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_decimal(value jsonb, field text, required boolean) IS 'Odds: a JSON number or decimal string, positive, kept exactly as numeric. Otherwise WA204.';
+
+--
+-- Name: as_id(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_id(value jsonb, field text, required boolean DEFAULT true) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_id(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_id(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_id(value jsonb, field text, required boolean) IS 'A provider id: a string of 1 to wallet_core.max_id_length() characters, or a non-negative JSON integer taken as its decimal text (so 123 and "123" are the same id). Otherwise WA204.';
+
+--
+-- Name: as_object(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_object(value jsonb, field text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_object(value jsonb, field text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_object(value jsonb, field text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_object(value jsonb, field text) IS 'The value as a JSON object, or WA204.';
+
+--
+-- Name: max_text_length(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.max_text_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.max_text_length() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION max_text_length(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.max_text_length() IS 'The longest free text (a name, a reason) the wallet accepts: 1000 characters.';
+
+--
+-- Name: as_text(jsonb, text, boolean, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_text(value jsonb, field text, required boolean DEFAULT true, max_length integer DEFAULT wallet_core.max_text_length()) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_text(value jsonb, field text, required boolean, max_length integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_text(value jsonb, field text, required boolean, max_length integer); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_text(value jsonb, field text, required boolean, max_length integer) IS 'A free-text field (a name, a reason): a JSON string of bounded length. Otherwise WA204.';
+
+--
+-- Name: as_text_array(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_text_array(value jsonb, field text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_text_array(value jsonb, field text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_text_array(value jsonb, field text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_text_array(value jsonb, field text) IS 'An optional array of strings. Otherwise WA204.';
+
+--
+-- Name: as_timestamp(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean DEFAULT true) RETURNS timestamp with time zone
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION as_timestamp(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) IS 'A time as integer or fractional unix seconds (number or numeric string). Otherwise WA204.';
+
+--
+-- Name: claim(wallet_core.operation); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/02_idempotency.sql
+
+ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: accounts; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.accounts (
+    account_id bigint NOT NULL,
+    player_id text NOT NULL,
+    currency text NOT NULL,
+    balance bigint NOT NULL,
+    blocked boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT accounts_currency_check CHECK ((currency ~ '^[A-Z0-9]{3,8}$'::text)),
+    CONSTRAINT accounts_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.accounts OWNER TO wallet_owner;
+
+--
+-- Name: TABLE accounts; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.accounts IS 'One account per player and currency. The row is the only hot lock: every balance change locks it.';
+
+--
+-- Name: COLUMN accounts.balance; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.accounts.balance IS 'Minor units (cents). Equals the sum of the account''s journal; below zero only after a rollback.';
+
+--
+-- Name: COLUMN accounts.blocked; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.accounts.blocked IS 'Blocked players cannot make bets; settlements, discards and rollbacks still reach them.';
+
+--
+-- Name: bets; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bets (
+    bet_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    make_transaction_id text NOT NULL,
+    made boolean NOT NULL,
+    state text NOT NULL,
+    stake bigint NOT NULL,
+    result text,
+    settlement_transaction_id text,
+    settled_amount bigint DEFAULT 0 NOT NULL,
+    closing_status text,
+    discard_reason text,
+    betslip_id text,
+    provider_player_id text,
+    session_id text,
+    bonus_id text,
+    potential_win bigint,
+    betslip_type text,
+    odds numeric,
+    is_quick_bet boolean,
+    accept_odds_change boolean,
+    placed_at timestamp with time zone,
+    transaction_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
+    CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
+    CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
+    CONSTRAINT bets_check3 CHECK ((made OR ((state = 'discarded'::text) AND (stake = 0)))),
+    CONSTRAINT bets_closing_status_check CHECK ((closing_status = ANY (ARRAY['won'::text, 'lost'::text, 'canceled'::text, 'refund'::text, 'cashed out'::text, 'half-won'::text, 'half-lost'::text]))),
+    CONSTRAINT bets_make_transaction_id_check CHECK (((length(make_transaction_id) >= 1) AND (length(make_transaction_id) <= 128))),
+    CONSTRAINT bets_odds_check CHECK ((odds > (0)::numeric)),
+    CONSTRAINT bets_potential_win_check CHECK ((potential_win >= 0)),
+    CONSTRAINT bets_result_check CHECK ((result = ANY (ARRAY['won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text]))),
+    CONSTRAINT bets_settled_amount_check CHECK ((settled_amount >= 0)),
+    CONSTRAINT bets_stake_check CHECK (((stake >= 0) AND (stake <= '1000000000000000'::bigint))),
+    CONSTRAINT bets_state_check CHECK ((state = ANY (ARRAY['open'::text, 'accepted'::text, 'settled'::text, 'closed'::text, 'discarded'::text])))
+);
+
+ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bets; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a discard marker: the provider discarded a make the wallet never saw, and a make arriving later with that id is refused.';
+
+--
+-- Name: COLUMN bets.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.bet_id IS 'The wallet''s id of the bet, sent back by the provider as bet_transaction_id.';
+
+--
+-- Name: COLUMN bets.make_transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.make_transaction_id IS 'The provider''s transaction.id of the make.';
+
+--
+-- Name: COLUMN bets.state; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.state IS 'open -> accepted (commit) -> settled (win/lost/refund) -> closed (settlement); open -> discarded; rollback takes settled back to accepted.';
+
+--
+-- Name: COLUMN bets.result; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.result IS 'How the current settlement settled it; null while not settled.';
+
+--
+-- Name: COLUMN bets.settlement_transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.settlement_transaction_id IS 'Provider id of the current win/lost/refund: what a rollback must name as parent_transaction_id.';
+
+--
+-- Name: COLUMN bets.settled_amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.settled_amount IS 'What the current settlement credited (0 for lost).';
+
+--
+-- Name: COLUMN bets.closing_status; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.closing_status IS 'The status bet/settlement closed the bet with.';
+
+--
+-- Name: COLUMN bets.provider_player_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.provider_player_id IS 'transaction.player_id: the provider''s own id of the player.';
+
+--
+-- Name: COLUMN bets.odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
+
+--
+-- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text DEFAULT NULL::text, currency text DEFAULT NULL::text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) IS 'How every operation on a made bet opens (commit, win, lost, refund, rollback, settlement): claims the operation key, locks the bet''s account, and checks in the contract''s order: 1006 unknown player, 2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null player or currency is not checked). Returns the operation id, the locked bet and account, and an answer when the operation ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract says so). A null answer: the caller goes on with the bet''s own checks.';
+
+--
+-- Name: close_bet(wallet_core.bet_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.close_bet(request wallet_core.bet_request) RETURNS wallet_core.reply
+    LANGUAGE sql
+    AS $$...$$;  -- body: sql/functions/28_bet_settlement.sql
+
+ALTER FUNCTION wallet_core.close_bet(request wallet_core.bet_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION close_bet(request wallet_core.bet_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.close_bet(request wallet_core.bet_request) IS 'bet/settlement once read: claim (settlement, bet id) with the status as content, lock the bet''s account, settled -> closed with the status, emit bet.settled, answer (wallet_core.advance_bet). Inlined by the planner.';
+
+--
+-- Name: commit_bet(wallet_core.bet_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) RETURNS wallet_core.reply
+    LANGUAGE sql
+    AS $$...$$;  -- body: sql/functions/22_bet_commit.sql
+
+ALTER FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION commit_bet(request wallet_core.bet_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) IS 'bet/commit once read: claim (commit, bet id), lock the bet''s account, open -> accepted, emit bet.committed, answer (wallet_core.advance_bet). Inlined by the planner.';
+
+--
+-- Name: currency_pattern(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.currency_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.currency_pattern() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION currency_pattern(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.currency_pattern() IS 'What a currency code is: 3 to 8 uppercase letters or digits (a regular expression).';
+
+--
+-- Name: decimal_pattern(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.decimal_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.decimal_pattern() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION decimal_pattern(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.decimal_pattern() IS 'Odds given as a string: up to 12 digits, optionally a point and up to 12 more (a regular expression).';
+
+--
+-- Name: discard_bet(wallet_core.discard_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/23_bet_discard.sql
+
+ALTER FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION discard_bet(request wallet_core.discard_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) IS 'bet/discard once read: claim the key; give an open bet''s stake back, or leave a marker for a make never seen; answer.';
+
+--
+-- Name: emit_event(text, text, text, bigint, bigint, bigint, bigint, text, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint DEFAULT NULL::bigint, bet_id bigint DEFAULT NULL::bigint, transaction_id text DEFAULT NULL::text, detail jsonb DEFAULT '{}'::jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb) IS 'Writes one event to the outbox in the caller''s transaction and returns its id. Holds the player''s event-order lock until commit, so one player''s event ids increase in commit order. Call it once per committed change, after the change''s own writes; never for a replay or a refusal.';
+
+--
+-- Name: error_answer(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.error_answer(state text, message text) RETURNS wallet_core.reply
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/01_answers.sql
+
+ALTER FUNCTION wallet_core.error_answer(state text, message text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION error_answer(state text, message text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.error_answer(state text, message text) IS 'The provider''s error envelope {code, message} and HTTP status for a wallet SQLSTATE.';
+
+--
+-- Name: events; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.events (
+    event_id bigint NOT NULL,
+    type text NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    player_id text NOT NULL,
+    currency text,
+    amount bigint NOT NULL,
+    balance bigint,
+    operation_id bigint,
+    bet_id bigint,
+    transaction_id text,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT events_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text])) = (currency IS NULL))),
+    CONSTRAINT events_check1 CHECK (((currency IS NULL) = (balance IS NULL))),
+    CONSTRAINT events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
+    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text])))
+)
+WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
+
+ALTER TABLE wallet_core.events OWNER TO wallet_owner;
+
+--
+-- Name: TABLE events; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.events IS 'The outbox: one event per committed change of a balance or a bet, written in the same transaction by wallet_core.emit_event(). `wallet relay` publishes them to RabbitMQ and sets published_at. No foreign keys on purpose: the outbox never locks the rows it describes. Read wallet.events.';
+
+--
+-- Name: COLUMN events.event_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.event_id IS 'Unique; for one player, increasing in the order the changes committed (emit_event holds a lock on the player until commit while it takes the id).';
+
+--
+-- Name: COLUMN events.type; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.type IS 'What happened, e.g. bet.made; the RabbitMQ routing key.';
+
+--
+-- Name: COLUMN events.occurred_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.occurred_at IS 'The timestamp of the transaction that made the change.';
+
+--
+-- Name: COLUMN events.currency; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.currency IS 'The account''s currency; null only for block/unblock.';
+
+--
+-- Name: COLUMN events.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.amount IS 'Signed change of the balance in minor units (0 when no money moved).';
+
+--
+-- Name: COLUMN events.balance; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.balance IS 'The account''s balance after the change; null for block/unblock.';
+
+--
+-- Name: COLUMN events.operation_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.operation_id IS 'The wallet''s id of the operation: the "id" the provider got in the answer.';
+
+--
+-- Name: COLUMN events.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.bet_id IS 'The wallet''s id of the bet, if the change concerns one.';
+
+--
+-- Name: COLUMN events.transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.transaction_id IS 'The provider''s id of the request that caused the change, if a provider caused it.';
+
+--
+-- Name: COLUMN events.detail; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.detail IS 'Type-specific extras: bet.made the bet slip id, stake, odds and selection count; settlements the result and status; DBA changes the reason.';
+
+--
+-- Name: COLUMN events.published_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.events.published_at IS 'When the relay saw the broker confirm the event; null while it waits in the outbox.';
+
+--
+-- Name: event_body(wallet_core.events); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.event_body(event wallet_core.events) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.event_body(event wallet_core.events) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object.';
+
+--
+-- Name: expect_equal(text, anycompatible, anycompatible); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.expect_equal(field text, value anycompatible, other anycompatible) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.expect_equal(field text, value anycompatible, other anycompatible) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION expect_equal(field text, value anycompatible, other anycompatible); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.expect_equal(field text, value anycompatible, other anycompatible) IS 'WA204 naming the field when two values that must agree (both present) differ.';
+
+--
+-- Name: fits_id(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.fits_id(value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.fits_id(value text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION fits_id(value text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.fits_id(value text) IS 'True when the text is 1 to wallet_core.max_id_length() characters long; null for null. Inlined by the planner.';
+
+--
+-- Name: fits_text(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.fits_text(value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.fits_text(value text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION fits_text(value text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.fits_text(value text) IS 'True when the text is at most wallet_core.max_text_length() characters long; null for null. Inlined by the planner.';
+
+--
+-- Name: is_absent(jsonb, text, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_absent(value jsonb, field text, required boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.is_absent(value jsonb, field text, required boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_absent(value jsonb, field text, required boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_absent(value jsonb, field text, required boolean) IS 'True when an optional field is absent (missing or JSON null); WA204 when a required one is.';
+
+--
+-- Name: is_amount(jsonb, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_amount(value jsonb, optional boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_amount(value jsonb, optional boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_amount(value jsonb, optional boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_amount(value jsonb, optional boolean) IS 'True when the value is a JSON integer from 0 to wallet_core.max_amount(), or absent (missing or JSON null) and optional. Inlined by the planner.';
+
+--
+-- Name: is_currency(jsonb, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_currency(value jsonb, optional boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_currency(value jsonb, optional boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_currency(value jsonb, optional boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_currency(value jsonb, optional boolean) IS 'True when the value is a JSON string that is a currency code (wallet_core.currency_pattern()), or absent and optional. Inlined by the planner.';
+
+--
+-- Name: is_id_string(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_id_string(value jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_id_string(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_id_string(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_id_string(value jsonb) IS 'True when the value is an id in its usual form: a JSON string of 1 to wallet_core.max_id_length() characters (wallet_core.as_id also takes a non-negative JSON integer). Inlined by the planner.';
+
+--
+-- Name: is_odds(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_odds(value jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_odds(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_odds(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_odds(value jsonb) IS 'True when the value is odds: a JSON number, or a decimal string (wallet_core.decimal_pattern()), positive and below wallet_core.odds_limit(). Inlined by the planner.';
+
+--
+-- Name: is_text(jsonb, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_text(value jsonb, optional boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_text(value jsonb, optional boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_text(value jsonb, optional boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_text(value jsonb, optional boolean) IS 'True when the value is a JSON string of at most wallet_core.max_text_length() characters, or absent and optional. Inlined by the planner.';
+
+--
+-- Name: is_unix_seconds(jsonb, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_unix_seconds(value jsonb, optional boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.is_unix_seconds(value jsonb, optional boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_unix_seconds(value jsonb, optional boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_unix_seconds(value jsonb, optional boolean) IS 'True when the value is a JSON number of unix seconds from 0 to below wallet_core.unix_seconds_limit(), or absent and optional. Inlined by the planner.';
+
+--
+-- Name: is_usual_make(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.is_usual_make(request jsonb) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.is_usual_make(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION is_usual_make(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.is_usual_make(request jsonb) IS 'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and equals what it must equal. Lengths are not checked here. False for anything else.';
+
+--
+-- Name: journal_is_append_only(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.journal_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0002_ledger.sql
+
+ALTER FUNCTION wallet_core.journal_is_append_only() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION journal_is_append_only(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.journal_is_append_only() IS 'Trigger function: refuses UPDATE, DELETE and TRUNCATE on the journal.';
+
+--
+-- Name: make_bet(wallet_core.make_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.make_bet(request wallet_core.make_request) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, 2001), write the bet, its reference data and selections, post the stake, emit bet.made, answer.';
+
+--
+-- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.max_amount() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.max_amount() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION max_amount(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.max_amount() IS 'The largest amount the wallet accepts, in minor units: 10^15 (an amount is an integer from 0 to it).';
+
+--
+-- Name: max_id_length(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.max_id_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.max_id_length() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION max_id_length(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.max_id_length() IS 'The longest id the wallet accepts: 128 characters (an id is 1 to 128 characters).';
+
+--
+-- Name: new_make_request(text, text, text, bigint, text, text, bigint, text, text, timestamp with time zone, timestamp with time zone, text, numeric, boolean, boolean, wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) RETURNS wallet_core.make_request
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) IS 'A wallet_core.make_request from named arguments. Inlined by the planner.';
+
+--
+-- Name: new_operation(text, text, text, text, bigint, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.new_operation(kind text, key text, route text, player_id text DEFAULT NULL::text, amount bigint DEFAULT NULL::bigint, currency text DEFAULT NULL::text, parent text DEFAULT NULL::text, detail text DEFAULT NULL::text) RETURNS wallet_core.operation
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/02_idempotency.sql
+
+ALTER FUNCTION wallet_core.new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text) IS 'An operation''s key and the content a replay must match, called with named arguments (kind => ''transaction'', key => ..., route => ''bet/make'', player_id => ...); what a route does not name is null. Inlined by the planner.';
+
+--
+-- Name: new_selection_request(integer, text, text, text, text, text, text, text, text, text[], text, text, timestamp with time zone, boolean, numeric); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric) RETURNS wallet_core.selection_request
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric) IS 'A wallet_core.selection_request from named arguments (ordinal is its field position). Inlined by the planner.';
+
+--
+-- Name: new_settle_request(text, text, text, bigint, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) RETURNS wallet_core.settle_request
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/16_settle.sql
+
+ALTER FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) IS 'A wallet_core.settle_request from named arguments. Inlined by the planner.';
+
+--
+-- Name: odds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.odds_limit() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.odds_limit() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION odds_limit(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.odds_limit() IS 'The first odds the wallet does not accept: 10^12 (odds are positive and below it).';
+
+--
+-- Name: operation_answer(bigint, text, bigint, text, text, bigint, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/01_answers.sql
+
+ALTER FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) IS 'The success body every route but balance answers with, called with named arguments. Inlined by the planner.';
+
+--
+-- Name: player_balance(wallet_core.balance_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.player_balance(request wallet_core.balance_request) RETURNS wallet_core.reply
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/20_player_balance.sql
+
+ALTER FUNCTION wallet_core.player_balance(request wallet_core.balance_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_balance(request wallet_core.balance_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) IS 'balance once read: {user_id, currency, balance}, or 1006/2002 when there is no such account.';
+
+--
+-- Name: player_refusal(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.player_refusal(player_id text, currency text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/03_ledger.sql
+
+ALTER FUNCTION wallet_core.player_refusal(player_id text, currency text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_refusal(player_id text, currency text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.player_refusal(player_id text, currency text) IS 'Why a player/currency has no account: WA006 when the player has none at all, WA202 when not in that currency; null when the account exists.';
+
+--
+-- Name: post(bigint, text, bigint, text, bigint, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text DEFAULT NULL::text, bet_id bigint DEFAULT NULL::bigint, reason text DEFAULT NULL::text) RETURNS wallet_core.accounts
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/03_ledger.sql
+
+ALTER FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account.';
+
+--
+-- Name: read_balance(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_balance(request jsonb) RETURNS wallet_core.balance_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/20_player_balance.sql
+
+ALTER FUNCTION wallet_core.read_balance(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_balance(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_balance(request jsonb) IS 'A balance request, typed; WA204/WA202 naming the field when it is malformed.';
+
+--
+-- Name: read_commit(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_commit(request jsonb) RETURNS wallet_core.bet_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/22_bet_commit.sql
+
+ALTER FUNCTION wallet_core.read_commit(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_commit(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_commit(request jsonb) IS 'A bet/commit request, typed; WA204 naming the field when it is malformed.';
+
+--
+-- Name: read_discard(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_discard(request jsonb) RETURNS wallet_core.discard_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/23_bet_discard.sql
+
+ALTER FUNCTION wallet_core.read_discard(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_discard(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_discard(request jsonb) IS 'A bet/discard request, typed; WA204 naming the field when it is malformed.';
+
+--
+-- Name: read_make(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_make(request jsonb) RETURNS wallet_core.make_request
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.read_make(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_make(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_make(request jsonb) IS 'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming the field when it is malformed. Inlined by the planner.';
+
+--
+-- Name: read_make_quickly(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_make_quickly(request jsonb) RETURNS wallet_core.make_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.read_make_quickly(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_make_quickly(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_make_quickly(request jsonb) IS 'bet/make''s fast reader: when every field has its usual JSON type (ids and names strings, amounts integers, odds numbers or decimal strings, times numbers) and is within its limits, the typed request in one step; otherwise null, and wallet_core.read_make_slowly reads it field by field. Never refuses.';
+
+--
+-- Name: read_make_slowly(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_make_slowly(request jsonb) RETURNS wallet_core.make_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.read_make_slowly(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_make_slowly(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_make_slowly(request jsonb) IS 'bet/make''s reader, field by field: the typed request, or WA204/WA202 naming the first bad field (betslip.bets[2].odds: ...). Accepts what wallet_core.read_make_quickly accepts, with the same values, and also numeric ids and times given as decimal strings.';
+
+--
+-- Name: read_rollback(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_rollback(request jsonb) RETURNS wallet_core.rollback_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/27_bet_rollback.sql
+
+ALTER FUNCTION wallet_core.read_rollback(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_rollback(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_rollback(request jsonb) IS 'A bet/rollback request, typed; WA204/WA202 naming the field when it is malformed.';
+
+--
+-- Name: read_settle(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_settle(request jsonb, operation text) RETURNS wallet_core.settle_request
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/16_settle.sql
+
+ALTER FUNCTION wallet_core.read_settle(request jsonb, operation text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_settle(request jsonb, operation text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_settle(request jsonb, operation text) IS 'A bet/win, bet/lost or bet/refund request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming the field when it is malformed. Inlined by the planner.';
+
+--
+-- Name: read_settle_quickly(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_settle_quickly(request jsonb, operation text) RETURNS wallet_core.settle_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/16_settle.sql
+
+ALTER FUNCTION wallet_core.read_settle_quickly(request jsonb, operation text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_settle_quickly(request jsonb, operation text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_settle_quickly(request jsonb, operation text) IS 'The fast reader of bet/win, bet/lost and bet/refund: the typed request when every field has its usual JSON type, range and agreement; otherwise null, and wallet_core.read_settle_slowly reads it. Never refuses.';
+
+--
+-- Name: read_settle_slowly(jsonb, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_settle_slowly(request jsonb, operation text) RETURNS wallet_core.settle_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/16_settle.sql
+
+ALTER FUNCTION wallet_core.read_settle_slowly(request jsonb, operation text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_settle_slowly(request jsonb, operation text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_settle_slowly(request jsonb, operation text) IS 'A bet/win, bet/lost or bet/refund request, typed field by field, with the result it settles the bet as (won, cashed_out, lost, refunded); WA204/WA202 naming the field when it is malformed.';
+
+--
+-- Name: read_settlement(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.read_settlement(request jsonb) RETURNS wallet_core.bet_request
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/28_bet_settlement.sql
+
+ALTER FUNCTION wallet_core.read_settlement(request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION read_settlement(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.read_settlement(request jsonb) IS 'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
+
+--
+-- Name: record_references(wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION record_references(selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) IS 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: a read-only check when they all do; otherwise inserts the new ones and renames changed ones, deadlock-free by fixed key order.';
+
+--
+-- Name: refuse(wallet_core.operation, bigint, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/02_idempotency.sql
+
+ALTER FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION refuse(op wallet_core.operation, operation_id bigint, state text, message text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) IS 'Answers a claimed operation with a refusal. Stores it for replay when wallet_core.error_codes says so (1005, 1006, 2001, 2002, 2004 for a state the bet does not allow); otherwise stores nothing.';
+
+--
+-- Name: reject(text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.reject(field text, problem text, state text DEFAULT 'WA204'::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_validation.sql
+
+ALTER FUNCTION wallet_core.reject(field text, problem text, state text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reject(field text, problem text, state text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.reject(field text, problem text, state text) IS 'Raises a malformed-request error (WA204, or WA202 for a malformed currency) naming the field.';
+
+--
+-- Name: remember(wallet_core.operation, bigint, integer, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/02_idempotency.sql
+
+ALTER FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) IS 'Stores an operation''s answer with its key and content, for replay: the one write of idempotency.';
+
+--
+-- Name: roll_back_bet(wallet_core.rollback_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/27_bet_rollback.sql
+
+ALTER FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION roll_back_bet(request wallet_core.rollback_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) IS 'bet/rollback once read: claim the key, lock the bet''s account, check (1006, 2003, 2004 another player''s, 2002, 2004 state), post the settlement back, reopen the bet, answer.';
+
+--
+-- Name: route(text, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.route(path text, request jsonb) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/15_route_shape.sql
+
+ALTER FUNCTION wallet_core.route(path text, request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION route(path text, request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.route(path text, request jsonb) IS 'A provider route from the request to its reply (status, body): reads the request into its typed record (a malformed request is answered 2004, or 2002 for a currency, and nothing is stored), then does the operation. Every route function wallet.<route>(jsonb) is one call of it with its path.';
+
+--
+-- Name: settle_bet(text, text, wallet_core.settle_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) RETURNS wallet_core.reply
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/16_settle.sql
+
+ALTER FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION settle_bet(route text, operation text, request wallet_core.settle_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) IS 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
+
+--
+-- Name: unix_seconds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.unix_seconds_limit() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/00_limits.sql
+
+ALTER FUNCTION wallet_core.unix_seconds_limit() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION unix_seconds_limit(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.unix_seconds_limit() IS 'The first unix second the wallet does not accept: 10^11 (a time is from 0 up to, not including, it).';
+
+--
+-- Name: events; Type: VIEW; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE VIEW wallet.events AS
+ SELECT e.event_id,
+    e.type,
+    e.occurred_at,
+    e.player_id,
+    e.currency,
+    e.amount,
+    e.balance,
+    e.operation_id,
+    e.bet_id,
+    e.transaction_id,
+    e.detail,
+    e.published_at,
+    wallet_core.event_body(e.*) AS body
+   FROM wallet_core.events e;
+
+ALTER TABLE wallet.events OWNER TO wallet_owner;
+
+--
+-- Name: VIEW events; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON VIEW wallet.events IS 'Every event in the outbox, with its published time (null while unpublished) and the message body consumers receive. Readable by the schema owner; grant SELECT to a DBA role if you have one.';
+
+--
+-- Name: accounts_account_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.accounts_account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: categories; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.categories (
+    category_id text NOT NULL,
+    sport_id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_category_id_check CHECK (((length(category_id) >= 1) AND (length(category_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.categories OWNER TO wallet_owner;
+
+--
+-- Name: TABLE categories; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.categories IS 'Categories (countries, leagues groups) of a sport, inserted by bet/make when new.';
+
+--
+-- Name: error_codes; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.error_codes (
+    sqlstate text NOT NULL,
+    provider_code integer NOT NULL,
+    http_status integer NOT NULL,
+    stored boolean NOT NULL,
+    meaning text NOT NULL,
+    CONSTRAINT error_codes_sqlstate_check CHECK ((sqlstate ~ '^WA[0-9A-Z]{3}$'::text))
+);
+
+ALTER TABLE wallet_core.error_codes OWNER TO wallet_owner;
+
+--
+-- Name: TABLE error_codes; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.error_codes IS 'Every SQLSTATE the wallet raises, the provider error code and HTTP status it maps to, and whether a refusal with it is stored for replay (the contract''s list: 1005, 1006, 2001, 2002 and 2004 for a state the bet does not allow; not malformed requests, idempotency conflicts or an unknown bet).';
+
+--
+-- Name: events_event_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.events ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.events_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: idempotency; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.idempotency (
+    kind text NOT NULL,
+    key text NOT NULL,
+    operation_id bigint NOT NULL,
+    route text NOT NULL,
+    status integer,
+    response jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    player_id text,
+    amount bigint,
+    currency text,
+    parent text,
+    detail text,
+    CONSTRAINT idempotency_check CHECK (((status IS NULL) = (response IS NULL))),
+    CONSTRAINT idempotency_key_check CHECK (((length(key) >= 1) AND (length(key) <= 128))),
+    CONSTRAINT idempotency_kind_check CHECK ((kind = ANY (ARRAY['transaction'::text, 'discard'::text, 'commit'::text, 'settlement'::text])))
+);
+
+ALTER TABLE wallet_core.idempotency OWNER TO wallet_owner;
+
+--
+-- Name: TABLE idempotency; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.idempotency IS 'One row per answered operation key, written once with its answer in the transaction that did the operation; a replay returns the answer byte for byte. A duplicate in flight waits on a transaction-level advisory lock on the key, then finds this row.';
+
+--
+-- Name: COLUMN idempotency.kind; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.kind IS 'Key space: transaction (make, win, lost, refund, rollback: transaction.id), discard (the make''s transaction_id), commit and settlement (bet_transaction_id).';
+
+--
+-- Name: COLUMN idempotency.operation_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.operation_id IS 'The wallet''s own id of the operation (from wallet_core.operation_id_seq): the "id" of its answer (for a make, the bet id).';
+
+--
+-- Name: COLUMN idempotency.route; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.route IS 'The route that used the key; another route with it is 2004.';
+
+--
+-- Name: COLUMN idempotency.player_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.player_id IS 'Content a replay must match: the player.';
+
+--
+-- Name: COLUMN idempotency.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.amount IS 'Content a replay must match: the amount (null when absent).';
+
+--
+-- Name: COLUMN idempotency.currency; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.currency IS 'Content a replay must match: the currency.';
+
+--
+-- Name: COLUMN idempotency.parent; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.parent IS 'Content a replay must match: the bet id (win, lost, refund, rollback, commit, settlement) or the make''s transaction id (discard).';
+
+--
+-- Name: COLUMN idempotency.detail; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.idempotency.detail IS 'Content a replay must match: the settlement a rollback names, or the status of a bet/settlement.';
+
+--
+-- Name: journal; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.journal (
+    entry_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    operation text NOT NULL,
+    amount bigint NOT NULL,
+    balance_after bigint NOT NULL,
+    transaction_id text,
+    bet_id bigint,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT journal_check1 CHECK ((((operation = 'deposit'::text) AND (amount > 0)) OR ((operation = ANY (ARRAY['withdrawal'::text, 'bet'::text])) AND (amount <= 0)) OR ((operation = ANY (ARRAY['discard'::text, 'win'::text, 'refund'::text])) AND (amount >= 0)) OR ((operation = 'rollback'::text) AND (amount <= 0)))),
+    CONSTRAINT journal_debit_keeps_balance_check CHECK (((operation <> ALL (ARRAY['bet'::text, 'withdrawal'::text])) OR (balance_after >= 0))),
+    CONSTRAINT journal_operation_check CHECK ((operation = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'bet'::text, 'discard'::text, 'win'::text, 'refund'::text, 'rollback'::text])))
+);
+
+ALTER TABLE wallet_core.journal OWNER TO wallet_owner;
+
+--
+-- Name: TABLE journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.journal IS 'Append-only record of every balance change. Nothing may update or delete it (triggers refuse).';
+
+--
+-- Name: COLUMN journal.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.journal.amount IS 'Signed change in minor units: negative debits, positive credits.';
+
+--
+-- Name: COLUMN journal.balance_after; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.journal.balance_after IS 'The account''s balance right after this entry.';
+
+--
+-- Name: COLUMN journal.transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.journal.transaction_id IS 'The provider''s transaction id, when a provider caused it.';
+
+--
+-- Name: COLUMN journal.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, if any.';
+
+--
+-- Name: COLUMN journal.reason; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.journal.reason IS 'Why: the DBA''s reason for manual adjustments, the provider''s for discards and refunds.';
+
+--
+-- Name: CONSTRAINT journal_debit_keeps_balance_check ON journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON CONSTRAINT journal_debit_keeps_balance_check ON wallet_core.journal IS 'Bets and manual withdrawals never take a balance below zero; rollbacks may, and credits may leave it there.';
+
+--
+-- Name: journal_entry_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.journal ALTER COLUMN entry_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.journal_entry_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: operation_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE SEQUENCE wallet_core.operation_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE wallet_core.operation_id_seq OWNER TO wallet_owner;
+
+--
+-- Name: SEQUENCE operation_id_seq; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON SEQUENCE wallet_core.operation_id_seq IS 'Source of the wallet''s own operation ids (the "id" of every answer); a bet''s id is its make''s id.';
+
+--
+-- Name: selections; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.selections (
+    bet_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    selection_id text NOT NULL,
+    event_id text NOT NULL,
+    sport_id text NOT NULL,
+    category_id text NOT NULL,
+    tournament_id text NOT NULL,
+    competitor_names text[],
+    market_name text,
+    outcome_name text,
+    scheduled_at timestamp with time zone,
+    live boolean,
+    odds numeric NOT NULL,
+    CONSTRAINT selections_odds_check CHECK ((odds > (0)::numeric)),
+    CONSTRAINT selections_position_check CHECK (("position" >= 0))
+);
+
+ALTER TABLE wallet_core.selections OWNER TO wallet_owner;
+
+--
+-- Name: TABLE selections; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.selections IS 'The selections (betslip.bets[]) of a bet slip, in the order sent.';
+
+--
+-- Name: COLUMN selections.selection_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.selections.selection_id IS 'betslip.bets[].id';
+
+--
+-- Name: COLUMN selections.sport_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.selections.sport_id IS 'A wallet_core.sports key; bet/make inserts the reference rows a slip names in the same transaction (no foreign key: it locked the reference row on every insert, and reference rows are never deleted).';
+
+--
+-- Name: COLUMN selections.odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.selections.odds IS 'The selection''s odds, stored exactly.';
+
+--
+-- Name: sports; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.sports (
+    sport_id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sports_sport_id_check CHECK (((length(sport_id) >= 1) AND (length(sport_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.sports OWNER TO wallet_owner;
+
+--
+-- Name: TABLE sports; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.sports IS 'Sports named by bet slips, inserted by bet/make when new.';
+
+--
+-- Name: tournaments; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.tournaments (
+    tournament_id text NOT NULL,
+    category_id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tournaments_tournament_id_check CHECK (((length(tournament_id) >= 1) AND (length(tournament_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.tournaments OWNER TO wallet_owner;
+
+--
+-- Name: TABLE tournaments; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.tournaments IS 'Tournaments of a category, inserted by bet/make when new.';
+
+--
+-- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.accounts
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
+
+--
+-- Name: accounts accounts_player_id_currency_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.accounts
+    ADD CONSTRAINT accounts_player_id_currency_key UNIQUE (player_id, currency);
+
+--
+-- Name: bets bets_make_transaction_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bets
+    ADD CONSTRAINT bets_make_transaction_id_key UNIQUE (make_transaction_id);
+
+--
+-- Name: bets bets_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bets
+    ADD CONSTRAINT bets_pkey PRIMARY KEY (bet_id);
+
+--
+-- Name: categories categories_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.categories
+    ADD CONSTRAINT categories_pkey PRIMARY KEY (category_id);
+
+--
+-- Name: error_codes error_codes_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.error_codes
+    ADD CONSTRAINT error_codes_pkey PRIMARY KEY (sqlstate);
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (event_id);
+
+--
+-- Name: idempotency idempotency_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.idempotency
+    ADD CONSTRAINT idempotency_pkey PRIMARY KEY (kind, key);
+
+--
+-- Name: journal journal_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.journal
+    ADD CONSTRAINT journal_pkey PRIMARY KEY (entry_id);
+
+--
+-- Name: selections selections_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.selections
+    ADD CONSTRAINT selections_pkey PRIMARY KEY (bet_id, "position");
+
+--
+-- Name: sports sports_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.sports
+    ADD CONSTRAINT sports_pkey PRIMARY KEY (sport_id);
+
+--
+-- Name: tournaments tournaments_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.tournaments
+    ADD CONSTRAINT tournaments_pkey PRIMARY KEY (tournament_id);
+
+--
+-- Name: bets_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
+
+--
+-- Name: events_unpublished_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX events_unpublished_idx ON wallet_core.events USING btree (event_id) WHERE (published_at IS NULL);
+
+--
+-- Name: journal_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX journal_account_idx ON wallet_core.journal USING btree (account_id, entry_id);
+
+--
+-- Name: journal_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX journal_bet_idx ON wallet_core.journal USING btree (bet_id) WHERE (bet_id IS NOT NULL);
+
+--
+-- Name: journal journal_no_truncate; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON wallet_core.journal FOR EACH STATEMENT EXECUTE FUNCTION wallet_core.journal_is_append_only();
+
+--
+-- Name: journal journal_no_update_delete; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER journal_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.journal FOR EACH ROW EXECUTE FUNCTION wallet_core.journal_is_append_only();
+
+--
+-- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bets
+    ADD CONSTRAINT bets_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
+
+--
+-- Name: categories categories_sport_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.categories
+    ADD CONSTRAINT categories_sport_id_fkey FOREIGN KEY (sport_id) REFERENCES wallet_core.sports(sport_id);
+
+--
+-- Name: journal journal_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.journal
+    ADD CONSTRAINT journal_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
+
+--
+-- Name: journal journal_bet_fk; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.journal
+    ADD CONSTRAINT journal_bet_fk FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: selections selections_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.selections
+    ADD CONSTRAINT selections_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: tournaments tournaments_category_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.tournaments
+    ADD CONSTRAINT tournaments_category_id_fkey FOREIGN KEY (category_id) REFERENCES wallet_core.categories(category_id);
+
+--
+-- Name: SCHEMA wallet; Type: ACL; Schema: -; Owner: wallet_owner
+--
+
+GRANT USAGE ON SCHEMA wallet TO wallet_app;
+GRANT USAGE ON SCHEMA wallet TO wallet_relay;
+
+--
+-- Name: FUNCTION adjust_balance(player_id text, currency text, amount bigint, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.adjust_balance(player_id text, currency text, amount bigint, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION audit(); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance(player_id text, currency text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.balance(player_id text, currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION bet_commit(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_commit(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_commit(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_discard(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_discard(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_discard(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_lost(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_lost(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_lost(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_make(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_refund(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_refund(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_refund(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_rollback(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_rollback(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_rollback(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_settlement(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_settlement(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_settlement(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION bet_win(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION block_player(player_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.block_player(player_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_player(player_id text, currency text, balance bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.create_player(player_id text, currency text, balance bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION events_backlog(OUT unpublished bigint, OUT oldest_age double precision); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) TO wallet_relay;
+
+--
+-- Name: FUNCTION mark_events_published(event_ids bigint[]); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) TO wallet_relay;
+
+--
+-- Name: FUNCTION player_balance(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: PROCEDURE purge_events(IN older_than interval, INOUT deleted bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON PROCEDURE wallet.purge_events(IN older_than interval, INOUT deleted bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION relay_lead(); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.relay_lead() FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.relay_lead() TO wallet_relay;
+
+--
+-- Name: FUNCTION unblock_player(player_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.unblock_player(player_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION unpublished_events(batch_size integer); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.unpublished_events(batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.unpublished_events(batch_size integer) TO wallet_relay;
+
+--
+-- Name: FUNCTION advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.advance_bet(op wallet_core.operation, operation text, bet_ref text, from_state text, to_state text, closing_status text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION answer(op wallet_core.operation, operation_id bigint, success jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.answer(op wallet_core.operation, operation_id bigint, success jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_amount(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_amount(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_boolean(value jsonb, field text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_boolean(value jsonb, field text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_currency(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_currency(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_decimal(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_decimal(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_id(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_id(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_object(value jsonb, field text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_object(value jsonb, field text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION max_text_length(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.max_text_length() FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_text(value jsonb, field text, required boolean, max_length integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_text(value jsonb, field text, required boolean, max_length integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_text_array(value jsonb, field text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_text_array(value jsonb, field text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION as_timestamp(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) FROM PUBLIC;
+
+--
+-- Name: FUNCTION close_bet(request wallet_core.bet_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.close_bet(request wallet_core.bet_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION commit_bet(request wallet_core.bet_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION currency_pattern(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.currency_pattern() FROM PUBLIC;
+
+--
+-- Name: FUNCTION decimal_pattern(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.decimal_pattern() FROM PUBLIC;
+
+--
+-- Name: FUNCTION discard_bet(request wallet_core.discard_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION error_answer(state text, message text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.error_answer(state text, message text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.event_body(event wallet_core.events) FROM PUBLIC;
+
+--
+-- Name: FUNCTION expect_equal(field text, value anycompatible, other anycompatible); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.expect_equal(field text, value anycompatible, other anycompatible) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fits_id(value text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.fits_id(value text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fits_text(value text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.fits_text(value text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_absent(value jsonb, field text, required boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_absent(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_amount(value jsonb, optional boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_amount(value jsonb, optional boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_currency(value jsonb, optional boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_currency(value jsonb, optional boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_id_string(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_id_string(value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_odds(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_odds(value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_text(value jsonb, optional boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_text(value jsonb, optional boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_unix_seconds(value jsonb, optional boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_unix_seconds(value jsonb, optional boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_usual_make(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.is_usual_make(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION journal_is_append_only(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.journal_is_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION make_bet(request wallet_core.make_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION max_amount(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.max_amount() FROM PUBLIC;
+
+--
+-- Name: FUNCTION max_id_length(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.max_id_length() FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.new_selection_request(ordinal integer, selection_id text, event_id text, sport_id text, sport_name text, category_id text, category_name text, tournament_id text, tournament_name text, competitor_names text[], market_name text, outcome_name text, scheduled_at timestamp with time zone, live boolean, odds numeric) FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION odds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.odds_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION player_balance(request wallet_core.balance_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION player_refusal(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.player_refusal(player_id text, currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_balance(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_balance(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_commit(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_commit(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_discard(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_discard(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_make(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_make(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_make_quickly(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_make_quickly(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_make_slowly(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_make_slowly(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_rollback(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_rollback(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_settle(request jsonb, operation text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_settle(request jsonb, operation text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_settle_quickly(request jsonb, operation text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_settle_quickly(request jsonb, operation text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_settle_slowly(request jsonb, operation text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_settle_slowly(request jsonb, operation text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION read_settlement(request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.read_settlement(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_references(selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse(op wallet_core.operation, operation_id bigint, state text, message text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reject(field text, problem text, state text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.reject(field text, problem text, state text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION roll_back_bet(request wallet_core.rollback_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION route(path text, request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.route(path text, request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION settle_bet(route text, operation text, request wallet_core.settle_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION unix_seconds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.unix_seconds_limit() FROM PUBLIC;

@@ -329,6 +329,7 @@ declare
         amount => request.amount, currency => request.currency
     );
     claimed record;
+    locked record;
     account wallet_core.accounts;
     refusal text;
     message text;
@@ -343,10 +344,12 @@ begin
     -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
     -- on this row, and a discard racing this make must not wait on it while this make waits on
     -- the discard's marker (a deadlock).
-    select a.* into account
-    from wallet_core.accounts as a
+    -- The database's session_check setting comes with it (one row, no second statement).
+    select a as account, s.session_check = 'enforce' as sessions_enforced into locked
+    from wallet_core.accounts as a cross join wallet_core.settings as s
     where a.player_id = request.player_id and a.currency = request.currency
-    for no key update;
+    for no key update of a;
+    account := locked.account;
 
     -- Check, in the contract's order; then write the bet (a discard racing in from another
     -- session makes the insert conflict). Every refusal here is stored and replayed.
@@ -356,6 +359,17 @@ begin
     elsif account.blocked then
         refusal := 'WA005';
         message := format('player %s is blocked', request.player_id);
+    elsif account.guarded then
+        -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
+        message := wallet_core.limit_refusal(account, request.amount);
+        refusal := case when message is not null then 'WA401' end;
+    end if;
+    if refusal is null and locked.sessions_enforced then
+        message := wallet_core.session_refusal(request.player_id, request.session_id);
+        refusal := case when message is not null then 'WA107' end;
+    end if;
+    if refusal is not null then
+        null;
     elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
         refusal := 'WA206';
     elsif account.balance < request.amount then
@@ -395,6 +409,9 @@ begin
         s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
     from unnest(request.selections) as s;
     account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+    if account.guarded then
+        perform wallet_core.count_activity(account.account_id, request.amount, 0, 1);
+    end if;
     perform wallet_core.emit_event(
         'bet.made', request.player_id, request.currency, -request.amount, account.balance,
         claimed.operation_id, claimed.operation_id, request.transaction_id,
@@ -415,8 +432,10 @@ begin
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
-'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, '
-'2001), write the bet, its reference data and selections, post the stake, emit bet.made, answer.';
+'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 4001 excluded or over a '
+'limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 2001), write '
+'the bet, its reference data and selections, post the stake, count it (guarded accounts), emit '
+'bet.made, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql

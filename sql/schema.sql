@@ -770,7 +770,7 @@ COMMENT ON FUNCTION wallet.set_limit(player_id text, currency text, kind text, a
 CREATE FUNCTION wallet.set_setting(name text, value text, reason text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+    AS $_$...$_$;  -- body: sql/functions/06_responsible_gambling.sql
 
 ALTER FUNCTION wallet.set_setting(name text, value text, reason text) OWNER TO wallet_owner;
 
@@ -2282,6 +2282,22 @@ ALTER FUNCTION wallet_core.session_refusal(player_id text, session_id text) OWNE
 --
 
 COMMENT ON FUNCTION wallet_core.session_refusal(player_id text, session_id text) IS 'Why a make naming this session is refused when session_check is enforce: no session, unknown, another player''s, closed or expired; null when the session is open.';
+
+--
+-- Name: sessions_enforced(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.sessions_enforced() RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.sessions_enforced() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION sessions_enforced(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.sessions_enforced() IS 'True when session_check is enforce: bet/make then checks the session. A constant the planner folds; rewritten by wallet.set_setting(''session_check'', ...), never by hand.';
 
 --
 -- Name: settle_bet(text, text, wallet_core.settle_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3827,6 +3843,12 @@ REVOKE ALL ON FUNCTION wallet_core.route(path text, request jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet_core.session_refusal(player_id text, session_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sessions_enforced(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.sessions_enforced() FROM PUBLIC;
 
 --
 -- Name: FUNCTION settle_bet(route text, operation text, request wallet_core.settle_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner

@@ -43,6 +43,12 @@ begin
             raise sqlstate 'WA204' using message = format('session_check is off or enforce, not %L', value);
         end if;
         update wallet_core.settings set session_check = value;
+        -- What bet/make reads: a constant in its plan (migration 0400), rewritten here.
+        execute format(
+            'create or replace function wallet_core.sessions_enforced() returns boolean '
+            'language sql immutable parallel safe as $body$ select %s $body$',
+            case when value = 'enforce' then 'true' else 'false' end
+        );
     else
         raise sqlstate 'WA204' using message = format('no setting %L', name),
             hint = 'The settings are cooling_off and session_check (wallet.settings).';
@@ -85,29 +91,28 @@ returns void
 language plpgsql
 set search_path = ''
 as $$
-declare
-    minute constant timestamptz := pg_catalog.date_trunc('minute', wallet_core.now());
-    latest wallet_core.limit_counters;
 begin
-    -- The caller holds the account's lock: nobody else writes this account's counters now.
-    select c.* into latest
-    from wallet_core.limit_counters as c
-    where c.account_id = count_activity.account_id
-    order by c.minute desc
-    limit 1;
-    if latest.minute >= minute then
-        -- This minute's row (or a later one, if the clock went back: counted late, never early).
-        update wallet_core.limit_counters as c
-        set stakes = c.stakes + count_activity.stakes, credits = c.credits + count_activity.credits,
-            bets = c.bets + count_activity.bets
-        where c.account_id = latest.account_id and c.minute = latest.minute;
-    else
-        insert into wallet_core.limit_counters (account_id, minute, stakes, credits, bets)
-        values (
-            count_activity.account_id, minute, coalesce(latest.stakes, 0) + count_activity.stakes,
-            coalesce(latest.credits, 0) + count_activity.credits, coalesce(latest.bets, 0) + count_activity.bets
-        );
-    end if;
+    -- The caller holds the account's lock: nobody else writes this account's counters now. One
+    -- statement: this minute's row gets the newest totals plus these amounts, inserted or, when
+    -- the newest row is this minute's already, updated. (Should the clock go back, the newest
+    -- row takes them: counted late, never early.) PL/pgSQL, not SQL: its plan is kept.
+    insert into wallet_core.limit_counters as c (account_id, minute, stakes, credits, bets)
+    select
+        count_activity.account_id,
+        greatest(pg_catalog.date_trunc('minute', wallet_core.now()), n.minute),
+        coalesce(n.stakes, 0) + count_activity.stakes,
+        coalesce(n.credits, 0) + count_activity.credits,
+        coalesce(n.bets, 0) + count_activity.bets
+    from (select) as one
+    left join lateral (
+        select l.minute, l.stakes, l.credits, l.bets
+        from wallet_core.limit_counters as l
+        where l.account_id = count_activity.account_id
+        order by l.minute desc
+        limit 1
+    ) as n on true
+    on conflict on constraint limit_counters_pkey do update set
+        stakes = excluded.stakes, credits = excluded.credits, bets = excluded.bets;
 end
 $$;
 comment on function wallet_core.count_activity(bigint, bigint, bigint, bigint) is
@@ -172,80 +177,85 @@ set search_path = ''
 as $$
 declare
     at constant timestamptz := wallet_core.now();
-    exclusion wallet_core.exclusions;
     lim record;
-    latest wallet_core.limit_counters;
-    base wallet_core.limit_counters;
-    span interval;
-    used bigint;
 begin
-    -- Excluded (self-exclusion or time-out): in every currency.
-    select e.* into exclusion
-    from wallet_core.exclusions as e
-    where e.player_id = account.player_id and (e.until is null or e.until > at);
-    if found then
-        return case
-            when exclusion.until is null then format('player %s is self-excluded', account.player_id)
-            else format(
-                'player %s is excluded until %s', account.player_id,
-                pg_catalog.to_char(exclusion.until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-            )
-        end;
-    end if;
-
-    -- Each limit in force, in the contract's order; a pending change counts once it is due.
-    for lim in
-        select l.kind, case when l.pending and l.effective_at <= at then l.pending_amount else l.amount end as amount
+    -- One statement: the player's exclusion in force (self-exclusion or time-out, in every
+    -- currency) first, then each limit in force with what it counts, in the contract's order:
+    -- the newest counter row, and per limit the last row before its window.
+    select f.* into lim
+    from (
+        select 0 as rank, 'excluded' as kind, null::bigint as amount, null::bigint as used, e.until
+        from wallet_core.exclusions as e
+        where e.player_id = account.player_id and (e.until is null or e.until > at)
+        union all
+        select
+            pg_catalog.array_position(
+                array[
+                    'stake_per_bet', 'stake_24h', 'stake_7d', 'stake_30d', 'loss_24h', 'loss_7d', 'loss_30d',
+                    'bets_24h'
+                ],
+                l.kind
+            ),
+            l.kind, n.amount,
+            case pg_catalog.split_part(l.kind, '_', 1)
+                when 'stake' then
+                    case when l.kind = 'stake_per_bet' then stake
+                    else coalesce(latest.stakes, 0) - coalesce(base.stakes, 0) + stake end
+                when 'loss' then coalesce(latest.stakes, 0) - coalesce(base.stakes, 0)
+                    - (coalesce(latest.credits, 0) - coalesce(base.credits, 0)) + stake
+                else coalesce(latest.bets, 0) - coalesce(base.bets, 0) + 1
+            end,
+            null
         from wallet_core.limits as l
-        where l.account_id = account.account_id
-        order by pg_catalog.array_position(
-            array['stake_per_bet', 'stake_24h', 'stake_7d', 'stake_30d', 'loss_24h', 'loss_7d', 'loss_30d', 'bets_24h'],
-            l.kind
-        )
-    loop
-        continue when lim.amount is null;
-        if lim.kind = 'stake_per_bet' then
-            if stake > lim.amount then
-                return format('limit stake_per_bet: the stake %s is above the limit of %s %s',
-                    stake, lim.amount, account.currency);
-            end if;
-            continue;
-        end if;
-        if latest.account_id is null then
-            select c.* into latest
+        cross join lateral (
+            select case when l.pending and l.effective_at <= at then l.pending_amount else l.amount end as amount
+        ) as n
+        left join lateral (
+            select c.stakes, c.credits, c.bets
             from wallet_core.limit_counters as c
             where c.account_id = account.account_id
             order by c.minute desc
-            limit 1;
-        end if;
-        if span is distinct from wallet_core.window_of(lim.kind) then
-            span := wallet_core.window_of(lim.kind);
-            base := null;
-            select c.* into base
+            limit 1
+        ) as latest on l.kind <> 'stake_per_bet'
+        left join lateral (
+            select c.stakes, c.credits, c.bets
             from wallet_core.limit_counters as c
-            where c.account_id = account.account_id and c.minute < pg_catalog.date_trunc('minute', at - span)
+            where
+                c.account_id = account.account_id
+                and c.minute < pg_catalog.date_trunc('minute', at - wallet_core.window_of(l.kind))
             order by c.minute desc
-            limit 1;
-        end if;
-        used := case pg_catalog.split_part(lim.kind, '_', 1)
-            when 'stake' then coalesce(latest.stakes, 0) - coalesce(base.stakes, 0) + stake
-            when 'loss' then coalesce(latest.stakes, 0) - coalesce(base.stakes, 0)
-                - (coalesce(latest.credits, 0) - coalesce(base.credits, 0)) + stake
-            else coalesce(latest.bets, 0) - coalesce(base.bets, 0) + 1
+            limit 1
+        ) as base on l.kind <> 'stake_per_bet'
+        where l.account_id = account.account_id and n.amount is not null
+    ) as f
+    where f.kind = 'excluded' or f.used > f.amount
+    order by f.rank
+    limit 1;
+    if not found then
+        return null;
+    elsif lim.kind = 'excluded' then
+        return case
+            when lim.until is null then format('player %s is self-excluded', account.player_id)
+            else format(
+                'player %s is excluded until %s', account.player_id,
+                pg_catalog.to_char(lim.until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            )
         end;
-        if used > lim.amount then
-            return format('limit %s: %s in the last %s would be %s, above the limit of %s%s',
-                lim.kind,
-                case pg_catalog.split_part(lim.kind, '_', 1) when 'stake' then 'stakes' when 'loss' then 'losses'
-                    else 'bets' end,
-                case span when interval '24 hours' then '24 hours' when interval '7 days' then '7 days'
-                    else '30 days' end,
-                used, lim.amount,
-                case when lim.kind = 'bets_24h' then '' else ' ' || account.currency end
-            );
+    else
+        if lim.kind = 'stake_per_bet' then
+            return format('limit stake_per_bet: the stake %s is above the limit of %s %s',
+                stake, lim.amount, account.currency);
         end if;
-    end loop;
-    return null;
+        return format('limit %s: %s in the last %s would be %s, above the limit of %s%s',
+            lim.kind,
+            case pg_catalog.split_part(lim.kind, '_', 1) when 'stake' then 'stakes' when 'loss' then 'losses'
+                else 'bets' end,
+            case pg_catalog.split_part(lim.kind, '_', 2) when '24h' then '24 hours' when '7d' then '7 days'
+                else '30 days' end,
+            lim.used, lim.amount,
+            case when lim.kind = 'bets_24h' then '' else ' ' || account.currency end
+        );
+    end if;
 end
 $$;
 comment on function wallet_core.limit_refusal(wallet_core.accounts, bigint) is

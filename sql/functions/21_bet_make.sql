@@ -329,7 +329,6 @@ declare
         amount => request.amount, currency => request.currency
     );
     claimed record;
-    locked record;
     account wallet_core.accounts;
     refusal text;
     message text;
@@ -344,12 +343,10 @@ begin
     -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
     -- on this row, and a discard racing this make must not wait on it while this make waits on
     -- the discard's marker (a deadlock).
-    -- The database's session_check setting comes with it (one row, no second statement).
-    select a as account, s.session_check = 'enforce' as sessions_enforced into locked
-    from wallet_core.accounts as a cross join wallet_core.settings as s
+    select a.* into account
+    from wallet_core.accounts as a
     where a.player_id = request.player_id and a.currency = request.currency
-    for no key update of a;
-    account := locked.account;
+    for no key update;
 
     -- Check, in the contract's order; then write the bet (a discard racing in from another
     -- session makes the insert conflict). Every refusal here is stored and replayed.
@@ -364,7 +361,8 @@ begin
         message := wallet_core.limit_refusal(account, request.amount);
         refusal := case when message is not null then 'WA401' end;
     end if;
-    if refusal is null and locked.sessions_enforced then
+    -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
+    if refusal is null and wallet_core.sessions_enforced() then
         message := wallet_core.session_refusal(request.player_id, request.session_id);
         refusal := case when message is not null then 'WA107' end;
     end if;

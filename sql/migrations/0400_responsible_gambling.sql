@@ -61,6 +61,21 @@ comment on column wallet_core.settings.session_check is
 'off: bet/make stores session_id and checks nothing; enforce: a make whose session is unknown, closed, '
 'expired or another player''s is refused with 1007.';
 
+-- What bet/make reads of session_check: a constant the planner folds into the make's plan, so
+-- that the check costs nothing while it is off. wallet.set_setting() rewrites its body (and the
+-- plans that folded it are invalidated); it lives here, not in a repeatable file, so that a
+-- deploy does not set it back.
+create function wallet_core.sessions_enforced()
+returns boolean
+language sql immutable parallel safe
+as $$
+    select false
+$$;
+comment on function wallet_core.sessions_enforced() is
+'True when session_check is enforce: bet/make then checks the session. A constant the planner folds; '
+'rewritten by wallet.set_setting(''session_check'', ...), never by hand.';
+revoke all on function wallet_core.sessions_enforced() from public;
+
 -- Accounts: the one flag the make reads --------------------------------------------------------
 
 alter table wallet_core.accounts add column guarded boolean not null default false;

@@ -11,7 +11,13 @@ machine's noise hits all three:
   (high enough never to refuse: every call must still make a bet).
 
 Prints every round, the medians, and the ratios none / before (the bar: 0.97) and three / none
-(the bar: 0.85). Every database is audited afterwards (findings: exit 1).
+(the bar: 0.85). Every database is audited afterwards (findings: exit 1). The order of the
+three is reversed every other round.
+
+``--cpu``: instead of pgbench, one connection per database calls ``wallet.bet_make`` ``--calls``
+times a round and the server's CPU time for them is read from ``/proc/<backend pid>/schedstat``
+(the server must run on this machine): calls per CPU second, which the other processes of a
+shared machine disturb much less than calls per wall-clock second.
 
     git worktree add --detach /work/wt-rg-before 8e20ada
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
@@ -59,6 +65,27 @@ def bets_made(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def cpu_round(url: str, args: argparse.Namespace, n: int) -> float:
+    """``--calls`` makes on one connection: calls per second of the backend's CPU time."""
+    statement = (
+        pgbench.bet_make_script(args.players)
+        .split("\n", 2)[2]
+        .replace(":player", "%(player)s")
+        .replace(":tx", "%(tx)s")
+        .strip()
+        .rstrip(";")
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        stat = Path(f"/proc/{conn.info.backend_pid}/schedstat")
+        conn.execute(statement, {"player": 1, "tx": f"warm-{n}"}, prepare=True)
+        started = int(stat.read_text().split()[0])
+        for i in range(args.calls):
+            player = (i * 7919 + n) % args.players + 1
+            conn.execute(statement, {"player": player, "tx": f"{n}-{i}"}, prepare=True)
+        used = int(stat.read_text().split()[0]) - started
+    return float(args.calls) / (used / 1e9)
+
+
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -71,6 +98,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--players", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--cpu", action="store_true", help="calls per server CPU second")
+    parser.add_argument("--calls", type=int, default=400, help="--cpu: calls per round")
     args = parser.parse_args()
     admin_url = os.environ.get("DATABASE_URL")
     if not admin_url:
@@ -93,7 +122,14 @@ def main() -> int:
             for url in urls.values():
                 pgbench.run("warm-up", url, clients=args.clients, seconds=2, script=script)
             for n in range(args.rounds):
-                for label, url in urls.items():
+                order = list(urls) if n % 2 == 0 else list(reversed(urls))
+                if args.cpu:
+                    for label in order:
+                        tps[label].append(cpu_round(urls[label], args, n))
+                    say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in tps.items()))
+                    continue
+                for label in order:
+                    url = urls[label]
                     before = bets_made(url)
                     result = pgbench.run(
                         f"{label} #{n + 1}", url, clients=args.clients, seconds=args.seconds,

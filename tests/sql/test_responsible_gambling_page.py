@@ -30,7 +30,8 @@ BLOCK = re.compile(
 
 def statements(sql: str) -> list[str]:
     """The statements of a block: each ends with a semicolon at the end of a line."""
-    return [part.strip() + ";" for part in re.split(r";\s*$", sql, flags=re.MULTILINE) if part.strip()]
+    parts = re.split(r";\s*$", sql, flags=re.MULTILINE)
+    return [part.strip() + ";" for part in parts if part.strip()]
 
 
 def psql(db: psycopg.Connection, statement: str, when: str | None) -> str:

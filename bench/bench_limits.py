@@ -14,10 +14,11 @@ Prints every round, the medians, and the ratios none / before (the bar: 0.97) an
 (the bar: 0.85). Every database is audited afterwards (findings: exit 1). The order of the
 three is reversed every other round.
 
-``--cpu``: instead of pgbench, one connection per database calls ``wallet.bet_make`` ``--calls``
-times a round and the server's CPU time for them is read from ``/proc/<backend pid>/schedstat``
-(the server must run on this machine): calls per CPU second, which the other processes of a
-shared machine disturb much less than calls per wall-clock second.
+``--cpu``: instead of pgbench, one long-lived connection per database calls ``wallet.bet_make``
+``--calls`` times a round (players spread over all ``--players``), and the server's CPU time
+for them is read from ``/proc/<backend pid>/schedstat`` (the server must run on this machine):
+calls per CPU second, which the other processes of a shared machine disturb much less than
+calls per wall-clock second.
 
     git worktree add --detach /work/wt-rg-before 8e20ada
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
@@ -27,6 +28,7 @@ shared machine disturb much less than calls per wall-clock second.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -41,6 +43,7 @@ from bench import pgbench
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMITS = (("stake_24h", 10**15), ("loss_7d", 10**15), ("bets_24h", 10**15))
+CALLS = itertools.count(1)
 
 
 def database(admin_url: str, sql_root: Path, players: int, limited: bool) -> tuple[str, str]:
@@ -65,24 +68,28 @@ def bets_made(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def cpu_round(url: str, args: argparse.Namespace, n: int) -> float:
-    """``--calls`` makes on one connection: calls per second of the backend's CPU time."""
-    statement = (
-        pgbench.bet_make_script(args.players)
+def bet_make_statement(players: int) -> str:
+    """The pgbench script's statement, with psycopg placeholders for the player and the id."""
+    return (
+        pgbench.bet_make_script(players)
         .split("\n", 2)[2]
         .replace(":player", "%(player)s")
         .replace(":tx", "%(tx)s")
         .strip()
         .rstrip(";")
     )
-    with psycopg.connect(url, autocommit=True) as conn:
-        stat = Path(f"/proc/{conn.info.backend_pid}/schedstat")
-        conn.execute(statement, {"player": 1, "tx": f"warm-{n}"}, prepare=True)
-        started = int(stat.read_text().split()[0])
-        for i in range(args.calls):
-            player = (i * 7919 + n) % args.players + 1
-            conn.execute(statement, {"player": player, "tx": f"{n}-{i}"}, prepare=True)
-        used = int(stat.read_text().split()[0]) - started
+
+
+def cpu_round(conn: psycopg.Connection, args: argparse.Namespace, label: str) -> float:
+    """``--calls`` makes on the database's one long-lived connection: calls per second of the
+    backend's CPU time (``/proc/<pid>/schedstat``, nanoseconds on a CPU)."""
+    statement = bet_make_statement(args.players)
+    stat = Path(f"/proc/{conn.info.backend_pid}/schedstat")
+    started = int(stat.read_text().split()[0])
+    for _ in range(args.calls):
+        tx = f"{label}-{next(CALLS)}"
+        conn.execute(statement, {"player": next(CALLS) % args.players + 1, "tx": tx}, prepare=True)
+    used = int(stat.read_text().split()[0]) - started
     return float(args.calls) / (used / 1e9)
 
 
@@ -121,11 +128,19 @@ def main() -> int:
             script.write_text(pgbench.bet_make_script(args.players))
             for url in urls.values():
                 pgbench.run("warm-up", url, clients=args.clients, seconds=2, script=script)
+            # --cpu: one connection per database for the whole run (as a pool keeps them),
+            # warmed up by a round that does not count.
+            conns = {
+                label: psycopg.connect(url, autocommit=True)
+                for label, url in (urls.items() if args.cpu else [])
+            }
+            for label, conn in conns.items():
+                cpu_round(conn, args, label)
             for n in range(args.rounds):
                 order = list(urls) if n % 2 == 0 else list(reversed(urls))
                 if args.cpu:
                     for label in order:
-                        tps[label].append(cpu_round(urls[label], args, n))
+                        tps[label].append(cpu_round(conns[label], args, label))
                     say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in tps.items()))
                     continue
                 for label in order:

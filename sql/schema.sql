@@ -713,6 +713,23 @@ ALTER FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, block
 COMMENT ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) IS 'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of wallet_core.idempotency; returns how many and the next first_block (null past the end). A replay of an operation older than keep is treated as a new operation: keep must cover the provider''s retries. Run by `wallet purge`, one batch per transaction.';
 
 --
+-- Name: purge_limit_counters(interval); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.purge_limit_counters(older_than interval DEFAULT '31 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.purge_limit_counters(older_than interval) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION purge_limit_counters(older_than interval); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.purge_limit_counters(older_than interval) IS 'Deletes the counter rows no window reads any more: older than older_than (at least 31 days, the default), keeping each account''s newest such row. Returns how many it deleted. Takes no lock a make waits for.';
+
+--
 -- Name: relay_lead(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -3367,6 +3384,12 @@ REVOKE ALL ON PROCEDURE wallet.purge_events(IN older_than interval, INOUT delete
 --
 
 REVOKE ALL ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION purge_limit_counters(older_than interval); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.purge_limit_counters(older_than interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION relay_lead(); Type: ACL; Schema: wallet; Owner: wallet_owner

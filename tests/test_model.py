@@ -48,6 +48,7 @@ DBA_FUNCTIONS = {
     "wallet.open_session": "'p', 's', now() + interval '1 hour'",
     "wallet.close_session": "'s'",
     "wallet.set_setting": "'session_check', 'off', 'test'",
+    "wallet.purge_limit_counters": "",
 }
 ANSWER_FIELDS = {
     "id",

@@ -168,6 +168,39 @@ comment on function wallet_core.journal_mark() is
 'The newest journal entry this transaction sees. Read by a change under the player''s locks: the '
 'player''s later entries all have larger ids (wallet_core.control_changes.journal_mark).';
 
+create or replace function wallet.purge_limit_counters(older_than interval default '31 days')
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    cutoff timestamptz;
+    deleted bigint;
+begin
+    if older_than is null or older_than < interval '31 days' then
+        raise sqlstate 'WA204' using message = 'older_than must be at least 31 days',
+            hint = 'The longest window is 30 days; a window''s sum starts from the row before it.';
+    end if;
+    cutoff := wallet_core.now() - older_than;
+    -- Of each account's rows older than the cutoff, the newest stays: a 30-day window's sum may
+    -- start from it. A make never writes an old row and reads them without locks.
+    delete from wallet_core.limit_counters as c
+    where
+        c.minute < cutoff
+        and c.minute < (
+            select max(o.minute) from wallet_core.limit_counters as o
+            where o.account_id = c.account_id and o.minute < cutoff
+        );
+    get diagnostics deleted = row_count;
+    return deleted;
+end
+$$;
+comment on function wallet.purge_limit_counters(interval) is
+'Deletes the counter rows no window reads any more: older than older_than (at least 31 days, the '
+'default), keeping each account''s newest such row. Returns how many it deleted. Takes no lock a '
+'make waits for.';
+
 -- The checks bet/make makes ---------------------------------------------------------------------
 
 create or replace function wallet_core.limit_refusal(account wallet_core.accounts, stake bigint)
@@ -732,6 +765,7 @@ comment on view wallet.control_changes is
 revoke all on function wallet.set_setting(text, text, text) from public;
 revoke all on function wallet_core.window_of(text) from public;
 revoke all on function wallet_core.journal_mark() from public;
+revoke all on function wallet.purge_limit_counters(interval) from public;
 revoke all on function wallet_core.count_activity(bigint, bigint, bigint, bigint) from public;
 revoke all on function wallet_core.start_guarding(bigint) from public;
 revoke all on function wallet_core.limit_refusal(wallet_core.accounts, bigint) from public;

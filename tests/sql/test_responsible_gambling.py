@@ -161,6 +161,24 @@ def test_makes_before_the_first_limit_count(rg: psycopg.Connection) -> None:
     assert make(rg, 300).status == 200
 
 
+def test_purging_old_counters_changes_no_window(rg: psycopg.Connection) -> None:
+    set_limit(rg, "stake_30d", 1000)
+    for days, amount in ((0, 100), (1, 200), (10, 300)):
+        at(rg, T0 + timedelta(days=days))
+        assert make(rg, amount).status == 200
+    at(rg, T0 + timedelta(days=40))
+    rows = rg.execute("select count(*) from wallet_core.limit_counters").fetchone()
+    assert rows == (3,)
+    # older than 31 days: the rows of day 0 and day 1; the newest of them stays
+    assert rg.execute("select wallet.purge_limit_counters()").fetchone() == (1,)
+    assert make(rg, 701).code == 4001  # 300 of day 10 + 701
+    assert make(rg, 700).status == 200
+    assert make(rg, 1).code == 4001
+    with pytest.raises(psycopg.Error) as short:
+        rg.execute("select wallet.purge_limit_counters('30 days')")
+    assert short.value.sqlstate == "WA204"
+
+
 def test_other_currency_has_its_own_limits(rg: psycopg.Connection) -> None:
     rg.execute("select wallet.create_player('alice', 'USD', 5000)")
     set_limit(rg, "stake_per_bet", 10)

@@ -88,7 +88,11 @@ def cpu_round(conn: psycopg.Connection, args: argparse.Namespace, label: str) ->
     started = int(stat.read_text().split()[0])
     for _ in range(args.calls):
         tx = f"{label}-{next(CALLS)}"
-        conn.execute(statement, {"player": next(CALLS) % args.players + 1, "tx": tx}, prepare=True)
+        row = conn.execute(
+            statement, {"player": next(CALLS) % args.players + 1, "tx": tx}, prepare=True
+        ).fetchone()
+        if row != (200,):
+            raise SystemExit(f"{label}: a call made no bet: {row}")
     used = int(stat.read_text().split()[0]) - started
     return float(args.calls) / (used / 1e9)
 
@@ -141,6 +145,9 @@ def main() -> int:
                 if args.cpu:
                     for label in order:
                         tps[label].append(cpu_round(conns[label], args, label))
+                        rounds.append(
+                            {"label": f"{label} #{n + 1}", "per_cpu_s": round(tps[label][-1])}
+                        )
                     say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in tps.items()))
                     continue
                 for label in order:
@@ -158,6 +165,8 @@ def main() -> int:
                     f"round {n + 1}: "
                     + ", ".join(f"{label} {values[-1]:.0f}/s" for label, values in tps.items())
                 )
+            for conn in conns.values():
+                conn.close()
         medians = {label: statistics.median(values) for label, values in tps.items()}
         findings = sum(pgbench.audit_findings(url) for url in urls.values())
         result_json: dict[str, object] = {

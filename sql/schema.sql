@@ -1306,7 +1306,7 @@ COMMENT ON FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) IS '
 -- Name: count_activity(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) RETURNS void
+CREATE FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
@@ -1317,7 +1317,7 @@ ALTER FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, cred
 -- Name: FUNCTION count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) IS 'Adds to a guarded account''s counters at the current minute: a make''s stake and one bet, or a credit (a rollback''s is negative). The caller holds the account''s lock.';
+COMMENT ON FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) IS 'Adds to a guarded account''s counters at the current minute: a make''s stake and one bet, or a credit (a rollback''s is negative). Returns the running total of stakes. The caller holds the account''s lock.';
 
 --
 -- Name: currency_pattern(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1732,21 +1732,21 @@ ALTER FUNCTION wallet_core.journal_mark() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.journal_mark() IS 'The newest journal entry this transaction sees. Read by a change under the player''s locks: the player''s later entries all have larger ids (wallet_core.control_changes.journal_mark).';
 
 --
--- Name: limit_refusal(wallet_core.accounts, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+-- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.limit_refusal(account wallet_core.accounts, stake bigint) RETURNS text
+CREATE FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
 
-ALTER FUNCTION wallet_core.limit_refusal(account wallet_core.accounts, stake bigint) OWNER TO wallet_owner;
+ALTER FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) OWNER TO wallet_owner;
 
 --
--- Name: FUNCTION limit_refusal(account wallet_core.accounts, stake bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.limit_refusal(account wallet_core.accounts, stake bigint) IS 'Why a guarded account may not make a bet of this stake now: its player''s exclusion, or the first limit it would exceed (which limit, its window, the player''s own amounts); null when it may. Reads index probes only: the exclusion, the limits, the newest counter row and one row per window.';
+COMMENT ON FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) IS 'Why a guarded account may not make a bet of this stake now: its player''s exclusion, or the first limit it would exceed (which limit, its window, the player''s own amounts); null when it may. Reads index probes only: the exclusion, the limits, the newest counter row and one row per window.';
 
 --
 -- Name: locked_account(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3664,10 +3664,10 @@ REVOKE ALL ON FUNCTION wallet_core.journal_is_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.journal_mark() FROM PUBLIC;
 
 --
--- Name: FUNCTION limit_refusal(account wallet_core.accounts, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
-REVOKE ALL ON FUNCTION wallet_core.limit_refusal(account wallet_core.accounts, stake bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION locked_account(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

@@ -87,15 +87,19 @@ comment on function wallet_core.window_of(text) is
 create or replace function wallet_core.count_activity(
     account_id bigint, stakes bigint, credits bigint, bets bigint
 )
-returns void
+returns bigint
 language plpgsql
 set search_path = ''
 as $$
+declare
+    total bigint;
 begin
     -- The caller holds the account's lock: nobody else writes this account's counters now. One
     -- statement: this minute's row gets the newest totals plus these amounts, inserted or, when
     -- the newest row is this minute's already, updated. (Should the clock go back, the newest
-    -- row takes them: counted late, never early.) PL/pgSQL, not SQL: its plan is kept.
+    -- row takes them: counted late, never early.) PL/pgSQL, not SQL: its plan is kept. It
+    -- answers the running total of stakes, so that bet/make calls it in an assignment (an
+    -- expression, cheaper than a PERFORM's query).
     insert into wallet_core.limit_counters as c (account_id, minute, stakes, credits, bets)
     select
         count_activity.account_id,
@@ -112,12 +116,15 @@ begin
         limit 1
     ) as n on true
     on conflict on constraint limit_counters_pkey do update set
-        stakes = excluded.stakes, credits = excluded.credits, bets = excluded.bets;
+        stakes = excluded.stakes, credits = excluded.credits, bets = excluded.bets
+    returning c.stakes into total;
+    return total;
 end
 $$;
 comment on function wallet_core.count_activity(bigint, bigint, bigint, bigint) is
 'Adds to a guarded account''s counters at the current minute: a make''s stake and one bet, or a '
-'credit (a rollback''s is negative). The caller holds the account''s lock.';
+'credit (a rollback''s is negative). Returns the running total of stakes. The caller holds the '
+'account''s lock.';
 
 create or replace function wallet_core.start_guarding(account_id bigint)
 returns void
@@ -203,7 +210,9 @@ comment on function wallet.purge_limit_counters(interval) is
 
 -- The checks bet/make makes ---------------------------------------------------------------------
 
-create or replace function wallet_core.limit_refusal(account wallet_core.accounts, stake bigint)
+create or replace function wallet_core.limit_refusal(
+    account_id bigint, player_id text, currency text, stake bigint
+)
 returns text
 language plpgsql stable
 set search_path = ''
@@ -219,7 +228,7 @@ begin
     from (
         select 0 as rank, 'excluded' as kind, null::bigint as amount, null::bigint as used, e.until
         from wallet_core.exclusions as e
-        where e.player_id = account.player_id and (e.until is null or e.until > at)
+        where e.player_id = limit_refusal.player_id and (e.until is null or e.until > at)
         union all
         select
             pg_catalog.array_position(
@@ -246,7 +255,7 @@ begin
         left join lateral (
             select c.stakes, c.credits, c.bets
             from wallet_core.limit_counters as c
-            where c.account_id = account.account_id
+            where c.account_id = limit_refusal.account_id
             order by c.minute desc
             limit 1
         ) as latest on l.kind <> 'stake_per_bet'
@@ -254,12 +263,12 @@ begin
             select c.stakes, c.credits, c.bets
             from wallet_core.limit_counters as c
             where
-                c.account_id = account.account_id
+                c.account_id = limit_refusal.account_id
                 and c.minute < pg_catalog.date_trunc('minute', at - wallet_core.window_of(l.kind))
             order by c.minute desc
             limit 1
         ) as base on l.kind <> 'stake_per_bet'
-        where l.account_id = account.account_id and n.amount is not null
+        where l.account_id = limit_refusal.account_id and n.amount is not null
     ) as f
     where f.kind = 'excluded' or f.used > f.amount
     order by f.rank
@@ -268,16 +277,16 @@ begin
         return null;
     elsif lim.kind = 'excluded' then
         return case
-            when lim.until is null then format('player %s is self-excluded', account.player_id)
+            when lim.until is null then format('player %s is self-excluded', limit_refusal.player_id)
             else format(
-                'player %s is excluded until %s', account.player_id,
+                'player %s is excluded until %s', limit_refusal.player_id,
                 pg_catalog.to_char(lim.until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
             )
         end;
     else
         if lim.kind = 'stake_per_bet' then
             return format('limit stake_per_bet: the stake %s is above the limit of %s %s',
-                stake, lim.amount, account.currency);
+                stake, lim.amount, limit_refusal.currency);
         end if;
         return format('limit %s: %s in the last %s would be %s, above the limit of %s%s',
             lim.kind,
@@ -286,12 +295,12 @@ begin
             case pg_catalog.split_part(lim.kind, '_', 2) when '24h' then '24 hours' when '7d' then '7 days'
                 else '30 days' end,
             lim.used, lim.amount,
-            case when lim.kind = 'bets_24h' then '' else ' ' || account.currency end
+            case when lim.kind = 'bets_24h' then '' else ' ' || limit_refusal.currency end
         );
     end if;
 end
 $$;
-comment on function wallet_core.limit_refusal(wallet_core.accounts, bigint) is
+comment on function wallet_core.limit_refusal(bigint, text, text, bigint) is
 'Why a guarded account may not make a bet of this stake now: its player''s exclusion, or the first '
 'limit it would exceed (which limit, its window, the player''s own amounts); null when it may. Reads '
 'index probes only: the exclusion, the limits, the newest counter row and one row per window.';
@@ -768,7 +777,7 @@ revoke all on function wallet_core.journal_mark() from public;
 revoke all on function wallet.purge_limit_counters(interval) from public;
 revoke all on function wallet_core.count_activity(bigint, bigint, bigint, bigint) from public;
 revoke all on function wallet_core.start_guarding(bigint) from public;
-revoke all on function wallet_core.limit_refusal(wallet_core.accounts, bigint) from public;
+revoke all on function wallet_core.limit_refusal(bigint, text, text, bigint) from public;
 revoke all on function wallet_core.session_refusal(text, text) from public;
 revoke all on function wallet_core.locked_account(text, text) from public;
 revoke all on function wallet_core.check_limit_change(text, text) from public;

@@ -332,6 +332,7 @@ declare
     account wallet_core.accounts;
     refusal text;
     message text;
+    staked bigint;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -358,7 +359,9 @@ begin
         message := format('player %s is blocked', request.player_id);
     elsif account.guarded then
         -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
-        message := wallet_core.limit_refusal(account, request.amount);
+        message := wallet_core.limit_refusal(
+            account.account_id, account.player_id, account.currency, request.amount
+        );
         refusal := case when message is not null then 'WA401' end;
     end if;
     -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
@@ -408,7 +411,8 @@ begin
     from unnest(request.selections) as s;
     account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
     if account.guarded then
-        perform wallet_core.count_activity(account.account_id, request.amount, 0, 1);
+        -- An assignment, not a PERFORM: an expression costs less than a query.
+        staked := wallet_core.count_activity(account.account_id, request.amount, 0, 1);
     end if;
     perform wallet_core.emit_event(
         'bet.made', request.player_id, request.currency, -request.amount, account.balance,

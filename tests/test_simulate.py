@@ -222,7 +222,8 @@ def test_named_players_without_sql(wallet: Wallet, db: psycopg.Connection) -> No
     code, report, said = run_simulate(wallet, "--players", "named-1")
     assert code == 0, json.dumps(report, indent=2)
     skipped = [step["name"] for step in report["steps"] if step["skipped"]]
-    assert len(skipped) == 2  # the drained balance (a deposit) and the blocked player
+    # the drained balance (a deposit), the blocked player, the limit and the session
+    assert len(skipped) == 3, skipped
     assert report["money_check"]["balances_read_from"] == "balance route"
     assert report["money_check"]["mismatches"] == []
     assert report["audit"] is None

@@ -354,7 +354,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there. Any other row is a broken invariant.';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force).';
 
 --
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -524,7 +524,24 @@ ALTER FUNCTION wallet.block_player(player_id text) OWNER TO wallet_owner;
 -- Name: FUNCTION block_player(player_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.block_player(player_id text) IS 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and rollbacks still reach the player. Emits player.blocked when the player was not blocked.';
+COMMENT ON FUNCTION wallet.block_player(player_id text) IS 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and rollbacks still reach the player. Closes the player''s open sessions. Emits player.blocked when the player was not blocked (and session.closed for each session it closed).';
+
+--
+-- Name: close_session(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.close_session(session_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.close_session(session_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION close_session(session_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.close_session(session_id text) IS 'Closes a session; true when it was open, false when it was closed already (WA208 when unknown). Emits session.closed.';
 
 --
 -- Name: commit_readiness(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -578,6 +595,57 @@ ALTER FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age doub
 COMMENT ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) IS 'What ops watch: how many events wait in the outbox, and the age in seconds of the oldest (0 when none waits): the relay''s lag.';
 
 --
+-- Name: exclude_player(text, timestamp with time zone, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION exclude_player(player_id text, until timestamp with time zone, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) IS 'Self-exclusion (until null: indefinite) or time-out (until a time) of a player in every currency: every make is refused with 4001 until then; settlements still credit. Extends an exclusion in force, never shortens it (WA208). Closes the player''s sessions. Kept in the history; emits player.excluded.';
+
+--
+-- Name: lift_exclusion(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.lift_exclusion(player_id text, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.lift_exclusion(player_id text, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION lift_exclusion(player_id text, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.lift_exclusion(player_id text, reason text) IS 'For the compliance officer: ends a player''s exclusion or time-out now, with a reason kept in the history; emits player.exclusion_lifted. Refuses (WA208) when the player is not excluded, or the exclusion is indefinite and younger than the cooling-off period.';
+
+--
+-- Name: limits(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.limits(player_id text) RETURNS TABLE(currency text, kind text, amount bigint, pending_amount bigint, pending_removal boolean, effective_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.limits(player_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION limits(player_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.limits(player_id text) IS 'A player''s limits, one row per currency and kind: the amount in force now and, when a looser change waits for its cooling-off, the pending amount (or pending_removal) and when it takes effect.';
+
+--
 -- Name: mark_events_published(bigint[]); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -593,6 +661,23 @@ ALTER FUNCTION wallet.mark_events_published(event_ids bigint[]) OWNER TO wallet_
 --
 
 COMMENT ON FUNCTION wallet.mark_events_published(event_ids bigint[]) IS 'Marks events published; the relay calls it only after the broker confirmed them. Returns how many were still unpublished.';
+
+--
+-- Name: open_session(text, text, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) IS 'Opens a session of the player''s front end until expires_at; emits session.opened. WA208 when the session exists already or the player is excluded.';
 
 --
 -- Name: player_balance(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -645,6 +730,23 @@ ALTER FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, block
 COMMENT ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) IS 'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of wallet_core.idempotency; returns how many and the next first_block (null past the end). A replay of an operation older than keep is treated as a new operation: keep must cover the provider''s retries. Run by `wallet purge`, one batch per transaction.';
 
 --
+-- Name: purge_limit_counters(interval); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.purge_limit_counters(older_than interval DEFAULT '31 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.purge_limit_counters(older_than interval) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION purge_limit_counters(older_than interval); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.purge_limit_counters(older_than interval) IS 'Deletes the counter rows no window reads any more: older than older_than (at least 31 days, the default), keeping each account''s newest such row. Returns how many it deleted. Takes no lock a make waits for.';
+
+--
 -- Name: relay_lead(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -660,6 +762,57 @@ ALTER FUNCTION wallet.relay_lead() OWNER TO wallet_owner;
 --
 
 COMMENT ON FUNCTION wallet.relay_lead() IS 'Makes this session the leading relay if no other session leads (a session advisory lock, released when the session ends). True when this session leads.';
+
+--
+-- Name: remove_limit(text, text, text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION remove_limit(player_id text, currency text, kind text, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) IS 'Removes a limit after the cooling-off period (until then it holds, and the removal is pending). Returns when the removal applies. WA208 when no such limit is in force. Kept in the history; emits limit.removed.';
+
+--
+-- Name: set_limit(text, text, text, bigint, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.set_limit(player_id text, currency text, kind text, amount bigint, reason text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.set_limit(player_id text, currency text, kind text, amount bigint, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION set_limit(player_id text, currency text, kind text, amount bigint, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.set_limit(player_id text, currency text, kind text, amount bigint, reason text) IS 'Sets a limit of a player''s account (kind: stake_per_bet, stake_24h/7d/30d, loss_24h/7d/30d, bets_24h; amount in minor units, a count for bets_24h). A stricter one (new, lower, the same) applies at once and drops a pending change; a looser one waits for the cooling-off period. Returns when it applies. Kept in the history with who, when and why; emits limit.set.';
+
+--
+-- Name: set_setting(text, text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.set_setting(name text, value text, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet.set_setting(name text, value text, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION set_setting(name text, value text, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.set_setting(name text, value text, reason text) IS 'Changes a responsible-gambling setting of this database, with a reason kept in the history: cooling_off (an interval, default 24 hours) or session_check (off or enforce).';
 
 --
 -- Name: unblock_player(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -900,6 +1053,39 @@ ALTER FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolea
 COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) IS 'A time as integer or fractional unix seconds (number or numeric string). Otherwise WA204.';
 
 --
+-- Name: change_time(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.change_time() RETURNS timestamp with time zone
+    LANGUAGE sql PARALLEL SAFE
+    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.change_time() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION change_time(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.change_time() IS 'When a limit, exclusion or session change happens: the wall clock, read after the change took its locks, so a make that waited for the change is later than it and one that went first is earlier. clock_timestamp() in production; the tests replace it. Inlined by the planner.';
+
+--
+-- Name: check_limit_change(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.check_limit_change(kind text, reason text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.check_limit_change(kind text, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION check_limit_change(kind text, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.check_limit_change(kind text, reason text) IS 'WA204 unless the kind is a limit kind and the reason is not blank.';
+
+--
 -- Name: claim(wallet_core.operation); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -931,6 +1117,7 @@ CREATE TABLE wallet_core.accounts (
     balance bigint NOT NULL,
     blocked boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    guarded boolean DEFAULT false NOT NULL,
     CONSTRAINT accounts_currency_check CHECK ((currency ~ '^[A-Z0-9]{3,8}$'::text)),
     CONSTRAINT accounts_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128)))
 );
@@ -954,6 +1141,12 @@ COMMENT ON COLUMN wallet_core.accounts.balance IS 'Minor units (cents). Equals t
 --
 
 COMMENT ON COLUMN wallet_core.accounts.blocked IS 'Blocked players cannot make bets; settlements, discards and rollbacks still reach them.';
+
+--
+-- Name: COLUMN accounts.guarded; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.accounts.guarded IS 'True once the account has had a limit or its player an exclusion: bet/make then checks them, and the account''s counters (wallet_core.limit_counters) are kept. False: the make checks nothing more.';
 
 --
 -- Name: bets; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -1093,6 +1286,23 @@ ALTER FUNCTION wallet_core.close_bet(request wallet_core.bet_request) OWNER TO w
 COMMENT ON FUNCTION wallet_core.close_bet(request wallet_core.bet_request) IS 'bet/settlement once read: claim (settlement, bet id) with the status as content, lock the bet''s account, settled -> closed with the status, emit bet.settled, answer (wallet_core.advance_bet). Inlined by the planner.';
 
 --
+-- Name: close_sessions(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.close_sessions(player_id text, why text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.close_sessions(player_id text, why text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION close_sessions(player_id text, why text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.close_sessions(player_id text, why text) IS 'Closes every open session of a player, with why; emits session.closed for each.';
+
+--
 -- Name: commit_bet(wallet_core.bet_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1107,6 +1317,23 @@ ALTER FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) OWNER TO 
 --
 
 COMMENT ON FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) IS 'bet/commit once read: claim (commit, bet id), lock the bet''s account, open -> accepted, emit bet.committed, answer (wallet_core.advance_bet). Inlined by the planner.';
+
+--
+-- Name: count_activity(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) IS 'Adds to a guarded account''s counters at the current minute: a make''s stake and one bet, or a credit (a rollback''s is negative). Returns the running total of stakes. The caller holds the account''s lock.';
 
 --
 -- Name: currency_pattern(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1210,10 +1437,10 @@ CREATE TABLE wallet_core.events (
     transaction_id text,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     published_at timestamp with time zone,
-    CONSTRAINT events_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text])) = (currency IS NULL))),
     CONSTRAINT events_check1 CHECK (((currency IS NULL) = (balance IS NULL))),
     CONSTRAINT events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text])))
+    CONSTRAINT events_player_level_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])) = (currency IS NULL))),
+    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text, 'limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])))
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
 
@@ -1247,7 +1474,7 @@ COMMENT ON COLUMN wallet_core.events.occurred_at IS 'The timestamp of the transa
 -- Name: COLUMN events.currency; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.events.currency IS 'The account''s currency; null only for block/unblock.';
+COMMENT ON COLUMN wallet_core.events.currency IS 'The account''s currency; null only for what concerns the player in every currency (block, unblock, exclusion, its lifting, sessions).';
 
 --
 -- Name: COLUMN events.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1504,6 +1731,57 @@ ALTER FUNCTION wallet_core.journal_is_append_only() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.journal_is_append_only() IS 'Trigger function: refuses UPDATE, DELETE and TRUNCATE on the journal.';
 
 --
+-- Name: journal_mark(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.journal_mark() RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.journal_mark() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION journal_mark(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.journal_mark() IS 'The newest journal entry this transaction sees. Read by a change under the player''s locks: the player''s later entries all have larger ids (wallet_core.control_changes.journal_mark).';
+
+--
+-- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) IS 'Why a guarded account may not make a bet of this stake now: its player''s exclusion, or the first limit it would exceed (which limit, its window, the player''s own amounts); null when it may. Reads index probes only: the exclusion, the limits, the newest counter row and one row per window.';
+
+--
+-- Name: locked_account(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.locked_account(player_id text, currency text) RETURNS wallet_core.accounts
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.locked_account(player_id text, currency text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION locked_account(player_id text, currency text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.locked_account(player_id text, currency text) IS 'The player''s account in the currency, locked as bet/make locks it; WA006 or WA202 when there is none.';
+
+--
 -- Name: make_bet(wallet_core.make_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1518,7 +1796,7 @@ ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO w
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, 2001), write the bet, its reference data and selections, post the stake, emit bet.made, answer.';
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 2001), write the bet, its reference data and selections, post the stake, count it (guarded accounts), emit bet.made, answer.';
 
 --
 -- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1617,6 +1895,22 @@ ALTER FUNCTION wallet_core.new_settle_request(transaction_id text, player_id tex
 --
 
 COMMENT ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) IS 'A wallet_core.settle_request from named arguments. Inlined by the planner.';
+
+--
+-- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.now() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.now() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION now(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.now() IS 'The wallet''s clock for responsible gambling: the time of a make (the start of its transaction), of the journal rows, and of the windows. now() in production; the tests replace it to move time. Inlined by the planner.';
 
 --
 -- Name: odds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1922,6 +2216,22 @@ ALTER FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint,
 COMMENT ON FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) IS 'Answers a claimed operation with a refusal. Stores it for replay when wallet_core.error_codes says so (1005, 1006, 2001, 2002, 2004 for a state the bet does not allow); otherwise stores nothing.';
 
 --
+-- Name: refuse_rewriting_history(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.refuse_rewriting_history() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.refuse_rewriting_history() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION refuse_rewriting_history(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.refuse_rewriting_history() IS 'Trigger function: refuses UPDATE, DELETE and TRUNCATE on wallet_core.control_changes.';
+
+--
 -- Name: reject(text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1989,6 +2299,39 @@ ALTER FUNCTION wallet_core.route(path text, request jsonb) OWNER TO wallet_owner
 COMMENT ON FUNCTION wallet_core.route(path text, request jsonb) IS 'A provider route from the request to its reply (status, body): reads the request into its typed record (a malformed request is answered 2004, or 2002 for a currency, and nothing is stored), then does the operation. Every route function wallet.<route>(jsonb) is one call of it with its path.';
 
 --
+-- Name: session_refusal(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.session_refusal(player_id text, session_id text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.session_refusal(player_id text, session_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION session_refusal(player_id text, session_id text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.session_refusal(player_id text, session_id text) IS 'Why a make naming this session is refused when session_check is enforce: no session, unknown, another player''s, closed or expired; null when the session is open.';
+
+--
+-- Name: sessions_enforced(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.sessions_enforced() RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.sessions_enforced() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION sessions_enforced(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.sessions_enforced() IS 'True when session_check is enforce: bet/make then checks the session. A constant the planner folds; rewritten by wallet.set_setting(''session_check'', ...), never by hand.';
+
+--
 -- Name: settle_bet(text, text, wallet_core.settle_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2006,6 +2349,23 @@ ALTER FUNCTION wallet_core.settle_bet(route text, operation text, request wallet
 COMMENT ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) IS 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
 
 --
+-- Name: start_guarding(bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.start_guarding(account_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.start_guarding(account_id bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION start_guarding(account_id bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.start_guarding(account_id bigint) IS 'Makes an account guarded (bet/make checks its limits and exclusion, and its counters are kept), building its counters from the journal of the last 30 days. Nothing when it is guarded already.';
+
+--
 -- Name: unix_seconds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2021,6 +2381,126 @@ ALTER FUNCTION wallet_core.unix_seconds_limit() OWNER TO wallet_owner;
 --
 
 COMMENT ON FUNCTION wallet_core.unix_seconds_limit() IS 'The first unix second the wallet does not accept: 10^11 (a time is from 0 up to, not including, it).';
+
+--
+-- Name: window_of(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.window_of(kind text) RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.window_of(kind text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION window_of(kind text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.window_of(kind text) IS 'The rolling window of a limit kind (stake_7d: 7 days); null for stake_per_bet. Inlined by the planner.';
+
+--
+-- Name: control_changes; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.control_changes (
+    change_id bigint NOT NULL,
+    changed_at timestamp with time zone NOT NULL,
+    changed_by text NOT NULL,
+    action text NOT NULL,
+    player_id text,
+    currency text,
+    kind text,
+    old_amount bigint,
+    new_amount bigint,
+    effective_at timestamp with time zone,
+    until timestamp with time zone,
+    value text,
+    reason text NOT NULL,
+    journal_mark bigint,
+    CONSTRAINT control_changes_action_check CHECK ((action = ANY (ARRAY['limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'setting.changed'::text]))),
+    CONSTRAINT control_changes_check CHECK (((player_id IS NULL) = (action = 'setting.changed'::text))),
+    CONSTRAINT control_changes_check1 CHECK (((value IS NOT NULL) = (action = 'setting.changed'::text))),
+    CONSTRAINT control_changes_check2 CHECK (((currency IS NOT NULL) = (action = ANY (ARRAY['limit.set'::text, 'limit.removed'::text]))))
+);
+
+ALTER TABLE wallet_core.control_changes OWNER TO wallet_owner;
+
+--
+-- Name: TABLE control_changes; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.control_changes IS 'Append-only history of every responsible-gambling change: who (the login role), when, why, what was in force before and what applies from effective_at. Nothing may update or delete it (triggers refuse). Read wallet.control_changes.';
+
+--
+-- Name: COLUMN control_changes.changed_by; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.changed_by IS 'session_user: the role that logged in.';
+
+--
+-- Name: COLUMN control_changes.old_amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.old_amount IS 'The limit in force when the change was asked for (null: none).';
+
+--
+-- Name: COLUMN control_changes.new_amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.new_amount IS 'The limit from effective_at on (null: removed); for a setting, null (the value is in reason).';
+
+--
+-- Name: COLUMN control_changes.effective_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.effective_at IS 'When the change applies: changed_at for a stricter limit, changed_at + cooling-off for a looser one.';
+
+--
+-- Name: COLUMN control_changes.until; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.until IS 'An exclusion''s end (null: indefinite).';
+
+--
+-- Name: COLUMN control_changes.value; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.value IS 'A setting''s new value (kind names the setting).';
+
+--
+-- Name: COLUMN control_changes.journal_mark; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.control_changes.journal_mark IS 'The newest journal entry when the change took the player''s locks: the player''s makes with a larger entry_id came after it and saw it, those with a smaller one did not (what wallet.audit() relies on).';
+
+--
+-- Name: control_changes; Type: VIEW; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE VIEW wallet.control_changes AS
+ SELECT c.change_id,
+    c.changed_at,
+    c.changed_by,
+    c.action,
+    c.player_id,
+    c.currency,
+    c.kind,
+    c.old_amount,
+    c.new_amount,
+    c.effective_at,
+    c.until,
+    c.value,
+    c.reason,
+    c.journal_mark
+   FROM wallet_core.control_changes c;
+
+ALTER TABLE wallet.control_changes OWNER TO wallet_owner;
+
+--
+-- Name: VIEW control_changes; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON VIEW wallet.control_changes IS 'Every responsible-gambling change, oldest first by change_id: limits set and removed (with the value in force before and when the new one applies), exclusions and their lifting, setting changes; who, when and why. Readable by the schema owner; grant SELECT to a compliance role.';
 
 --
 -- Name: events; Type: VIEW; Schema: wallet; Owner: wallet_owner
@@ -2049,6 +2529,56 @@ ALTER TABLE wallet.events OWNER TO wallet_owner;
 --
 
 COMMENT ON VIEW wallet.events IS 'Every event in the outbox, with its published time (null while unpublished) and the message body consumers receive. Readable by the schema owner; grant SELECT to a DBA role if you have one.';
+
+--
+-- Name: settings; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.settings (
+    only_row boolean DEFAULT true NOT NULL,
+    cooling_off interval DEFAULT '24:00:00'::interval NOT NULL,
+    session_check text DEFAULT 'off'::text NOT NULL,
+    CONSTRAINT settings_cooling_off_check CHECK ((cooling_off >= '00:00:00'::interval)),
+    CONSTRAINT settings_only_row_check CHECK (only_row),
+    CONSTRAINT settings_session_check_check CHECK ((session_check = ANY (ARRAY['off'::text, 'enforce'::text])))
+);
+
+ALTER TABLE wallet_core.settings OWNER TO wallet_owner;
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.settings IS 'The responsible-gambling settings of this database, one row; change them with wallet.set_setting().';
+
+--
+-- Name: COLUMN settings.cooling_off; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.settings.cooling_off IS 'How long a looser limit (higher, or removed) waits before it applies; a stricter one applies at once.';
+
+--
+-- Name: COLUMN settings.session_check; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.settings.session_check IS 'off: bet/make stores session_id and checks nothing; enforce: a make whose session is unknown, closed, expired or another player''s is refused with 1007.';
+
+--
+-- Name: settings; Type: VIEW; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE VIEW wallet.settings AS
+ SELECT s.cooling_off,
+    s.session_check
+   FROM wallet_core.settings s;
+
+ALTER TABLE wallet.settings OWNER TO wallet_owner;
+
+--
+-- Name: VIEW settings; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON VIEW wallet.settings IS 'The responsible-gambling settings: cooling_off (how long a looser limit waits) and session_check.';
 
 --
 -- Name: accounts_account_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
@@ -2084,6 +2614,19 @@ ALTER TABLE wallet_core.categories OWNER TO wallet_owner;
 COMMENT ON TABLE wallet_core.categories IS 'Categories (countries, leagues groups) of a sport, inserted by bet/make when new.';
 
 --
+-- Name: control_changes_change_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.control_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.control_changes_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: error_codes; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2116,6 +2659,26 @@ ALTER TABLE wallet_core.events ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDE
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: exclusions; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.exclusions (
+    player_id text NOT NULL,
+    since timestamp with time zone NOT NULL,
+    until timestamp with time zone,
+    reason text NOT NULL,
+    CONSTRAINT exclusions_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.exclusions OWNER TO wallet_owner;
+
+--
+-- Name: TABLE exclusions; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.exclusions IS 'A player''s self-exclusion (until null: indefinite) or time-out (until set), in every currency. An ended one may stay; wallet.lift_exclusion deletes one. Every change is in wallet_core.control_changes.';
 
 --
 -- Name: idempotency; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -2208,7 +2771,7 @@ CREATE TABLE wallet_core.journal (
     transaction_id text,
     bet_id bigint,
     reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
     CONSTRAINT journal_check1 CHECK ((((operation = 'deposit'::text) AND (amount > 0)) OR ((operation = ANY (ARRAY['withdrawal'::text, 'bet'::text])) AND (amount <= 0)) OR ((operation = ANY (ARRAY['discard'::text, 'win'::text, 'refund'::text])) AND (amount >= 0)) OR ((operation = 'rollback'::text) AND (amount <= 0)))),
     CONSTRAINT journal_debit_keeps_balance_check CHECK (((operation <> ALL (ARRAY['bet'::text, 'withdrawal'::text])) OR (balance_after >= 0))),
     CONSTRAINT journal_operation_check CHECK ((operation = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'bet'::text, 'discard'::text, 'win'::text, 'refund'::text, 'rollback'::text])))
@@ -2270,6 +2833,52 @@ ALTER TABLE wallet_core.journal ALTER COLUMN entry_id ADD GENERATED ALWAYS AS ID
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: limit_counters; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.limit_counters (
+    account_id bigint NOT NULL,
+    minute timestamp with time zone NOT NULL,
+    stakes bigint NOT NULL,
+    credits bigint NOT NULL,
+    bets bigint NOT NULL
+);
+
+ALTER TABLE wallet_core.limit_counters OWNER TO wallet_owner;
+
+--
+-- Name: TABLE limit_counters; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.limit_counters IS 'Running totals of a guarded account, one row per minute with activity: stakes made, credits (wins, refunds and discards, less rollbacks) and bets, each summed from the start of the counting up to the end of that minute. A window''s sum is the newest row less the last row before the window. Written under the account''s lock, only ever at the newest minute: nothing arriving late rewrites one.';
+
+--
+-- Name: limits; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.limits (
+    account_id bigint NOT NULL,
+    kind text NOT NULL,
+    amount bigint NOT NULL,
+    pending boolean DEFAULT false NOT NULL,
+    pending_amount bigint,
+    effective_at timestamp with time zone,
+    CONSTRAINT limits_amount_check CHECK (((amount >= 0) AND (amount <= '1000000000000000'::bigint))),
+    CONSTRAINT limits_check CHECK ((pending = (effective_at IS NOT NULL))),
+    CONSTRAINT limits_check1 CHECK ((pending OR (pending_amount IS NULL))),
+    CONSTRAINT limits_kind_check CHECK ((kind = ANY (ARRAY['stake_per_bet'::text, 'stake_24h'::text, 'stake_7d'::text, 'stake_30d'::text, 'loss_24h'::text, 'loss_7d'::text, 'loss_30d'::text, 'bets_24h'::text]))),
+    CONSTRAINT limits_pending_amount_check CHECK (((pending_amount >= 0) AND (pending_amount <= '1000000000000000'::bigint)))
+);
+
+ALTER TABLE wallet_core.limits OWNER TO wallet_owner;
+
+--
+-- Name: TABLE limits; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.limits IS 'A limit per account and kind: the amount in force, and a looser change waiting for its cooling-off (pending; pending_amount null: a removal). From effective_at on the pending value is the one in force, whether or not a later change has folded it in yet. Read wallet.limits(player_id).';
 
 --
 -- Name: operation_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
@@ -2337,6 +2946,29 @@ COMMENT ON COLUMN wallet_core.selections.sport_id IS 'A wallet_core.sports key; 
 --
 
 COMMENT ON COLUMN wallet_core.selections.odds IS 'The selection''s odds, stored exactly.';
+
+--
+-- Name: sessions; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.sessions (
+    session_id text NOT NULL,
+    player_id text NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    closed_at timestamp with time zone,
+    closed_why text,
+    CONSTRAINT sessions_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128))),
+    CONSTRAINT sessions_session_id_check CHECK (((length(session_id) >= 1) AND (length(session_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.sessions OWNER TO wallet_owner;
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.sessions IS 'The operator''s sessions of a player''s front end (bet/make''s session_id): open until closed_at or expires_at. Checked by bet/make only when wallet_core.settings.session_check is enforce.';
 
 --
 -- Name: sports; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -2413,6 +3045,13 @@ ALTER TABLE ONLY wallet_core.categories
     ADD CONSTRAINT categories_pkey PRIMARY KEY (category_id);
 
 --
+-- Name: control_changes control_changes_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.control_changes
+    ADD CONSTRAINT control_changes_pkey PRIMARY KEY (change_id);
+
+--
 -- Name: error_codes error_codes_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2425,6 +3064,13 @@ ALTER TABLE ONLY wallet_core.error_codes
 
 ALTER TABLE ONLY wallet_core.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (event_id);
+
+--
+-- Name: exclusions exclusions_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.exclusions
+    ADD CONSTRAINT exclusions_pkey PRIMARY KEY (player_id);
 
 --
 -- Name: idempotency idempotency_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -2441,11 +3087,39 @@ ALTER TABLE ONLY wallet_core.journal
     ADD CONSTRAINT journal_pkey PRIMARY KEY (entry_id);
 
 --
+-- Name: limit_counters limit_counters_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.limit_counters
+    ADD CONSTRAINT limit_counters_pkey PRIMARY KEY (account_id, minute);
+
+--
+-- Name: limits limits_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.limits
+    ADD CONSTRAINT limits_pkey PRIMARY KEY (account_id, kind);
+
+--
 -- Name: selections selections_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
 ALTER TABLE ONLY wallet_core.selections
     ADD CONSTRAINT selections_pkey PRIMARY KEY (bet_id, "position");
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (session_id);
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (only_row);
 
 --
 -- Name: sports sports_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -2468,6 +3142,12 @@ ALTER TABLE ONLY wallet_core.tournaments
 CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
 
 --
+-- Name: control_changes_player_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX control_changes_player_idx ON wallet_core.control_changes USING btree (player_id, change_id);
+
+--
 -- Name: events_unpublished_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2484,6 +3164,24 @@ CREATE INDEX journal_account_idx ON wallet_core.journal USING btree (account_id,
 --
 
 CREATE INDEX journal_bet_idx ON wallet_core.journal USING btree (bet_id) WHERE (bet_id IS NOT NULL);
+
+--
+-- Name: sessions_open_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX sessions_open_idx ON wallet_core.sessions USING btree (player_id) WHERE (closed_at IS NULL);
+
+--
+-- Name: control_changes control_changes_no_truncate; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER control_changes_no_truncate BEFORE TRUNCATE ON wallet_core.control_changes FOR EACH STATEMENT EXECUTE FUNCTION wallet_core.refuse_rewriting_history();
+
+--
+-- Name: control_changes control_changes_no_update_delete; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER control_changes_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.control_changes FOR EACH ROW EXECUTE FUNCTION wallet_core.refuse_rewriting_history();
 
 --
 -- Name: journal journal_no_truncate; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
@@ -2524,6 +3222,13 @@ ALTER TABLE ONLY wallet_core.journal
 
 ALTER TABLE ONLY wallet_core.journal
     ADD CONSTRAINT journal_bet_fk FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: limits limits_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.limits
+    ADD CONSTRAINT limits_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
 
 --
 -- Name: selections selections_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -2627,6 +3332,12 @@ GRANT ALL ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body
 REVOKE ALL ON FUNCTION wallet.block_player(player_id text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION close_session(session_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.close_session(session_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION commit_readiness(); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -2647,11 +3358,35 @@ REVOKE ALL ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_
 GRANT ALL ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_age double precision) TO wallet_relay;
 
 --
+-- Name: FUNCTION exclude_player(player_id text, until timestamp with time zone, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION lift_exclusion(player_id text, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.lift_exclusion(player_id text, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION limits(player_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.limits(player_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION mark_events_published(event_ids bigint[]); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) TO wallet_relay;
+
+--
+-- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION player_balance(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -2673,11 +3408,35 @@ REVOKE ALL ON PROCEDURE wallet.purge_events(IN older_than interval, INOUT delete
 REVOKE ALL ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION purge_limit_counters(older_than interval); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.purge_limit_counters(older_than interval) FROM PUBLIC;
+
+--
 -- Name: FUNCTION relay_lead(); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet.relay_lead() FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.relay_lead() TO wallet_relay;
+
+--
+-- Name: FUNCTION remove_limit(player_id text, currency text, kind text, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION set_limit(player_id text, currency text, kind text, amount bigint, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.set_limit(player_id text, currency text, kind text, amount bigint, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION set_setting(name text, value text, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.set_setting(name text, value text, reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION unblock_player(player_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -2765,6 +3524,18 @@ REVOKE ALL ON FUNCTION wallet_core.as_text_array(value jsonb, field text) FROM P
 REVOKE ALL ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION change_time(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.change_time() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_limit_change(kind text, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.check_limit_change(kind text, reason text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2783,10 +3554,22 @@ REVOKE ALL ON FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref t
 REVOKE ALL ON FUNCTION wallet_core.close_bet(request wallet_core.bet_request) FROM PUBLIC;
 
 --
+-- Name: FUNCTION close_sessions(player_id text, why text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.close_sessions(player_id text, why text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION commit_bet(request wallet_core.bet_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.commit_bet(request wallet_core.bet_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.count_activity(account_id bigint, stakes bigint, credits bigint, bets bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION currency_pattern(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -2897,6 +3680,24 @@ REVOKE ALL ON FUNCTION wallet_core.is_usual_make(request jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.journal_is_append_only() FROM PUBLIC;
 
 --
+-- Name: FUNCTION journal_mark(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.journal_mark() FROM PUBLIC;
+
+--
+-- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.limit_refusal(account_id bigint, player_id text, currency text, stake bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION locked_account(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.locked_account(player_id text, currency text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2937,6 +3738,12 @@ REVOKE ALL ON FUNCTION wallet_core.new_selection_request(ordinal integer, select
 --
 
 REVOKE ALL ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION now(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.now() FROM PUBLIC;
 
 --
 -- Name: FUNCTION odds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -3047,6 +3854,12 @@ REVOKE ALL ON FUNCTION wallet_core.record_references(selections wallet_core.sele
 REVOKE ALL ON FUNCTION wallet_core.refuse(op wallet_core.operation, operation_id bigint, state text, message text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION refuse_rewriting_history(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.refuse_rewriting_history() FROM PUBLIC;
+
+--
 -- Name: FUNCTION reject(field text, problem text, state text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3071,13 +3884,37 @@ REVOKE ALL ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_re
 REVOKE ALL ON FUNCTION wallet_core.route(path text, request jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION session_refusal(player_id text, session_id text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.session_refusal(player_id text, session_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sessions_enforced(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.sessions_enforced() FROM PUBLIC;
+
+--
 -- Name: FUNCTION settle_bet(route text, operation text, request wallet_core.settle_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) FROM PUBLIC;
 
 --
+-- Name: FUNCTION start_guarding(account_id bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.start_guarding(account_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION unix_seconds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.unix_seconds_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION window_of(kind text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.window_of(kind text) FROM PUBLIC;

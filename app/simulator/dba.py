@@ -1,6 +1,8 @@
-"""The DBA's side of a simulation: players opened, funded and blocked, balances read, and
-``wallet.audit()``, all through the SQL interface (``wallet.create_player``,
-``wallet.adjust_balance``, ``wallet.block_player``, ``wallet.balance``)."""
+"""The DBA's side of a simulation: players opened, funded and blocked, limits set, players
+excluded, sessions opened, balances read, and ``wallet.audit()``, all through the SQL interface
+(``wallet.create_player``, ``wallet.adjust_balance``, ``wallet.block_player``,
+``wallet.set_limit``, ``wallet.exclude_player``, ``wallet.open_session``,
+``wallet.set_setting``, ``wallet.balance``)."""
 
 from __future__ import annotations
 
@@ -58,6 +60,34 @@ class Dba:
 
     def block(self, player: str) -> None:
         self._call("select wallet.block_player(%s)", (player,))
+
+    def set_limit(self, player: str, currency: str, kind: str, amount: int) -> None:
+        self._call(
+            "select wallet.set_limit(%s, %s, %s, %s, 'wallet simulate')",
+            (player, currency, kind, amount),
+        )
+
+    def exclude(self, player: str, seconds: int | None) -> None:
+        """A time-out of ``seconds`` from now, or an indefinite self-exclusion for None."""
+        self._call(
+            "select wallet.exclude_player(%s, now() + make_interval(secs => %s),"
+            " 'wallet simulate')",
+            (player, seconds),
+        )
+
+    def open_session(self, player: str, session_id: str, seconds: int) -> None:
+        self._call(
+            "select wallet.open_session(%s, %s, now() + make_interval(secs => %s))",
+            (player, session_id, seconds),
+        )
+
+    def session_check(self, value: str | None = None) -> str:
+        """The session_check setting; set to ``value`` first when given."""
+        if value is not None:
+            self._call(
+                "select wallet.set_setting('session_check', %s, 'wallet simulate')", (value,)
+            )
+        return str(self._call("select session_check from wallet.settings", ()))
 
     def balances(self, accounts: list[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
         found: dict[tuple[str, str], int | None] = {}

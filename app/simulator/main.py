@@ -158,6 +158,8 @@ async def _scenario(args: argparse.Namespace, sim: Simulation) -> None:
             duplicate_rate=args.duplicate_rate,
             seed=seed,
         )
+    elif args.scenario == "responsible-gambling":
+        await scenarios.responsible_gambling(sim)
     else:
         await scenarios.soak(sim, players=args.player_count, rate=args.rate, duration=args.duration)
 

@@ -15,13 +15,24 @@ Decisions the contract leaves open are the wallet's documented ones (the enginee
 - a discard naming another player's make is 2004;
 - commit is the transition open -> accepted only: a new commit key on an accepted bet (reopened
   by a rollback) is 2004;
-- stored and replayed: 1005, 1006, 2001, 2002 and 2004 for a state; not stored: 2003,
-  malformed requests and key reuse with other content.
+- stored and replayed: 1005, 1006, 2001, 2002, 2004 for a state, 4001 and 1007; not stored:
+  2003, malformed requests and key reuse with other content.
+
+Responsible gambling (``docs/contract/operator.md`` sections 1 and 2), computed the slow way:
+every stake and credit of an account is kept with its time, and a window's sum adds up those
+whose minute is not before the minute the window starts in (a stake leaves a window at most a
+minute after its anniversary, never before). After 1005 a make checks: the player's exclusion,
+then each limit in force (stake_per_bet, stakes, losses, bets), 4001; then, when sessions are
+enforced, the session, 1007; then the discarded make (2004) and the balance (2001). A looser
+limit waits ``cooling_off`` seconds; a stricter one, or the same, applies at once and drops a
+pending change.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +44,8 @@ SETTLEMENT_STATUSES = ("won", "lost", "canceled", "refund", "cashed out", "half-
 # Provider error codes.
 BLOCKED = 1005
 NO_PLAYER = 1006
+NO_SESSION = 1007
+LIMITED = 4001
 NO_MONEY = 2001
 BAD_CURRENCY = 2002
 NO_BET = 2003
@@ -120,6 +133,56 @@ class Bet:
     settled_amount: int = 0
 
 
+LIMIT_KINDS = (
+    "stake_per_bet",
+    "stake_24h",
+    "stake_7d",
+    "stake_30d",
+    "loss_24h",
+    "loss_7d",
+    "loss_30d",
+    "bets_24h",
+)
+WINDOW_SECONDS = {"24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400}
+COOLING_OFF = 86_400.0
+
+
+@dataclass
+class Limit:
+    """A limit of one account: the amount in force, and a looser change that waits."""
+
+    amount: int
+    pending: bool = False
+    pending_amount: int | None = None
+    effective_at: float | None = None
+
+    def in_force(self, now: float) -> int | None:
+        if self.pending and self.effective_at is not None and self.effective_at <= now:
+            return self.pending_amount
+        return self.amount
+
+
+@dataclass
+class Activity:
+    """What moved an account's money, when: a make's stake, or a credit (negative: a rollback)."""
+
+    at: float
+    stake: int = 0
+    credit: int = 0
+    bets: int = 0
+
+
+@dataclass
+class Session:
+    player: str
+    expires_at: float
+    closed: bool = False
+
+
+def minute(at: float) -> int:
+    return math.floor(at / 60)
+
+
 @dataclass
 class Stored:
     """An operation key seen before: the content it was used with and the answer given."""
@@ -159,17 +222,143 @@ def refusal(code: int, key: tuple[str, str], fingerprint: tuple[Any, ...], why: 
 class Wallet:
     """The contract's wallet, in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.balances: dict[tuple[str, str], int] = {}
         self.blocked: set[str] = set()
         self.bets: dict[str, Bet] = {}
         self.makes: dict[str, str | None] = {}  # make id -> bet id, or None for a discard marker
         self.keys: dict[tuple[str, str], Stored] = {}
+        # Responsible gambling: the clock (unix seconds), limits per account, exclusions
+        # (until, None: indefinite), each account's activity, sessions.
+        self.clock = clock
+        self.cooling_off = COOLING_OFF
+        self.limits: dict[tuple[str, str], dict[str, Limit]] = {}
+        self.exclusions: dict[str, tuple[float, float | None]] = {}  # player -> (since, until)
+        self.activity: dict[tuple[str, str], list[Activity]] = {}
+        self.sessions_enforced = False
+        self.sessions: dict[str, Session] = {}
 
     # DBA -------------------------------------------------------------------------------------
 
     def players(self) -> set[str]:
         return {player for player, _ in self.balances}
+
+    def set_limit(self, player: str, currency: str, kind: str, amount: int) -> float:
+        """wallet.set_limit: when the new amount applies."""
+        now = self.clock()
+        limits = self.limits.setdefault((player, currency), {})
+        current = limits.get(kind)
+        in_force = current.in_force(now) if current else None
+        if in_force is None or amount <= in_force:
+            limits[kind] = Limit(amount)
+            return now
+        limits[kind] = Limit(in_force, True, amount, now + self.cooling_off)
+        return now + self.cooling_off
+
+    def remove_limit(self, player: str, currency: str, kind: str) -> float | None:
+        """wallet.remove_limit: when the removal applies; None when no limit is in force (the
+        wallet refuses, WA208)."""
+        now = self.clock()
+        limits = self.limits.setdefault((player, currency), {})
+        current = limits.get(kind)
+        in_force = current.in_force(now) if current else None
+        if in_force is None:
+            return None
+        limits[kind] = Limit(in_force, True, None, now + self.cooling_off)
+        return now + self.cooling_off
+
+    def excluded_until(self, player: str) -> tuple[bool, float | None]:
+        """(excluded now, until)."""
+        exclusion = self.exclusions.get(player)
+        if exclusion is None:
+            return False, None
+        _, until = exclusion
+        return until is None or until > self.clock(), until
+
+    def exclude(self, player: str, until: float | None) -> bool:
+        """wallet.exclude_player: False when it would shorten an exclusion in force (WA208)."""
+        excluded, current = self.excluded_until(player)
+        if excluded and (
+            (current is None and until is not None)
+            or (current is not None and until is not None and until < current)
+        ):
+            return False
+        self.exclusions[player] = (self.clock(), until)
+        for session in self.sessions.values():
+            if session.player == player:
+                session.closed = True
+        return True
+
+    def lift_exclusion(self, player: str) -> bool:
+        """wallet.lift_exclusion: False when the wallet refuses (not excluded, or indefinite and
+        younger than the cooling-off period)."""
+        excluded, until = self.excluded_until(player)
+        if not excluded:
+            return False
+        since, _ = self.exclusions[player]
+        if until is None and since > self.clock() - self.cooling_off:
+            return False
+        del self.exclusions[player]
+        return True
+
+    def block(self, player: str) -> None:
+        if player not in self.blocked:
+            self.blocked.add(player)
+            for session in self.sessions.values():
+                if session.player == player:
+                    session.closed = True
+
+    def count(
+        self, player: str, currency: str, *, stake: int = 0, credit: int = 0, bets: int = 0
+    ) -> None:
+        self.activity.setdefault((player, currency), []).append(
+            Activity(self.clock(), stake, credit, bets)
+        )
+
+    def window(self, player: str, currency: str, seconds: int) -> tuple[int, int, int]:
+        """Stakes, credits and bets of an account in the window ending now, the slow way."""
+        first = minute(self.clock() - seconds)
+        inside = [a for a in self.activity.get((player, currency), []) if minute(a.at) >= first]
+        return (
+            sum(a.stake for a in inside),
+            sum(a.credit for a in inside),
+            sum(a.bets for a in inside),
+        )
+
+    def limit_refusal(self, player: str, currency: str, stake: int) -> str | None:
+        excluded, _ = self.excluded_until(player)
+        if excluded:
+            return "excluded"
+        now = self.clock()
+        limits = self.limits.get((player, currency), {})
+        for kind in LIMIT_KINDS:
+            amount = limits[kind].in_force(now) if kind in limits else None
+            if amount is None:
+                continue
+            if kind == "stake_per_bet":
+                if stake > amount:
+                    return kind
+                continue
+            what, span = kind.split("_")
+            stakes, credits, bets = self.window(player, currency, WINDOW_SECONDS[span])
+            used = {
+                "stake": stakes + stake,
+                "loss": stakes - credits + stake,
+                "bets": bets + 1,
+            }[what]
+            if used > amount:
+                return kind
+        return None
+
+    def session_refusal(self, player: str, session_id: Any) -> str | None:
+        session = self.sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None or session.player != player:
+            return "unknown session"
+        if session.closed:
+            return "closed session"
+        if session.expires_at <= self.clock():
+            return "expired session"
+        return None
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -258,6 +447,12 @@ class Wallet:
             return refusal(BAD_CURRENCY, key, fingerprint, "no account in that currency")
         if player in self.blocked:
             return refusal(BLOCKED, key, fingerprint, "blocked")
+        if (limited := self.limit_refusal(player, currency, amount)) is not None:
+            return refusal(LIMITED, key, fingerprint, limited)
+        if self.sessions_enforced and (
+            (unsession := self.session_refusal(player, request.get("session_id"))) is not None
+        ):
+            return refusal(NO_SESSION, key, fingerprint, unsession)
         if make_id in self.makes:
             return refusal(BAD_REQUEST, key, fingerprint, "make discarded before it was made")
         if self.balances[player, currency] < amount:
@@ -268,6 +463,7 @@ class Wallet:
             self.balances[player, currency] = balance
             self.bets[body["id"]] = Bet(body["id"], make_id, player, currency, amount)
             self.makes[make_id] = body["id"]
+            self.count(player, currency, stake=amount, bets=1)
 
         return self.success(
             key,
@@ -358,6 +554,7 @@ class Wallet:
         def effect(body: dict[str, Any]) -> None:
             self.balances[player, bet.currency] = balance
             bet.state = "discarded"
+            self.count(player, bet.currency, credit=bet.stake)
 
         return self.success(
             key,
@@ -428,6 +625,7 @@ class Wallet:
             bet.state = "settled"
             bet.settlement_id = transaction_id
             bet.settled_amount = amount
+            self.count(player, currency, credit=amount)
 
         return self.success(
             key,
@@ -485,6 +683,7 @@ class Wallet:
             bet.state = "accepted"
             bet.settlement_id = None
             bet.settled_amount = 0
+            self.count(player, bet.currency, credit=-taken)
 
         return self.success(
             key,

@@ -3,8 +3,10 @@
 The referee keeps one ``app.simulator.model.Wallet`` per player, fed only with the answers the
 wallet gave: a 200 make debits the stake, a win, refund or discard credits what it names, a
 rollback takes back what the settlement moved, a refusal moves nothing, and a replay must be
-the stored answer byte for byte. Each answer is checked field by field (status, code, amount,
-balance, ids).
+the stored answer byte for byte. The limits, exclusions and sessions a scenario sets through SQL
+are told to the player's model too (its clock is this machine's: within a run every stake is
+inside every window, and no cooling-off ends). Each answer is checked field by field (status,
+code, amount, balance, ids).
 
 Requests sent at once may be applied in any order. For each player, the answers of one burst
 are judged in the first order the model accepts: identical copies in flight must all get the
@@ -23,7 +25,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from app.simulator.model import Outcome, Wallet
+from app.simulator.model import Outcome, Session, Wallet
 from app.simulator.traffic import Answer
 
 ANSWER_FIELDS = frozenset(
@@ -81,16 +83,38 @@ class Referee:
     reported)."""
     unjudged: int = 0
 
+    sessions_enforced: bool = False
+    """session_check as the run set it (every model's, new ones' too)."""
+
     # The world as the model knows it --------------------------------------------------------
 
+    def _new_model(self) -> Wallet:
+        model = Wallet()
+        model.sessions_enforced = self.sessions_enforced
+        return model
+
     def open_account(self, player: str, currency: str, balance: int, *, blocked: bool) -> None:
-        model = self.models.setdefault(player, Wallet())
+        model = self.models.setdefault(player, self._new_model())
         model.balances[player, currency] = balance
         if blocked:
             model.blocked.add(player)
 
     def deposit(self, player: str, currency: str, amount: int) -> None:
         self.models[player].balances[player, currency] += amount
+
+    def set_limit(self, player: str, currency: str, kind: str, amount: int) -> None:
+        self.models[player].set_limit(player, currency, kind, amount)
+
+    def exclude(self, player: str, until: float | None) -> None:
+        self.models[player].exclude(player, until)
+
+    def enforce_sessions(self, enforced: bool) -> None:
+        self.sessions_enforced = enforced
+        for model in self.models.values():
+            model.sessions_enforced = enforced
+
+    def open_session(self, player: str, session_id: str, expires_at: float) -> None:
+        self.models[player].sessions[session_id] = Session(player, expires_at)
 
     def expected_balances(self) -> dict[tuple[str, str], int]:
         return {
@@ -145,7 +169,7 @@ class Referee:
             return
         if not distinct:
             return
-        model = self.models.setdefault(player, Wallet())
+        model = self.models.setdefault(player, self._new_model())
         # A request whose key the model already holds is a replay whichever order the burst
         # took: judged first, and left out of the orders tried.
         replays = [a for a in distinct if _is_replay(model, a)]

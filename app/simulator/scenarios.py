@@ -1,4 +1,4 @@
-"""The scenarios: certification, lifecycle and soak.
+"""The scenarios: certification, lifecycle, soak and responsible-gambling.
 
 Each builds and signs every request of a burst before sending it; the referee judges every
 answer. Requests that name a bet (``bet_transaction_id``) need the wallet's id for it, which
@@ -37,7 +37,8 @@ def _bet_id(answers: list[Answer]) -> str | None:
 
 async def certification(sim: Simulation) -> None:
     """What a provider's certification suite throws at a wallet, step by step."""
-    with_sql = 8 + 1 if sim.dba is not None else 0  # the drained and the blocked player
+    # the drained, the blocked and the limited player
+    with_sql = 8 + 1 + 5 if sim.dba is not None else 0
     sim.plan(5 + 20 + 28 + 2 * RACE_ROUNDS + 3 + 2 + 2 + with_sql)
     main = (await sim.players("main", 1, OPENING))[0]
     stake = min(STAKE, main.balance // 60)
@@ -123,6 +124,39 @@ async def certification(sim: Simulation) -> None:
                 ),
             ]
         )
+
+    with sim.step("a make above a limit is 4001; one in an unknown session, enforced, is 1007"):
+        await _limit_and_session(sim, stake)
+
+
+async def _limit_and_session(sim: Simulation, stake: int) -> None:
+    """A stake_per_bet limit at the stake: the stake passes, one cent more is 4001. Then, with
+    session_check enforce for a moment (set back as it was), a make in a session nobody opened
+    is 1007, one in an open session passes, and the 1007 replays once the check is off."""
+    dba = sim.need_admin("limits and sessions")
+    player = sim.open_players("limited", 1, OPENING)[0].player_id
+    currency = sim.currency
+    dba.set_limit(player, currency, "stake_per_bet", stake)
+    sim.referee.set_limit(player, currency, "stake_per_bet", stake)
+    edges = [p.make(player, a, currency=currency, tx=sim.tx("make")) for a in (stake, stake + 1)]
+    await sim.burst([sim.deliver("bet/make", player, request) for request in edges])
+    session = f"{sim.run_id}-session"
+    dba.open_session(player, session, 3600)
+    sim.referee.open_session(player, session, time.time() + 3600)
+    unknown = p.make(player, stake, currency=currency, tx=sim.tx("make"))
+    unknown["session_id"] = f"{sim.run_id}-no-such-session"
+    opened = p.make(player, stake, currency=currency, tx=sim.tx("make"))
+    opened["session_id"] = session
+    before = dba.session_check()
+    try:
+        dba.session_check("enforce")
+        sim.referee.enforce_sessions(True)
+        await sim.burst([sim.deliver("bet/make", player, unknown)])
+        await sim.burst([sim.deliver("bet/make", player, opened)])
+    finally:
+        dba.session_check(before)
+        sim.referee.enforce_sessions(before == "enforce")
+    await sim.burst([sim.deliver("bet/make", player, unknown)])  # the stored 1007
 
 
 async def _duplicates(sim: Simulation, main: Player, stake: int) -> None:
@@ -332,3 +366,58 @@ async def soak(sim: Simulation, *, players: int, rate: float, duration: float) -
                 f"the other, so {len(lanes)} players cannot reach {rate:g}/s at this latency; "
                 "give more --player-count"
             )
+
+
+# responsible-gambling -----------------------------------------------------------------------
+
+
+async def responsible_gambling(sim: Simulation) -> None:
+    """Limits and exclusions set through SQL, and makes fired at their edges, at once: the
+    referee's model computes every window and says which makes must pass."""
+    dba = sim.need_admin("responsible gambling")
+    currency = sim.currency
+    sim.plan(20 + 1 + 2 + 5 + 6 + 4)
+
+    def limited(label: str, kind: str, amount: int) -> str:
+        player = sim.open_players(label, 1, OPENING)[0].player_id
+        dba.set_limit(player, currency, kind, amount)
+        sim.referee.set_limit(player, currency, kind, amount)
+        return player
+
+    def make(player: str, amount: int = STAKE, tx: str | None = None) -> Delivery:
+        request = p.make(player, amount, currency=currency, tx=tx or sim.tx("make"))
+        return sim.deliver("bet/make", player, request)
+
+    with sim.step("20 makes at once against a stake_24h limit that allows 7"):
+        player = limited("stake-24h", "stake_24h", 7 * STAKE)
+        first = make(player)
+        await sim.burst([first] + [make(player) for _ in range(19)])
+        await sim.burst([first])  # whatever it got, again byte for byte
+
+    with sim.step("stake_per_bet: the limit passes, one cent more is 4001"):
+        player = limited("per-bet", "stake_per_bet", STAKE)
+        await sim.burst([make(player, STAKE), make(player, STAKE + 1)])
+
+    with sim.step("bets_24h of 3: five makes at once, three pass"):
+        player = limited("bets", "bets_24h", 3)
+        await sim.burst([make(player, 10) for _ in range(5)])
+
+    with sim.step("loss_24h: a win makes room for exactly what it paid"):
+        player = limited("loss", "loss_24h", 2 * STAKE)
+        answers = await sim.burst([make(player), make(player)])
+        await sim.burst([make(player, 1)])  # losses 2 * STAKE + 1: 4001
+        bet_id = _bet_id(answers)
+        if bet_id is not None:
+            win = p.win(player, bet_id, STAKE // 2, currency=currency, tx=sim.tx("win"))
+            await sim.burst([sim.deliver("bet/win", player, win)])
+            await sim.burst([make(player, STAKE // 2 + 1), make(player, STAKE // 2)])
+
+    with sim.step("a time-out: makes are 4001, a settlement still credits"):
+        player = sim.open_players("time-out", 1, OPENING)[0].player_id
+        bet_id = _bet_id(await sim.burst([make(player)]))
+        dba.exclude(player, 3600)
+        sim.referee.exclude(player, time.time() + 3600)
+        await sim.burst([make(player), make(player, 1)])
+        if bet_id is not None:
+            win = p.win(player, bet_id, 2 * STAKE, currency=currency, tx=sim.tx("win"))
+            await sim.burst([sim.deliver("bet/win", player, win)])

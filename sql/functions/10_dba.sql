@@ -22,8 +22,12 @@ begin
         raise sqlstate 'WA204' using message = 'the opening balance must be zero or positive';
     end if;
 
-    insert into wallet_core.accounts as a (player_id, currency, balance)
-    values (create_player.player_id, create_player.currency, 0)
+    -- A player who is or was excluded is guarded in a new currency too.
+    insert into wallet_core.accounts as a (player_id, currency, balance, guarded)
+    values (
+        create_player.player_id, create_player.currency, 0,
+        exists (select from wallet_core.exclusions as e where e.player_id = create_player.player_id)
+    )
     on conflict on constraint accounts_player_id_currency_key do nothing
     returning a.* into new_account;
     if not found then
@@ -103,6 +107,7 @@ begin
     update wallet_core.accounts as a set blocked = true where a.player_id = block_player.player_id and not a.blocked;
     if found then
         perform wallet_core.emit_event('player.blocked', player_id, null, 0, null);
+        perform wallet_core.close_sessions(player_id, 'player blocked');
     elsif not exists (select from wallet_core.accounts as a where a.player_id = block_player.player_id) then
         raise sqlstate 'WA006' using message = format('player %s not found', player_id);
     end if;
@@ -110,7 +115,8 @@ end
 $$;
 comment on function wallet.block_player(text) is
 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and '
-'rollbacks still reach the player. Emits player.blocked when the player was not blocked.';
+'rollbacks still reach the player. Closes the player''s open sessions. Emits player.blocked when the '
+'player was not blocked (and session.closed for each session it closed).';
 
 create or replace function wallet.unblock_player(player_id text)
 returns void
@@ -248,11 +254,76 @@ as $$
         limit 1
     ) as r on true
     where a.balance < 0
+
+    union all
+    -- no make was accepted while its player was excluded (self-exclusion or time-out). A change
+    -- counts for the makes after it in lock order: those whose journal entry is newer than the
+    -- change's journal_mark (read under the player's locks).
+    select 'make_while_excluded', a.player_id,
+        format('bet %s of %s %s at %s while excluded %s', j.bet_id, -j.amount, a.currency, j.created_at,
+            coalesce('until ' || x.until::text, 'indefinitely'))
+    from wallet_core.journal as j
+    join wallet_core.accounts as a on j.account_id = a.account_id and a.guarded
+    cross join lateral (
+        select c.action, c.until
+        from wallet_core.control_changes as c
+        where
+            c.player_id = a.player_id and c.action in ('player.excluded', 'player.exclusion_lifted')
+            and c.journal_mark < j.entry_id
+        order by c.journal_mark desc, c.change_id desc
+        limit 1
+    ) as x
+    where j.operation = 'bet' and x.action = 'player.excluded' and (x.until is null or x.until > j.created_at)
+
+    union all
+    -- no make was accepted above a limit in force, the windows summed the slow way from the
+    -- journal (exactly W back: the counters' windows may reach up to a minute further, never less)
+    select 'make_over_limit', a.player_id,
+        format('bet %s of %s %s at %s: %s %s, limit %s', j.bet_id, -j.amount, a.currency, j.created_at, l.kind,
+            case pg_catalog.split_part(l.kind, '_', 1)
+                when 'stake' then case when l.kind = 'stake_per_bet' then -j.amount else s.stakes end
+                when 'loss' then s.stakes - s.credits
+                else s.bets
+            end, l.amount)
+    from wallet_core.journal as j
+    join wallet_core.accounts as a on j.account_id = a.account_id and a.guarded
+    cross join lateral (
+        select distinct on (c.kind)
+            c.kind,
+            case
+                when c.effective_at = c.changed_at or c.effective_at <= j.created_at then c.new_amount
+                else c.old_amount
+            end as amount
+        from wallet_core.control_changes as c
+        where
+            c.player_id = a.player_id and c.currency = a.currency and c.action in ('limit.set', 'limit.removed')
+            and c.journal_mark < j.entry_id
+        order by c.kind, c.journal_mark desc, c.change_id desc
+    ) as l
+    cross join lateral (
+        select
+            coalesce(sum(-w.amount) filter (where w.operation = 'bet'), 0) as stakes,
+            coalesce(sum(w.amount) filter (where w.operation <> 'bet'), 0) as credits,
+            count(*) filter (where w.operation = 'bet') as bets
+        from wallet_core.journal as w
+        where
+            w.account_id = j.account_id and w.entry_id <= j.entry_id
+            and w.created_at > j.created_at - wallet_core.window_of(l.kind)
+            and w.operation in ('bet', 'win', 'refund', 'discard', 'rollback')
+    ) as s
+    where
+        j.operation = 'bet' and l.amount is not null
+        and case pg_catalog.split_part(l.kind, '_', 1)
+            when 'stake' then case when l.kind = 'stake_per_bet' then -j.amount else s.stakes end
+            when 'loss' then s.stakes - s.credits
+            else s.bets
+        end > l.amount
 $$;
 comment on function wallet.audit() is
 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
 'returns only negative_balance rows, one per account below zero, naming the rollback that took it '
-'there. Any other row is a broken invariant.';
+'there. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted '
+'against an exclusion or a limit in force).';
 
 revoke all on function wallet.create_player(text, text, bigint) from public;
 revoke all on function wallet.adjust_balance(text, text, bigint, text) from public;

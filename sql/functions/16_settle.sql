@@ -186,6 +186,9 @@ begin
         account := wallet_core.post(
             account.account_id, operation, request.amount, request.transaction_id, bet.bet_id, request.reason
         );
+        if account.guarded then
+            perform wallet_core.count_activity(account.account_id, 0, request.amount, 0);
+        end if;
     end if;
     update wallet_core.bets as b
     set state = 'settled', result = request.result, settlement_transaction_id = request.transaction_id,

@@ -332,6 +332,7 @@ declare
     account wallet_core.accounts;
     refusal text;
     message text;
+    staked bigint;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -356,6 +357,20 @@ begin
     elsif account.blocked then
         refusal := 'WA005';
         message := format('player %s is blocked', request.player_id);
+    elsif account.guarded then
+        -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
+        message := wallet_core.limit_refusal(
+            account.account_id, account.player_id, account.currency, request.amount
+        );
+        refusal := case when message is not null then 'WA401' end;
+    end if;
+    -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
+    if refusal is null and wallet_core.sessions_enforced() then
+        message := wallet_core.session_refusal(request.player_id, request.session_id);
+        refusal := case when message is not null then 'WA107' end;
+    end if;
+    if refusal is not null then
+        null;
     elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
         refusal := 'WA206';
     elsif account.balance < request.amount then
@@ -395,6 +410,10 @@ begin
         s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
     from unnest(request.selections) as s;
     account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+    if account.guarded then
+        -- An assignment, not a PERFORM: an expression costs less than a query.
+        staked := wallet_core.count_activity(account.account_id, request.amount, 0, 1);
+    end if;
     perform wallet_core.emit_event(
         'bet.made', request.player_id, request.currency, -request.amount, account.balance,
         claimed.operation_id, claimed.operation_id, request.transaction_id,
@@ -415,8 +434,10 @@ begin
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
-'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 2004 discarded first, '
-'2001), write the bet, its reference data and selections, post the stake, emit bet.made, answer.';
+'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 4001 excluded or over a '
+'limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 2001), write '
+'the bet, its reference data and selections, post the stake, count it (guarded accounts), emit '
+'bet.made, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql

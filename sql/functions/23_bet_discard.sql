@@ -67,6 +67,9 @@ begin
             account := wallet_core.post(
                 account.account_id, 'discard', bet.stake, request.transaction_id, bet.bet_id, request.reason
             );
+            if account.guarded then
+                perform wallet_core.count_activity(account.account_id, 0, bet.stake, 0);
+            end if;
             update wallet_core.bets as b
             set state = 'discarded', discard_reason = request.reason, updated_at = now()
             where b.bet_id = bet.bet_id;

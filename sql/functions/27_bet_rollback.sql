@@ -72,6 +72,9 @@ begin
             account.account_id, 'rollback', -bet.settled_amount, request.transaction_id, bet.bet_id,
             format('rollback of %s %s', bet.result, request.settlement_id)
         );
+        if account.guarded then
+            perform wallet_core.count_activity(account.account_id, 0, -bet.settled_amount, 0);
+        end if;
     end if;
     update wallet_core.bets as b
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()

@@ -36,6 +36,15 @@ DBA_FUNCTIONS = {
     "wallet.unblock_player": "'p'",
     "wallet.balance": "'p', 'EUR'",
     "wallet.audit": "",
+    "wallet.set_limit": "'p', 'EUR', 'stake_24h', 1, 'test'",
+    "wallet.remove_limit": "'p', 'EUR', 'stake_24h', 'test'",
+    "wallet.limits": "'p'",
+    "wallet.exclude_player": "'p', null, 'test'",
+    "wallet.lift_exclusion": "'p', 'test'",
+    "wallet.open_session": "'p', 's', now() + interval '1 hour'",
+    "wallet.close_session": "'s'",
+    "wallet.set_setting": "'session_check', 'off', 'test'",
+    "wallet.purge_limit_counters": "",
 }
 
 OWNERS_QUERY = """

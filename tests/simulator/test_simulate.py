@@ -79,18 +79,21 @@ def test_certification_passes_against_a_fresh_wallet(
     assert report["passed"]
     assert report["contract_violations"] == 0
     assert [step for step in report["steps"] if step["skipped"] or step["violations"]] == []
-    assert len(report["steps"]) == 10
+    assert len(report["steps"]) == 11
     makes = report["routes"]["bet/make"]["outcomes"]
     # accepted, drained (2001), same id other content and discarded first (2004), forged and
-    # expired tokens (2005), blocked (1005), unknown player (1006), unknown currency (2002)
-    assert {"200", "2001", "2004", "2005", "1005", "1006", "2002"} <= set(makes)
+    # expired tokens (2005), blocked (1005), unknown player (1006), unknown currency (2002),
+    # above a limit (4001), an unknown session while enforced (1007, then its replay)
+    assert {"200", "2001", "2004", "2005", "1005", "1006", "2002", "4001", "1007"} <= set(makes)
+    assert makes["4001"] == 1
+    assert makes["1007"] == 2
     assert makes["2005"] == 3
     for route in ("bet/commit", "bet/win", "bet/settlement", "bet/discard", "balance"):
         assert report["routes"][route]["count"] > 0
         assert report["routes"][route]["p99_ms"] >= report["routes"][route]["p50_ms"] > 0
     assert report["money_check"] == {
         "balances_read_from": "sql",
-        "accounts": 3,
+        "accounts": 4,
         "mismatches": [],
     }
     assert report["audit"] == {"findings": [], "broken_invariants": 0}
@@ -105,6 +108,27 @@ def test_certification_passes_against_a_fresh_wallet(
         " where player_id like 'sim-%%-drained-1'"
     ).fetchone()
     assert row == (4_000,)
+
+
+@pytest.mark.slow
+def test_responsible_gambling_passes(wallet: Wallet, db: psycopg.Connection, db_url: str) -> None:
+    code, report, _ = run_simulate(
+        wallet, "--admin-url", db_url, "--scenario", "responsible-gambling"
+    )
+    assert code == 0, json.dumps(report, indent=2)
+    assert [step for step in report["steps"] if step["skipped"] or step["violations"]] == []
+    makes = report["routes"]["bet/make"]["outcomes"]
+    # 13 of the 20 at once, one cent over per bet, 2 of 5 bets, one cent over the losses and
+    # again after the win, 2 during the time-out (and the first make's replay, if it was one)
+    assert makes["4001"] in (20, 21), makes
+    assert report["routes"]["bet/win"]["outcomes"] == {"200": 2}
+    assert report["money_check"]["mismatches"] == []
+    assert report["audit"] == {"findings": [], "broken_invariants": 0}
+    made = db.execute(
+        "select count(*) from wallet_core.bets as b join wallet_core.accounts as a"
+        " using (account_id) where a.player_id like 'sim-%%-stake-24h-1'"
+    ).fetchone()
+    assert made == (7,)
 
 
 @pytest.mark.slow
@@ -205,7 +229,8 @@ def test_named_players_without_sql(wallet: Wallet, db: psycopg.Connection) -> No
     code, report, said = run_simulate(wallet, "--players", "named-1")
     assert code == 0, json.dumps(report, indent=2)
     skipped = [step["name"] for step in report["steps"] if step["skipped"]]
-    assert len(skipped) == 2  # the drained balance (a deposit) and the blocked player
+    # the drained balance (a deposit), the blocked player, the limit and the session
+    assert len(skipped) == 3, skipped
     assert report["money_check"]["balances_read_from"] == "balance route"
     assert report["money_check"]["mismatches"] == []
     assert report["audit"] is None

@@ -153,6 +153,31 @@ def balance_below_zero(conn: psycopg.Connection) -> str:
     return "EUR balance -250 after rollback manual-rollback of bet -"
 
 
+def made_behind_the_back_of(conn: psycopg.Connection, tx: str, amount: int) -> str:
+    """A make accepted after its refusal's reason was deleted by hand; 'bet <id> of ... at <t>'."""
+    answer = call(conn, "bet/make", p.make(PLAYER, amount, tx=tx))
+    assert answer.status == 200, answer.text
+    row = conn.execute(
+        "select format('bet %%s of %%s EUR at %%s', bet_id, -amount, created_at)"
+        " from wallet_core.journal where transaction_id = %s and operation = 'bet'",
+        [tx],
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def make_above_a_limit(conn: psycopg.Connection) -> str:
+    conn.execute("select wallet.set_limit(%s, 'EUR', 'stake_per_bet', 10, 'asked')", [PLAYER])
+    conn.execute("delete from wallet_core.limits")
+    return made_behind_the_back_of(conn, "over-the-limit", 20) + ": stake_per_bet 20, limit 10"
+
+
+def make_while_excluded(conn: psycopg.Connection) -> str:
+    conn.execute("select wallet.exclude_player(%s, null, 'self-exclusion')", [PLAYER])
+    conn.execute("delete from wallet_core.exclusions")
+    return made_behind_the_back_of(conn, "while-excluded", 20) + " while excluded indefinitely"
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
@@ -161,6 +186,8 @@ DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "settlement_vs_state": settled_amount_that_no_credit_paid,
     "unanswered_operation": claim_without_an_answer,
     "negative_balance": balance_below_zero,
+    "make_over_limit": make_above_a_limit,
+    "make_while_excluded": make_while_excluded,
 }
 
 

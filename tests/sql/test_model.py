@@ -1,6 +1,11 @@
 """The route functions against an independent model of the contract, with thousands of random
 requests.
 
+Responsible gambling is part of the run: limits set and removed at random (the model computes
+every window the slow way, from each account's list of stakes and credits), exclusions and
+their lifting, and a clock (``tests/sql/clock.py``) that moves forward by seconds, hours or
+days, so that stakes leave windows and cooling-off periods end.
+
 The random run is reproducible: each seed prints itself, and ``WALLET_MODEL_SEEDS=7,8`` and
 ``WALLET_MODEL_OPS=3000`` choose others. On a disagreement the assertion names the seed, the
 operation number, the request, what the model expected, what the wallet answered, and the
@@ -15,6 +20,7 @@ import json
 import os
 import random
 from collections import Counter, deque
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -23,7 +29,8 @@ import pytest
 
 from app.contract import ROUTE_BY_PATH
 from app.simulator import provider as p
-from app.simulator.model import SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from app.simulator.model import LIMIT_KINDS, SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from tests.sql import clock
 
 ANSWER_FIELDS = {
     "id",
@@ -45,6 +52,7 @@ PLAYERS = {
     'd\'ave "quoted"; ü': ("USDT",),
 }
 BLOCKABLE = "carol"
+GUARDED = ("alice", "carol")  # the players whose limits and exclusions the run changes
 UNKNOWN_PLAYER = "zed"
 CURRENCIES = ("EUR", "USD", "USDT", "GBP")
 OPENING_BALANCE = 3_000
@@ -75,7 +83,13 @@ STEPS = {
     "deposit": 3,
     "withdrawal": 1,
     "block": 1,
+    "limit": 3,
+    "unlimit": 1,
+    "exclude": 1,
+    "lift": 2,
+    "tick": 6,
 }
+START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 def call(db: psycopg.Connection, route: str, request: Any) -> tuple[int, str]:
@@ -143,7 +157,11 @@ class Run:
         self.db = db
         self.seed = seed
         self.rng = random.Random(seed)
-        self.model = Wallet()
+        self.now = START
+        clock.install(db)
+        db.execute("set timezone = 'UTC'")
+        self.tick(0)
+        self.model = Wallet(clock=lambda: self.now)
         self.numbers = itertools.count(1)
         self.op = 0
         self.history: list[tuple[str, dict[str, Any]]] = []
@@ -617,6 +635,92 @@ class Run:
                 )
             assert refused.value.sqlstate == "WA201", self.where()
 
+    # Responsible gambling -----------------------------------------------------------------
+
+    def tick(self, seconds: float) -> None:
+        """Move the wallet's clock and the model's forward."""
+        self.now += seconds
+        clock.set_clock(self.db, datetime.fromtimestamp(self.now, UTC))
+
+    def step_tick(self) -> None:
+        roll = self.rng.random()
+        if roll < 0.7:
+            seconds = self.rng.uniform(0.5, 120)
+        elif roll < 0.9:
+            seconds = self.rng.uniform(600, 6 * 3600)
+        elif roll < 0.99:
+            seconds = self.rng.uniform(86_400, 3 * 86_400)
+        else:
+            seconds = self.rng.uniform(8 * 86_400, 31 * 86_400)
+        self.tick(round(seconds, 3))
+        self.stats["clock ticks"] += 1
+
+    def dba(self, statement: str, arguments: list[Any], refused: bool) -> Any:
+        """A DBA call the model expects to succeed, or to be refused with WA208."""
+        if refused:
+            with pytest.raises(psycopg.Error) as error:
+                self.db.execute(statement, arguments)
+            assert error.value.sqlstate == "WA208", f"{statement} {arguments}\n{self.where()}"
+            return None
+        row = self.db.execute(statement, arguments).fetchone()
+        return row[0] if row else None
+
+    def some_account(self) -> tuple[str, str]:
+        player = self.rng.choice(GUARDED)
+        return player, self.rng.choice(PLAYERS[player])
+
+    def step_limit(self) -> None:
+        player, currency = self.some_account()
+        kind = self.rng.choice(LIMIT_KINDS)
+        amount = {
+            "stake_per_bet": lambda: self.rng.randint(50, 1500),
+            "bets_24h": lambda: self.rng.randint(0, 20),
+            "loss_24h": lambda: self.rng.randint(0, 8000),
+            "loss_7d": lambda: self.rng.randint(0, 8000),
+            "loss_30d": lambda: self.rng.randint(0, 8000),
+        }.get(kind, lambda: self.rng.randint(500, 20_000))()
+        effective = self.model.set_limit(player, currency, kind, amount)
+        got = self.dba(
+            "select extract(epoch from wallet.set_limit(%s, %s, %s, %s, 'model'))::float8",
+            [player, currency, kind, amount],
+            False,
+        )
+        assert abs(got - effective) < 0.001, f"set_limit effective {got} != {effective}"
+        self.recent.append(f"set_limit {player} {currency} {kind} {amount} -> {effective}")
+        self.stats["limits set"] += 1
+
+    def step_unlimit(self) -> None:
+        player, currency = self.some_account()
+        kind = self.rng.choice(LIMIT_KINDS)
+        effective = self.model.remove_limit(player, currency, kind)
+        got = self.dba(
+            "select extract(epoch from wallet.remove_limit(%s, %s, %s, 'model'))::float8",
+            [player, currency, kind],
+            effective is None,
+        )
+        if effective is not None:
+            assert abs(got - effective) < 0.001, f"remove_limit {got} != {effective}"
+        self.recent.append(f"remove_limit {player} {currency} {kind} -> {effective}")
+        self.stats["limits removed" if effective is not None else "removals refused"] += 1
+
+    def step_exclude(self) -> None:
+        player = self.rng.choice(GUARDED)
+        until = None if self.chance(0.2) else self.now + self.rng.uniform(60, 86_400)
+        until_text = None if until is None else datetime.fromtimestamp(until, UTC)
+        accepted = self.model.exclude(player, until)
+        self.dba(
+            "select wallet.exclude_player(%s, %s, 'model')", [player, until_text], not accepted
+        )
+        self.recent.append(f"exclude {player} until {until_text} -> {accepted}")
+        self.stats["exclusions" if accepted else "shortenings refused"] += 1
+
+    def step_lift(self) -> None:
+        player = self.rng.choice(GUARDED)
+        lifted = self.model.lift_exclusion(player)
+        self.dba("select wallet.lift_exclusion(%s, 'model')", [player], not lifted)
+        self.recent.append(f"lift_exclusion {player} -> {lifted}")
+        self.stats["exclusions lifted" if lifted else "lifts refused"] += 1
+
     def step_block(self) -> None:
         if BLOCKABLE in self.model.blocked:
             self.db.execute("select wallet.unblock_player(%s)", [BLOCKABLE])
@@ -650,6 +754,8 @@ def test_routes_agree_with_the_contract_model(db: psycopg.Connection, seed: int)
         "bet/win 2003",
         "bet/make replay",
         "bet/win replay",
+        "bet/make 4001",
+        "exclusions lifted",
     ):
         assert run.stats[reached] > 0, f"the run never produced {reached!r}: {run.stats}"
 

@@ -18,6 +18,7 @@ import pytest
 
 from tests.sql import clock
 from tests.support import provider as p
+from tests.support.database import audit_findings
 from tests.support.provider import Answer, call
 
 T0 = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
@@ -52,7 +53,7 @@ def limits(db: psycopg.Connection) -> list[tuple[Any, ...]]:
 
 
 def audit(db: psycopg.Connection) -> list[tuple[Any, ...]]:
-    return p.audit_findings(db)
+    return audit_findings(db)
 
 
 # Every kind, on both sides of its edge ------------------------------------------------------

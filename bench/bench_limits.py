@@ -20,9 +20,9 @@ for them is read from ``/proc/<backend pid>/schedstat`` (the server must run on 
 calls per CPU second, which the other processes of a shared machine disturb much less than
 calls per wall-clock second.
 
-    git worktree add --detach /work/wt-rg-before 8e20ada
+    BEFORE=$(mktemp -d)/before && git worktree add --detach "$BEFORE" 8e20ada
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        uv run python bench/bench_limits.py --before /work/wt-rg-before --seconds 10 --rounds 3
+        uv run python bench/bench_limits.py --before "$BEFORE" --seconds 10 --rounds 3
 """
 
 from __future__ import annotations

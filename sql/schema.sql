@@ -1049,7 +1049,6 @@ COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
 
 CREATE FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text DEFAULT NULL::text, currency text DEFAULT NULL::text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) RETURNS record
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $_$...$_$;  -- body: sql/functions/04_bets.sql
 
 ALTER FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) OWNER TO wallet_owner;
@@ -1058,7 +1057,7 @@ ALTER FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, pla
 -- Name: FUNCTION claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) IS 'How every operation on a made bet opens (commit, win, lost, refund, rollback, settlement): claims the operation key, locks the bet''s account, and checks in the contract''s order: 1006 unknown player, 2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null player or currency is not checked). Returns the operation id, the locked bet and account, and an answer when the operation ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract says so). A null answer: the caller goes on with the bet''s own checks.';
+COMMENT ON FUNCTION wallet_core.claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts) IS 'How every operation on a made bet opens (commit, win, lost, refund, rollback, settlement): claims the operation key, locks the bet''s account, and checks in the contract''s order: 1006 unknown player, 2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null player or currency is not checked). Returns the operation id, the locked bet and account, and an answer when the operation ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract says so). A null answer: the caller goes on with the bet''s own checks. No SET clause: it runs only inside the route functions, which pin search_path to '''' (wallet_core.route, 15_route_shape.sql).';
 
 --
 -- Name: close_bet(wallet_core.bet_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1961,8 +1960,7 @@ COMMENT ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_reque
 --
 
 CREATE FUNCTION wallet_core.route(path text, request jsonb) RETURNS wallet_core.reply
-    LANGUAGE plpgsql
-    SET search_path TO ''
+    LANGUAGE plpgsql STABLE
     AS $$...$$;  -- body: sql/functions/15_route_shape.sql
 
 ALTER FUNCTION wallet_core.route(path text, request jsonb) OWNER TO wallet_owner;

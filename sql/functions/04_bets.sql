@@ -13,13 +13,11 @@ create or replace function wallet_core.claim_bet(
     out account wallet_core.accounts
 )
 language plpgsql
-set search_path = ''
 as $$
 declare
     claimed record;
     bet_account_id bigint;
     refusal text;
-    message text;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -44,21 +42,20 @@ begin
     end if;
 
     -- Check in the contract's order.
-    if claim_bet.player_id is not null and wallet_core.player_refusal(claim_bet.player_id, null) is not null then
-        refusal := 'WA006';
-        message := format('player %s not found', claim_bet.player_id);
-    elsif bet.bet_id is null then
-        refusal := 'WA203';
-        message := format('bet %s not found', bet_ref);
-    elsif account.player_id <> claim_bet.player_id then
-        refusal := 'WA206';
-        message := format('bet %s belongs to another player', bet_ref);
-    elsif account.currency <> claim_bet.currency then
-        refusal := 'WA202';
-        message := format('bet %s is in %s, not %s', bet_ref, account.currency, claim_bet.currency);
-    end if;
+    refusal := case
+        when claim_bet.player_id is not null and wallet_core.player_refusal(claim_bet.player_id, null) is not null
+            then 'WA006'
+        when bet.bet_id is null then 'WA203'
+        when account.player_id <> claim_bet.player_id then 'WA206'
+        when account.currency <> claim_bet.currency then 'WA202'
+    end;
     if refusal is not null then
-        answer := wallet_core.refuse(op, operation_id, refusal, message);
+        answer := wallet_core.refuse(op, operation_id, refusal, case refusal
+            when 'WA006' then format('player %s not found', claim_bet.player_id)
+            when 'WA203' then format('bet %s not found', bet_ref)
+            when 'WA206' then format('bet %s belongs to another player', bet_ref)
+            else format('bet %s is in %s, not %s', bet_ref, account.currency, claim_bet.currency)
+        end);
     end if;
 end
 $$;
@@ -68,7 +65,8 @@ comment on function wallet_core.claim_bet(wallet_core.operation, text, text, tex
 '2003 unknown bet, 2004 another player''s bet, 2002 another currency (a null player or currency is not '
 'checked). Returns the operation id, the locked bet and account, and an answer when the operation '
 'ends here: the stored answer of a replay, a conflict (2004), or the refusal (stored when the contract '
-'says so). A null answer: the caller goes on with the bet''s own checks.';
+'says so). A null answer: the caller goes on with the bet''s own checks. No SET clause: it runs only inside '
+'the route functions, which pin search_path to '''' (wallet_core.route, 15_route_shape.sql).';
 
 create or replace function wallet_core.advance_bet(
     op wallet_core.operation,

@@ -98,18 +98,68 @@ def route_shape_body(db: psycopg.Connection) -> str:
     return str(row[0])
 
 
-def route_shape_branches(db: psycopg.Connection) -> tuple[set[str], set[str]]:
-    """The paths wallet_core.route's two steps name: those it reads, those it does."""
+Branch = tuple[tuple[str, ...], str]
+"""One WHEN of a CASE in wallet_core.route: the paths it names, and the wallet_core function its
+statement calls first (the reader, or the operation)."""
+
+
+def case_branches(step: str) -> list[Branch]:
+    """The branches of the CASE in one step of wallet_core.route's body."""
+    branches: list[Branch] = []
+    for branch in re.split(r"^\s*when ", step, flags=re.MULTILINE)[1:]:
+        paths, _, statement = branch.partition(" then")
+        called = re.search(r"wallet_core\.(\w+)\(", statement)
+        assert called is not None, branch
+        branches.append((tuple(re.findall(r"'([^']+)'", paths)), called.group(1)))
+    return branches
+
+
+def route_shape_steps(db: psycopg.Connection) -> tuple[list[Branch], list[Branch]]:
+    """wallet_core.route's two steps: how it reads each path, and how it does each."""
     read, _, do = route_shape_body(db).partition("-- 2. Do")
-    paths = r"'(balance|bet/[a-z]+)'"
-    return set(re.findall(paths, read)), set(re.findall(paths, do))
+    read = read.partition("case path")[2].partition("end case")[0]
+    do = do.partition("case path")[2].partition("end case")[0]
+    return case_branches(read), case_branches(do)
 
 
-def test_route_shape_reads_and_does_every_route(db: psycopg.Connection) -> None:
-    reads, does = route_shape_branches(db)
-    paths = {route.path for route in ROUTES}
-    assert reads == paths
-    assert does == paths
+def defining_files() -> dict[str, set[str]]:
+    """wallet_core function name -> the files of sql/functions/ that create it."""
+    files: dict[str, set[str]] = {}
+    for path in sorted(FUNCTIONS.glob("*.sql")):
+        for name in re.findall(
+            r"create or replace function wallet_core\.(\w+)\(", path.read_text()
+        ):
+            files.setdefault(name, set()).add(path.name)
+    return files
+
+
+def route_file(route: ProviderRoute) -> str:
+    (path,) = FUNCTIONS.glob(f"[0-9][0-9]_{route.function.removeprefix('wallet.')}.sql")
+    return path.name
+
+
+def test_route_shape_reads_and_does_every_route_once(db: psycopg.Connection) -> None:
+    paths = sorted(route.path for route in ROUTES)
+    for step in route_shape_steps(db):
+        assert sorted(path for names, _ in step for path in names) == paths
+
+
+def test_route_shape_calls_each_routes_own_reader_and_operation(db: psycopg.Connection) -> None:
+    """A branch for one route calls what that route's file defines; a branch shared by several
+    routes (bet/win, bet/lost, bet/refund) calls what a file of no route defines."""
+    files = defining_files()
+    by_path = {route.path: route_file(route) for route in ROUTES}
+    for step in route_shape_steps(db):
+        for names, function in step:
+            defined_in = files.get(function, set())
+            if len(names) == 1:
+                assert defined_in == {by_path[names[0]]}, (names, function, defined_in)
+            else:
+                assert len(defined_in) == 1, (names, function, defined_in)
+                assert defined_in.isdisjoint(by_path.values()), (names, function, defined_in)
+
+
+def test_route_shape_catches_only_around_the_reading(db: psycopg.Connection) -> None:
     body = route_shape_body(db)
     # One exception handler, around the reading only, for the readers' two SQLSTATEs.
     handlers = re.findall(r"\bexception\b(.*)", body)

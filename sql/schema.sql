@@ -2182,6 +2182,23 @@ ALTER FUNCTION wallet_core.read_settlement(request jsonb) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.read_settlement(request jsonb) IS 'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
 
 --
+-- Name: record_limit_change(wallet_core.accounts, timestamp with time zone, text, text, bigint, bigint, timestamp with time zone, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/06_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text) IS 'A limit change of set_limit or remove_limit (action limit.set or limit.removed): its row in the append-only history, with who and the journal mark, and its event.';
+
+--
 -- Name: record_references(wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3840,6 +3857,12 @@ REVOKE ALL ON FUNCTION wallet_core.read_settle_slowly(request jsonb, operation t
 --
 
 REVOKE ALL ON FUNCTION wallet_core.read_settlement(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_references(selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner

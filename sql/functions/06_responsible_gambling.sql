@@ -377,6 +377,40 @@ $$;
 comment on function wallet_core.check_limit_change(text, text) is
 'WA204 unless the kind is a limit kind and the reason is not blank.';
 
+create or replace function wallet_core.record_limit_change(
+    account wallet_core.accounts, at timestamptz, action text, kind text, previous bigint, amount bigint,
+    effective timestamptz, reason text
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    insert into wallet_core.control_changes (
+        changed_at, changed_by, action, player_id, currency, kind, old_amount, new_amount, effective_at, reason,
+        journal_mark
+    )
+    values (
+        at, session_user, action, account.player_id, account.currency, kind, previous, amount, effective, reason,
+        wallet_core.journal_mark()
+    );
+    -- limit.removed carries no amount (jsonb orders keys itself, so the concatenation does not
+    -- change the event's bytes).
+    perform wallet_core.emit_event(
+        action, account.player_id, account.currency, 0, account.balance,
+        detail => jsonb_build_object(
+            'kind', kind, 'previous', previous, 'reason', reason,
+            'effective_at', pg_catalog.to_char(effective at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        ) || case when action = 'limit.set' then jsonb_build_object('amount', amount) else '{}' end
+    );
+end
+$$;
+comment on function wallet_core.record_limit_change(
+    wallet_core.accounts, timestamptz, text, text, bigint, bigint, timestamptz, text
+) is
+'A limit change of set_limit or remove_limit (action limit.set or limit.removed): its row in the '
+'append-only history, with who and the journal mark, and its event.';
+
 create or replace function wallet.set_limit(
     player_id text, currency text, kind text, amount bigint, reason text
 )
@@ -422,21 +456,7 @@ begin
         amount = excluded.amount, pending = excluded.pending, pending_amount = excluded.pending_amount,
         effective_at = excluded.effective_at;
 
-    insert into wallet_core.control_changes (
-        changed_at, changed_by, action, player_id, currency, kind, old_amount, new_amount, effective_at, reason,
-        journal_mark
-    )
-    values (
-        at, session_user, 'limit.set', player_id, currency, kind, in_force, amount, effective, reason,
-        wallet_core.journal_mark()
-    );
-    perform wallet_core.emit_event(
-        'limit.set', account.player_id, account.currency, 0, account.balance,
-        detail => jsonb_build_object(
-            'kind', kind, 'amount', amount, 'previous', in_force, 'reason', reason,
-            'effective_at', pg_catalog.to_char(effective at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        )
-    );
+    perform wallet_core.record_limit_change(account, at, 'limit.set', kind, in_force, amount, effective, reason);
     return effective;
 end
 $$;
@@ -482,21 +502,7 @@ begin
         where l.account_id = account.account_id and l.kind = remove_limit.kind;
     end if;
 
-    insert into wallet_core.control_changes (
-        changed_at, changed_by, action, player_id, currency, kind, old_amount, new_amount, effective_at, reason,
-        journal_mark
-    )
-    values (
-        at, session_user, 'limit.removed', player_id, currency, kind, in_force, null, effective, reason,
-        wallet_core.journal_mark()
-    );
-    perform wallet_core.emit_event(
-        'limit.removed', account.player_id, account.currency, 0, account.balance,
-        detail => jsonb_build_object(
-            'kind', kind, 'previous', in_force, 'reason', reason,
-            'effective_at', pg_catalog.to_char(effective at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        )
-    );
+    perform wallet_core.record_limit_change(account, at, 'limit.removed', kind, in_force, null, effective, reason);
     return effective;
 end
 $$;

@@ -719,7 +719,7 @@ COMMENT ON PROCEDURE wallet.purge_events(IN older_than interval, INOUT deleted b
 CREATE FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer DEFAULT 128, OUT deleted bigint, OUT next_block bigint) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$...$$;  -- body: sql/functions/30_retention.sql
+    AS $_$...$_$;  -- body: sql/functions/30_retention.sql
 
 ALTER FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) OWNER TO wallet_owner;
 
@@ -727,7 +727,7 @@ ALTER FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, block
 -- Name: FUNCTION purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) IS 'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of wallet_core.idempotency; returns how many and the next first_block (null past the end). A replay of an operation older than keep is treated as a new operation: keep must cover the provider''s retries. Run by `wallet purge`, one batch per transaction.';
+COMMENT ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigint, blocks integer, OUT deleted bigint, OUT next_block bigint) IS 'Deletes the idempotency records older than keep in blocks [first_block, first_block + blocks) of wallet_core.idempotency, except those of operations whose bet is not closed or discarded (it can still be rolled back or settled again, and an old operation sent again must replay, not apply); returns how many and the next first_block (null past the end). A replay of an operation older than keep is treated as a new operation: keep must cover the provider''s retries. Run by `wallet purge`, one batch per transaction.';
 
 --
 -- Name: purge_limit_counters(interval); Type: FUNCTION; Schema: wallet; Owner: wallet_owner

@@ -2,7 +2,10 @@
 than the retention window.
 
 The window (``WALLET_RETENTION_DAYS``, default 30) must cover every retry the provider may
-send: a replay of an operation older than it is treated as a new operation. The purge walks
+send: a replay of an operation older than it is treated as a new operation. The records of a
+bet that can still change (open, accepted, settled: not closed or discarded) are kept however
+old: a win that was rolled back, sent again without its record, would be credited again
+(docs/retention.md). The purge walks
 ``wallet_core.idempotency`` a range of blocks at a time with ``wallet.purge_idempotency``, each
 range its own short transaction on an autocommit connection, so it holds no lock for longer
 than one batch and none that a route function waits for. Schedule it daily (cron, a systemd

@@ -2313,7 +2313,7 @@ ALTER FUNCTION wallet_core.route(path text, request jsonb) OWNER TO wallet_owner
 -- Name: FUNCTION route(path text, request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.route(path text, request jsonb) IS 'A provider route from the request to its reply (status, body): reads the request into its typed record (a malformed request is answered 2004, or 2002 for a currency, and nothing is stored), then does the operation. Every route function wallet.<route>(jsonb) is one call of it with its path.';
+COMMENT ON FUNCTION wallet_core.route(path text, request jsonb) IS 'A provider route from the request to its reply (status, body): reads the request into its typed record (a malformed request is answered 2004, or 2002 for a currency, and nothing is stored), then does the operation, whose errors are not caught (the statement fails whole and writes nothing: HTTP 500). Every route function wallet.<route>(jsonb) is one call of it with its path.';
 
 --
 -- Name: session_refusal(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,8 +58,14 @@ BAD_REQUEST_SQLSTATES: dict[str, str] = {
     "54001": "the request is nested too deeply",
     "22003": "a number in the request is out of range",
 }
-"""SQLSTATEs a provider's request can cause before the route function sees it: code 2004.
-Any other database error is a 500."""
+"""SQLSTATEs with which PostgreSQL refuses the request's own text while it casts it to jsonb,
+before the route function runs: code 2004 (see :func:`is_request_decoding`). The same
+SQLSTATEs raised inside a function are the wallet's failure: 500."""
+
+BIND_FRAME = re.compile(r"\$1(?: = '|$)", re.MULTILINE)
+"""The error context frame PostgreSQL adds while it converts a bound parameter (``unnamed
+portal parameter $1 = '...'``): present only while the request is being cast, never once a
+function runs. The SQL functions carry no ``$1`` of their own (they name their arguments)."""
 
 READINESS_QUERY = "SELECT kind, name, checksum FROM wallet_migrate.applied_files()"
 COMMIT_READINESS_QUERY = "SELECT problem FROM wallet.commit_readiness() AS problem"
@@ -200,7 +207,7 @@ class Database:
                 )
                 self.recycle_pool_soon()
                 return _internal("the database did not answer in time")
-            if sqlstate in BAD_REQUEST_SQLSTATES:
+            if sqlstate in BAD_REQUEST_SQLSTATES and is_request_decoding(error):
                 return RouteAnswer(
                     400, error_bytes(ErrorCode.BAD_REQUEST, BAD_REQUEST_SQLSTATES[sqlstate])
                 )
@@ -342,6 +349,19 @@ class ReadinessProbe:
                 await conn.close()
             except Exception:  # already broken: nothing to close cleanly
                 log.debug("closing the readiness connection failed", exc_info=True)
+
+
+def is_request_decoding(error: psycopg.Error) -> bool:
+    """Whether PostgreSQL refused the request's own text as jsonb (bad JSON, a ``\\u0000``,
+    absurd nesting, a number beyond numeric), which is the provider's malformed request:
+    2004. Told apart from the same SQLSTATE raised by the wallet's code by where it arose:
+    while the statement's parameter was being converted (its context names the parameter),
+    before any function ran. Inside a function (an overflow of a balance, a bug) it is the
+    wallet's failure, answered 500 so that the provider retries; the statement's
+    transaction was rolled back and wrote nothing. The route functions answer a malformed
+    field themselves, 2004, from their reading step (wallet_core.route)."""
+    context = error.diag.context if error.diag else None
+    return bool(context) and BIND_FRAME.search(context or "") is not None
 
 
 def _internal(message: str) -> RouteAnswer:

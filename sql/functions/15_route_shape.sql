@@ -5,7 +5,10 @@
 -- 1. Read: the request becomes its typed record (wallet_core.read_<route>, in the route's file).
 --    A malformed request is answered here: 2004 naming the field, or 2002 for a malformed
 --    currency; nothing is stored. The readers raise WA204 or WA202, and this is the one place
---    that catches them.
+--    that catches them; a cast of a request's field that PostgreSQL itself refuses while
+--    reading (22P02, 22P05, 22003, 54001) is the request's decoding too, answered 2004 here.
+--    The same SQLSTATEs from step 2 are not caught: they are the wallet's failure, the
+--    statement fails and writes nothing, and the service answers 500 (the provider retries).
 -- 2. Do: the operation, in the route's file: claim the key, lock, check, write, answer.
 --
 -- Only reading is inside the exception block. A block with an exception handler is a
@@ -51,8 +54,11 @@ begin
             when 'bet/rollback' then rollback := wallet_core.read_rollback(request);
             when 'bet/discard' then discard := wallet_core.read_discard(request);
         end case;
-    exception when sqlstate 'WA204' or sqlstate 'WA202' then
-        return wallet_core.error_answer(sqlstate, sqlerrm);
+    exception
+        when sqlstate 'WA204' or sqlstate 'WA202' then
+            return wallet_core.error_answer(sqlstate, sqlerrm);
+        when sqlstate '22P02' or sqlstate '22P05' or sqlstate '22003' or sqlstate '54001' then
+            return wallet_core.error_answer('WA204', sqlerrm);
     end;
 
     -- 2. Do: claim, lock, check, write, answer.
@@ -71,4 +77,5 @@ $$;
 comment on function wallet_core.route(text, jsonb) is
 'A provider route from the request to its reply (status, body): reads the request into its typed record '
 '(a malformed request is answered 2004, or 2002 for a currency, and nothing is stored), then does the '
-'operation. Every route function wallet.<route>(jsonb) is one call of it with its path.';
+'operation, whose errors are not caught (the statement fails whole and writes nothing: HTTP 500). '
+'Every route function wallet.<route>(jsonb) is one call of it with its path.';

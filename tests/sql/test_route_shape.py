@@ -161,10 +161,16 @@ def test_route_shape_calls_each_routes_own_reader_and_operation(db: psycopg.Conn
 
 def test_route_shape_catches_only_around_the_reading(db: psycopg.Connection) -> None:
     body = route_shape_body(db)
-    # One exception handler, around the reading only, for the readers' two SQLSTATEs.
-    handlers = re.findall(r"\bexception\b(.*)", body)
-    assert handlers == [" when sqlstate 'WA204' or sqlstate 'WA202' then"]
-    assert body.index("exception") < body.index("-- 2. Do")
+    # One exception block, around the reading only: the readers' two SQLSTATEs, and the casts
+    # PostgreSQL refuses while reading the request (its decoding: 2004). Nothing around step 2:
+    # the same SQLSTATEs from the operation are the wallet's failure (500).
+    assert len(re.findall(r"\bexception\b", body)) == 1
+    block = body[body.index("exception") : body.index("-- 2. Do")]
+    handlers = re.findall(r"when (sqlstate .*) then", block)
+    assert handlers == [
+        "sqlstate 'WA204' or sqlstate 'WA202'",
+        "sqlstate '22P02' or sqlstate '22P05' or sqlstate '22003' or sqlstate '54001'",
+    ]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[route.path for route in ROUTES])

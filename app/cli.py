@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -278,6 +279,16 @@ def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) listens on this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return False
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
     configure_logging(settings.log_level, settings.log_format)
@@ -292,6 +303,14 @@ def serve(args: argparse.Namespace) -> int:
     create_app(settings)  # parse the keys here, so a bad key file stops start-up now
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    if not is_loopback(host):
+        log.warning(
+            "serving on %s, beyond this machine: put the reverse proxy of haproxy.cfg in front "
+            "(docs/reverse-proxy.md). On its own the server bounds neither how long a client "
+            "may take to send its request nor how many connections it may hold, and a few "
+            "slow clients can take every file descriptor from the provider's callbacks",
+            host,
+        )
     log.info(
         "serving on http://%s:%s%s/ with %d worker(s)",
         host,

@@ -303,12 +303,14 @@ def serve(args: argparse.Namespace) -> int:
     create_app(settings)  # parse the keys here, so a bad key file stops start-up now
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    if not is_loopback(host):
+    if not is_loopback(host) and not os.environ.get("FORWARDED_ALLOW_IPS"):
+        # FORWARDED_ALLOW_IPS (uvicorn's): the proxy's addresses, set when one stands in front
         log.warning(
-            "serving on %s, beyond this machine: put the reverse proxy of haproxy.cfg in front "
-            "(docs/reverse-proxy.md). On its own the server bounds neither how long a client "
-            "may take to send its request nor how many connections it may hold, and a few "
-            "slow clients can take every file descriptor from the provider's callbacks",
+            "serving on %s, beyond this machine, and FORWARDED_ALLOW_IPS names no reverse "
+            "proxy: put the one of haproxy.cfg in front (docs/reverse-proxy.md). On its own the "
+            "server bounds neither how long a client may take to send its request nor how many "
+            "connections it may hold, and a few slow clients can take every file descriptor "
+            "from the provider's callbacks",
             host,
         )
     log.info(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import resource
 import shutil
 import socket
@@ -266,6 +267,10 @@ def test_slow_clients_cannot_starve_the_provider_behind_haproxy(
             )
             assert (large.status_code, large.json()["code"]) == (400, 2004), large.text
             assert (chunked.status_code, chunked.json()["code"]) == (400, 2004), chunked.text
+
+            # 4. The proxy's log: each bet/make with the request id it sent the wallet.
+            logged = [line for line in proxy.lines if '"POST /bet/make HTTP/1.1"' in line]
+            assert any(re.search(r" 200 .*\{[0-9A-F]{8}:", line) for line in logged), logged[:3]
     finally:
         stop.set()
         served.kill()
@@ -285,11 +290,13 @@ def test_serve_warns_when_it_listens_beyond_this_machine(
     env = clean_environment(
         DATABASE_URL=app_conninfo(db), WALLET_JWT_PUBLIC_KEYS=str(provider_key.public_path)
     )
-    # all interfaces, for the seconds the test takes: the case the warning is for
-    for host, warned in (("0.0.0.0", True), ("::1", False)):  # noqa: S104
-        served = Served(env, "--host", host)
+    # all interfaces, for the seconds the test takes: the case the warning is for, unless a
+    # proxy is named as uvicorn's trusted forwarder (a container behind one)
+    cases = (("0.0.0.0", {}, True), ("0.0.0.0", {"FORWARDED_ALLOW_IPS": "10.0.0.5"}, False))  # noqa: S104
+    for host, extra, warned in (*cases, ("::1", {}, False)):
+        served = Served(env | extra, "--host", host)
         try:
             wait_until(lambda s=served: "serving on http" in s.output, 60, "wallet serve to start")
-            assert ("put the reverse proxy of haproxy.cfg in front" in served.output) is warned
+            assert ("put the one of haproxy.cfg in front" in served.output) is warned
         finally:
             served.kill()

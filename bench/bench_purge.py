@@ -9,6 +9,17 @@ rows, batches and seconds, the median ratio with purge / alone, and wallet.audit
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         uv run python bench/bench_purge.py --rows 1500000 --rounds 4 --pause 0.1
+
+``--before DIR`` measures the purge itself instead, at full speed (no pause, no load), against
+the code of a worktree ``DIR`` (e.g. main): two scratch databases, one migrated from each
+``sql/``, loaded alike, purged alternately ``--rounds`` times (the order reversed every other
+round). There every expired record belongs to a bet, as in production: half of them to closed
+bets (purged), half to settled ones (which ``wallet purge`` now keeps: a rollback may still
+come), so that the bet lookups the purge now makes are paid in full. Prints the seconds of
+each purge, the records each deleted, and the median ratio this tree / before.
+
+    BEFORE=$(mktemp -d)/before && git worktree add --detach "$BEFORE" main
+    DATABASE_URL=... uv run python bench/bench_purge.py --before "$BEFORE" --rows 400000 --rounds 3
 """
 
 from __future__ import annotations
@@ -53,6 +64,80 @@ def load(db_url: str, rows: int) -> str:
         return str(row[0]) if row else "?"
 
 
+BETS = """
+INSERT INTO wallet_core.bets (bet_id, account_id, make_transaction_id, made, state, stake, result,
+    settlement_transaction_id, closing_status)
+SELECT 1000000000000 + n, (SELECT min(account_id) FROM wallet_core.accounts), 'synthetic-' || n,
+    true, CASE WHEN n %% 4 = 0 THEN 'closed' ELSE 'settled' END, 100, 'won', 'synthetic-win-' || n,
+    CASE WHEN n %% 4 = 0 THEN 'won' END
+FROM generate_series(2, %s, 2) AS n
+"""
+"""A bet for every expired record (even n): every other one closed, the rest settled."""
+
+
+def load_with_bets(db_url: str, rows: int) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM wallet_core.bets WHERE make_transaction_id LIKE 'synthetic-%'")
+        conn.execute("VACUUM wallet_core.bets")
+        conn.execute(BETS, (rows,))
+        conn.execute("VACUUM ANALYZE wallet_core.bets")
+    load(db_url, rows)
+
+
+def purge_alone(args: argparse.Namespace, url: str) -> int:
+    """The purge at full speed, this tree against ``--before``, side by side."""
+    roots = {"before": args.before / "sql", "after": Path(__file__).resolve().parents[1] / "sql"}
+    names: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    runs: list[dict[str, object]] = []
+    try:
+        for label, root in roots.items():
+            names[label], urls[label] = pgbench.scratch_database(url, "wallet_bench_purge")
+            migrate.Migrator(urls[label], root=root, out=lambda line: None).up()
+            pgbench.create_players(urls[label], 1)
+        for n in range(args.rounds):
+            order = list(roots) if n % 2 == 0 else list(reversed(roots))
+            for label in order:
+                load_with_bets(urls[label], args.rows)
+                done = purge_idempotency(
+                    urls[label], keep_days=30, blocks=args.blocks, pause=0, out=lambda line: None
+                )
+                runs.append({"label": f"{label} #{n + 1}", "deleted": done.deleted,
+                             "seconds": done.seconds})  # fmt: skip
+                print(label, n + 1, done.deleted, done.seconds, file=sys.stderr, flush=True)
+        findings = 0
+        for label in roots:
+            with psycopg.connect(urls[label], autocommit=True) as conn:
+                conn.execute("DELETE FROM wallet_core.idempotency WHERE key LIKE 'synthetic-%'")
+                conn.execute(
+                    "DELETE FROM wallet_core.bets WHERE make_transaction_id LIKE 'synthetic-%'"
+                )
+                row = conn.execute(
+                    "SELECT count(*) FROM wallet.audit() WHERE \"check\" <> 'negative_balance'"
+                ).fetchone()
+                findings += int(row[0]) if row else 1
+    finally:
+        for name in names.values():
+            pgbench.drop_database(url, name)
+    median = {
+        label: statistics.median(
+            float(run["seconds"])  # type: ignore[arg-type]
+            for run in runs
+            if str(run["label"]).startswith(label)
+        )
+        for label in roots
+    }
+    print(
+        json.dumps(
+            {"rows": args.rows, "runs": runs, "median_seconds": median,
+             "ratio_after_to_before": round(median["after"] / median["before"], 3),
+             "audit_findings": findings},
+            indent=2,
+        )
+    )  # fmt: skip
+    return 0 if findings == 0 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_500_000)
@@ -61,10 +146,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.1)
     parser.add_argument("--blocks", type=int, default=128)
+    parser.add_argument(
+        "--before", type=Path, help="worktree of the code before: time the purge alone against it"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("needs DATABASE_URL (pgbench needs a real server)")
+    if args.before is not None:
+        return purge_alone(args, url)
     name, db_url = pgbench.scratch_database(url, "wallet_bench_purge")
     script = Path(tempfile.mkdtemp(prefix="wallet-bench-purge-")) / "bet_make.sql"
     script.write_text(pgbench.bet_make_script(100))

@@ -261,7 +261,14 @@ def test_slow_clients_cannot_starve_the_provider_behind_haproxy(
 
             # 3. What would not fit in the proxy's buffer is answered by the proxy, as the
             # contract answers a body too large (2004), and never reaches the wallet.
-            large = httpx.post(f"{proxy.url}/bet/make", content=b"x" * 60_000, headers=JSON)
+            large = httpx.post(
+                f"{proxy.url}/bet/make", content=b"x" * (256 * 1024 + 1), headers=JSON
+            )
+            # A 100-leg slip with real names signs to ~57 KiB: such a body passes the proxy and
+            # is answered by the wallet itself (here 2004 for its malformed content, not the size).
+            passed = httpx.post(f"{proxy.url}/bet/make", content=b"x" * 100_000, headers=JSON)
+            assert (passed.status_code, passed.json()["code"]) == (400, 2004), passed.text
+            assert "larger than" not in passed.json()["message"], passed.text
             chunked = httpx.post(
                 f"{proxy.url}/bet/make", content=iter([b'{"payload": ', b'"x"}']), headers=JSON
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +21,14 @@ import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import MAX_BODY_BYTES, Settings
 from app.service.app import create_app
 from app.service.observability import JsonFormatter
+from app.service.protocol import HttpProtocol
 from app.service.provider_path import ProviderPath
+from tests.support.processes import LiveServer
 from tests.support.provider import (
     CURRENCY,
     PLAYER,
@@ -224,3 +229,84 @@ def test_only_the_provider_routes_take_the_provider_path(
         assert client.get("/betby/ping").status_code == 200
         assert client.get("/readyz").json() == {"status": "ready"}
     assert answered_here == ["/betby/balance"]
+
+
+class CountedWrites:
+    """The real transport, with every ``write`` that reaches it recorded."""
+
+    def __init__(self, transport: Any, writes: list[bytes]) -> None:
+        self._transport = transport
+        self._writes = writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def served_writes(
+    app_settings: Settings, protocol: type[HttpToolsProtocol], requests: list[bytes]
+) -> list[bytes]:
+    """The writes that reached the socket while ``requests`` were answered, one after the
+    other on one keep-alive connection (the last one asks to close it)."""
+    writes: list[bytes] = []
+
+    class Counting(protocol):  # type: ignore[valid-type,misc]
+        """The protocol, given the socket's transport with its writes counted: the counter
+        sits under the protocol's own transport wrapper, if it has one."""
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(CountedWrites(transport, writes))
+
+    with (
+        LiveServer(create_app(app_settings), http=Counting) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as client,
+    ):
+        for request in requests:
+            client.sendall(request)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(65536)
+            head, _, body = head.partition(b"\r\n\r\n")
+            length = int(re.search(rb"content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+            while len(body) < length:
+                body += client.recv(65536)
+    return writes
+
+
+def http_request(path: str, body: bytes, *, close: bool = False) -> bytes:
+    connection = b"Connection: close\r\n" if close else b""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: wallet\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n".encode()
+        + connection
+        + b"\r\n"
+        + body
+    )
+
+
+@pytest.mark.slow
+def test_wallet_serve_sends_each_response_in_one_write(
+    app_settings: Settings, provider_key: ProviderKey, player: str
+) -> None:
+    """uvicorn writes the head and the body of a response separately; wallet serve's protocol
+    (``app.service.protocol``) joins them: one write, one TCP segment, per response."""
+    good = balance(provider_key, provider_key)
+    requests = [
+        http_request("/balance", good),  # the provider's path
+        http_request("/balance", b"[]"),  # a refusal
+        http_request("/readyz", b""),  # Litestar's
+        http_request("/balance", good, close=True),
+    ]
+    plain = served_writes(app_settings, HttpToolsProtocol, requests)
+    joined = served_writes(app_settings, HttpProtocol, requests)
+    assert len(plain) == 2 * len(requests)  # the control: head, body, head, body ...
+    assert len(joined) == len(requests)
+    assert [w.startswith(b"HTTP/1.1 ") for w in joined] == [True] * len(requests)
+    # the same bytes, but for the date header
+    assert re.sub(rb"date: [^\r]*", b"", b"".join(plain)) == re.sub(
+        rb"date: [^\r]*", b"", b"".join(joined)
+    )
+    assert b"connection: close" in joined[-1]

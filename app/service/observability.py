@@ -204,7 +204,7 @@ class AccessLogMiddleware(ASGIMiddleware):
             log_request(scope.get("method"), scope["path"], status, record, started)  # type: ignore[arg-type]
 
 
-_pools: weakref.WeakSet[AsyncConnectionPool] = weakref.WeakSet()
+_pools: weakref.WeakSet[AsyncConnectionPool[Any]] = weakref.WeakSet()
 
 
 POOL_GAUGES = {
@@ -248,19 +248,19 @@ else:
     REGISTRY.register(PoolCollector())
 
 
-def _refresh_gauges(pool: AsyncConnectionPool) -> None:
+def _refresh_gauges(pool: AsyncConnectionPool[Any]) -> None:
     stats = pool.get_stats()
     for key, gauge in _live_gauges.items():
         gauge.labels(pool.name).set(stats.get(key, 0))
 
 
-async def _refresh_forever(pool: AsyncConnectionPool) -> None:
+async def _refresh_forever(pool: AsyncConnectionPool[Any]) -> None:
     while True:
         _refresh_gauges(pool)
         await asyncio.sleep(POOL_REFRESH_SECONDS)
 
 
-def watch_pool(pool: AsyncConnectionPool) -> None:
+def watch_pool(pool: AsyncConnectionPool[Any]) -> None:
     """Show ``pool`` in the metrics (call from the running event loop)."""
     _pools.add(pool)
     if MULTIPROCESS:
@@ -268,7 +268,7 @@ def watch_pool(pool: AsyncConnectionPool) -> None:
         _refreshers[id(pool)] = task
 
 
-def forget_pool(pool: AsyncConnectionPool) -> None:
+def forget_pool(pool: AsyncConnectionPool[Any]) -> None:
     _pools.discard(pool)
     task = _refreshers.pop(id(pool), None)
     if task is not None:

@@ -9,30 +9,35 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class OneWritePerTurn:
-    """A connection's transport whose writes in one turn of the event loop leave in one
-    ``write``: uvicorn writes a response's status line and headers, then its body, in two
-    system calls, which with TCP_NODELAY are two segments and two wake-ups of the client. Here
-    they are joined and sent at the start of the loop's next turn, before it polls for I/O.
-    Everything else is the transport's; ``close`` sends what is pending first."""
+    """A connection's transport that sends a response's head and body in one ``write``.
 
-    __slots__ = ("_loop", "_pending", "_transport")
+    uvicorn writes the status line and headers, then the body, in two system calls: with
+    TCP_NODELAY two segments and two wake-ups of the client. Here a write is held back until
+    the next write of the same turn of the event loop, and the two leave together at once (a
+    response's body follows its head in the same turn: nothing waits for a later turn); a
+    write that no other follows leaves at the start of the loop's next turn. Everything else
+    is the transport's; ``close`` sends what is held first."""
+
+    __slots__ = ("_held", "_loop", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._pending: list[bytes] | None = None
+        self._held: bytes | None = None
 
     def write(self, data: bytes) -> None:
-        if self._pending is None:
-            self._pending = [data]
+        held = self._held
+        if held is None:
+            self._held = bytes(data)
             self._loop.call_soon(self._flush)
         else:
-            self._pending.append(data)
+            self._held = None  # the scheduled flush finds nothing
+            self._transport.write(held + data)
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending and not self._transport.is_closing():
-            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
 
     def close(self) -> None:
         self._flush()
@@ -44,8 +49,8 @@ class OneWritePerTurn:
 
 class HttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, each response sent in one write (``OneWritePerTurn``):
-    one segment instead of two, and about 7 µs less CPU per request for the worker
-    (bench/README.md)."""
+    one segment instead of two, and less CPU per request for the worker and the client
+    (``bench/bench_protocol.py``)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         stream = cast("asyncio.Transport", transport)

@@ -9,6 +9,13 @@ them. Prints p50, p99 and max latency over every request of every round, and che
 make was accepted and the ledger audits clean.
 
     uv run python bench/bench_burst.py --burst 20 --rounds 10
+
+``--before <worktree>`` compares with the code of another checkout (``git worktree add
+--detach /tmp/http-before main``) in one run: the two servers take turns (A B, then B A, for
+``--turns`` turns each), each started afresh on the same database with the same warm-up, and
+the p99 of every request of every turn of each code is compared, per client:
+
+    uv run python bench/bench_burst.py --burst 20 --rounds 10 --before /tmp/http-before --turns 2
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +34,7 @@ import httpx
 
 import migrate
 from bench import pgbench
-from bench.serve import body, wallet_serve
+from bench.serve import ROOT, body, wallet_serve
 
 HEADERS = {"content-type": "application/json"}
 
@@ -126,6 +134,38 @@ def summary(latencies: list[list[float]]) -> dict[str, object]:
     }
 
 
+def run_turn(
+    db_url: str, args: argparse.Namespace, root: Path, turn: int
+) -> dict[str, list[list[float]]]:
+    """One server (the code of ``root``), started afresh: warm-up bursts for player 2, then
+    ``--rounds`` bursts for player 1 from each client. Latencies per client, per round."""
+    latencies = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="wallet-bench-") as tmp,
+        wallet_serve(
+            db_url, Path(tmp), workers=args.workers, pool_size=args.burst, root=root
+        ) as server,
+    ):
+        for n, (client, bursts) in enumerate(CLIENTS.items()):
+            base = turn * 10**9 + n * 10**8
+            rounds = [
+                [
+                    body(server.key, pgbench.bet_make_request(1, base + r * 1000 + i))
+                    for i in range(args.burst)
+                ]
+                for r in range(args.rounds)
+            ]
+            warm = [
+                [
+                    body(server.key, pgbench.bet_make_request(2, base + 10**7 + r * 1000 + i))
+                    for i in range(args.burst)
+                ]
+                for r in range(args.warm_rounds)
+            ]
+            latencies[client] = asyncio.run(bursts(server.base, rounds, warm))
+    return latencies
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", type=int, default=20, help="simultaneous makes")
@@ -134,49 +174,60 @@ def main() -> int:
     parser.add_argument(
         "--warm-rounds", type=int, default=5, help="bursts for another player first"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a worktree of the code before: its server and this one's take turns",
+    )
+    parser.add_argument("--turns", type=int, default=2, help="with --before: turns of each")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("set DATABASE_URL to a superuser URL")
+    codes = {"this": ROOT} | ({"before": args.before} if args.before else {})
+    turns = args.turns if args.before else 1
+    every: dict[str, dict[str, list[list[float]]]] = {
+        label: {client: [] for client in CLIENTS} for label in codes
+    }
+    by_turn: list[dict[str, object]] = []
     name, db_url = pgbench.scratch_database(url, "wallet_bench_burst")
     try:
         migrate.Migrator(db_url, out=lambda line: None).up()
         pgbench.create_players(db_url, 2)
-        with (
-            tempfile.TemporaryDirectory(prefix="wallet-bench-") as tmp,
-            wallet_serve(db_url, Path(tmp), workers=args.workers, pool_size=args.burst) as server,
-        ):
-            results = {}
-            for n, (client, bursts) in enumerate(CLIENTS.items()):
-                rounds = [
-                    [
-                        body(server.key, pgbench.bet_make_request(1, n * 10**8 + r * 1000 + i))
-                        for i in range(args.burst)
-                    ]
-                    for r in range(args.rounds)
-                ]
-                warm = [
-                    [
-                        body(
-                            server.key,
-                            pgbench.bet_make_request(2, n * 10**8 + 10**7 + r * 1000 + i),
-                        )
-                        for i in range(args.burst)
-                    ]
-                    for r in range(args.warm_rounds)
-                ]
-                results[client] = summary(asyncio.run(bursts(server.base, rounds, warm)))
+        for turn in range(turns):
+            # A B, then B A: neither code always runs first
+            order = list(codes) if turn % 2 == 0 else list(reversed(codes))
+            for label in order:
+                latencies = run_turn(db_url, args, codes[label], len(by_turn))
+                by_turn.append(
+                    {"code": label, "turn": turn + 1}
+                    | {client: summary(values) for client, values in latencies.items()}
+                )
+                for client, values in latencies.items():
+                    every[label][client] += values
+                print(json.dumps(by_turn[-1]), file=sys.stderr, flush=True)
         findings = pgbench.audit_findings(db_url)
     finally:
         pgbench.drop_database(url, name)
-    result = {
+    result: dict[str, object] = {
         "benchmark": "certification burst",
         "burst": args.burst,
         "rounds": args.rounds,
         "workers": args.workers,
-        **results,
-        "audit_findings": findings,
     }
+    if args.before:
+        result["turns"] = by_turn
+        for label in codes:
+            result[label] = {client: summary(every[label][client]) for client in CLIENTS}
+        for client in CLIENTS:
+            this, before = (summary(every[label][client]) for label in ("this", "before"))
+            result[f"p99_this_to_before_{client}"] = round(
+                float(this["p99_ms"]) / float(before["p99_ms"]),
+                3,  # type: ignore[arg-type]
+            )
+    else:
+        result |= {client: summary(every["this"][client]) for client in CLIENTS}
+    result["audit_findings"] = findings
     print(json.dumps(result, indent=2))
     return 0 if findings == 0 else 1
 

@@ -20,12 +20,23 @@ database, both with the same 3-selection bet slip and a new id every call, and p
 HTTP / direct:
 
     uv run python bench/bench_http.py --client wrk --against-direct --concurrency 20 --workers 2
+
+Each wrk run also reports the workers' CPU time per request (``worker_cpu_us_per_request``,
+user plus system time of the server's child processes from ``/proc``, over the run).
+``--before <worktree>`` (with ``--against-direct``) starts a second ``wallet serve`` from a
+checkout of the code before (``git worktree add --detach /tmp/http-before main``), on the same
+database, and gives it a wrk run of its own in every round, the two servers' turns
+alternating (A B, B A), with the ratio of the two and each one's ratio to the direct call:
+
+    uv run python bench/bench_http.py --client wrk --against-direct --concurrency 20 \\
+        --workers 2 --seconds 10 --rounds 2 --before /tmp/http-before
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -42,7 +53,7 @@ import migrate
 from app.simulator import provider as p
 from bench import pgbench
 from bench.bench_sql import scratch_database, server_url
-from bench.serve import body, wallet_serve
+from bench.serve import Server, body, wallet_serve
 
 
 async def send_all(
@@ -70,13 +81,16 @@ async def send_all(
     return elapsed, latencies, [r for r in responses if r is not None]
 
 
-def run_wrk(base: str, bodies: list[bytes], concurrency: int, seconds: int, tmp: Path) -> dict:
-    """bet/make with wrk: every body once (until they run out), for ``seconds``."""
+def run_wrk(server: Server, bodies: list[bytes], concurrency: int, seconds: int, tmp: Path) -> dict:
+    """bet/make with wrk: every body once (until they run out), for ``seconds``; with the
+    server's workers' CPU time per request, read from /proc before and after."""
+    base = server.base
     bodies_file = tmp / "bodies.jsonl"
     bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
     threads = min(2, concurrency)
     script = Path(__file__).with_name("wrk_bodies.lua")
     load = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s"]
+    cpu_before = server.workers_cpu_seconds()
     out = subprocess.run(
         [*load, "-s", str(script), f"{base}/bet/make"],
         env={**os.environ, "BODIES_FILE": str(bodies_file), "WRK_THREADS": str(threads)},
@@ -84,9 +98,11 @@ def run_wrk(base: str, bodies: list[bytes], concurrency: int, seconds: int, tmp:
         text=True,
         check=True,
     ).stdout
+    cpu = server.workers_cpu_seconds() - cpu_before
     line = next(line for line in out.splitlines() if line.startswith("WRK "))
     result = json.loads(line.removeprefix("WRK "))
     result["requests_per_second"] = round(result["requests"] / result["seconds"])
+    result["worker_cpu_us_per_request"] = round(cpu / max(1, result["requests"]) * 1e6)
     result["replays"] = max(0, result["requests"] - len(bodies))
     return {"bet/make (wrk)": result, "non_2xx": result["non_2xx"]}
 
@@ -103,7 +119,9 @@ def summary(elapsed: float, latencies: list[float], responses: list[httpx.Respon
 
 
 def against_direct(args: argparse.Namespace) -> int:
-    """wrk through HTTP, then pgbench calling the function directly, alternating."""
+    """wrk through HTTP, then pgbench calling the function directly, alternating; with
+    ``--before``, also wrk through a second server running the code of that worktree, on the
+    same database, its turn alternating with this code's."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("--against-direct needs DATABASE_URL (pgbench needs a real server)")
@@ -112,25 +130,58 @@ def against_direct(args: argparse.Namespace) -> int:
     script = tmp / "bet_make.sql"
     script.write_text(pgbench.bet_make_script(args.players))
     rounds: list[dict[str, object]] = []
-    http: list[float] = []
-    direct: list[float] = []
+    rates: dict[str, list[float]] = {"http": [], "direct": [], "http before": []}
+    cpu: dict[str, list[float]] = {"http": [], "http before": []}
     try:
         migrate.Migrator(db_url, out=lambda line: None).up()
         pgbench.create_players(db_url, args.players)
         pool = max(4, args.concurrency // args.workers)
-        with wallet_serve(db_url, tmp, workers=args.workers, pool_size=pool) as server:
+        with contextlib.ExitStack() as stack:
+            servers = {
+                "http": stack.enter_context(
+                    wallet_serve(db_url, tmp, workers=args.workers, pool_size=pool)
+                )
+            }
+            if args.before:
+                servers["http before"] = stack.enter_context(
+                    wallet_serve(
+                        db_url, tmp, workers=args.workers, pool_size=pool, root=args.before
+                    )
+                )
             # Every body a new bet: enough for the fastest round we expect, signed up front.
             count = max(args.requests, 2500 * args.seconds)
-            print(f"signing {count} bet/make requests ...", file=sys.stderr, flush=True)
-            bodies = [
-                body(server.key, pgbench.bet_make_request(1 + i % args.players, 10**15 + i))
-                for i in range(count * args.rounds)
-            ]
+            print(f"signing {count} bet/make requests per run ...", file=sys.stderr, flush=True)
+            ids = iter(range(10**15, 10**16))
+            bodies = {
+                label: [
+                    [
+                        body(server.key, pgbench.bet_make_request(1 + i % args.players, next(ids)))
+                        for i in range(count)
+                    ]
+                    for _ in range(args.rounds)
+                ]
+                for label, server in servers.items()
+            }
             pgbench.run("warm-up", db_url, clients=args.concurrency, seconds=2, script=script)
             for n in range(args.rounds):
-                chunk = bodies[n * count : (n + 1) * count]
-                a = run_wrk(server.base, chunk, args.concurrency, args.seconds, tmp)
-                wrk = a["bet/make (wrk)"]
+                # A B A B: this code first in odd rounds, the code before first in even ones
+                order = list(servers) if n % 2 == 0 else list(reversed(servers))
+                for label in order:
+                    result = run_wrk(
+                        servers[label], bodies[label][n], args.concurrency, args.seconds, tmp
+                    )
+                    wrk = result["bet/make (wrk)"]
+                    if wrk["replays"] or wrk["non_2xx"]:
+                        raise SystemExit(f"round {n + 1}: wrk ran out of bodies or errors: {wrk}")
+                    rounds.append({"label": f"{label} #{n + 1}"} | wrk)
+                    rates[label].append(wrk["requests_per_second"])
+                    cpu[label].append(wrk["worker_cpu_us_per_request"])
+                    print(
+                        f"round {n + 1}: {label} {wrk['requests_per_second']} req/s, "
+                        f"{wrk['worker_cpu_us_per_request']} µs of worker CPU per request",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 b = pgbench.run(
                     f"direct #{n + 1}",
                     db_url,
@@ -138,31 +189,32 @@ def against_direct(args: argparse.Namespace) -> int:
                     seconds=args.seconds,
                     script=script,
                 )
-                if wrk["replays"] or wrk["non_2xx"]:
-                    raise SystemExit(f"round {n + 1}: wrk ran out of bodies or got errors: {wrk}")
-                rounds += [{"label": f"http #{n + 1}"} | wrk, b.as_dict()]
-                http.append(wrk["requests_per_second"])
-                direct.append(b.tps)
-                print(
-                    f"round {n + 1}: http {wrk['requests_per_second']} req/s, "
-                    f"direct {b.tps:.0f} calls/s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                rounds.append(b.as_dict())
+                rates["direct"].append(b.tps)
+                print(f"round {n + 1}: direct {b.tps:.0f} calls/s", file=sys.stderr, flush=True)
         findings = pgbench.audit_findings(db_url)
     finally:
         pgbench.drop_database(url, name)
-    result = {
+    medians = {label: statistics.median(values) for label, values in rates.items() if values}
+    result: dict[str, object] = {
         "benchmark": "http against direct",
         "workers": args.workers,
         "concurrency": args.concurrency,
         "seconds": args.seconds,
         "rounds": rounds,
-        "http_per_s_median": round(statistics.median(http)),
-        "direct_per_s_median": round(statistics.median(direct)),
-        "ratio_http_to_direct": round(statistics.median(http) / statistics.median(direct), 3),
-        "audit_findings": findings,
+        "http_per_s_median": round(medians["http"]),
+        "direct_per_s_median": round(medians["direct"]),
+        "ratio_http_to_direct": round(medians["http"] / medians["direct"], 3),
+        "worker_cpu_us_per_request_median": round(statistics.median(cpu["http"])),
     }
+    if args.before:
+        result |= {
+            "http_before_per_s_median": round(medians["http before"]),
+            "ratio_http_before_to_direct": round(medians["http before"] / medians["direct"], 3),
+            "ratio_http_to_http_before": round(medians["http"] / medians["http before"], 3),
+            "worker_cpu_us_per_request_before_median": round(statistics.median(cpu["http before"])),
+        }
+    result["audit_findings"] = findings
     print(json.dumps(result, indent=2))
     return 0 if findings == 0 else 1
 
@@ -177,6 +229,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk's duration")
     parser.add_argument("--against-direct", action="store_true", help="see the docstring")
     parser.add_argument("--rounds", type=int, default=2, help="--against-direct: A B pairs")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="--against-direct: a worktree of the code before; its server takes turns",
+    )
     args = parser.parse_args()
     if args.against_direct:
         return against_direct(args)
@@ -194,7 +251,7 @@ def main() -> int:
             makes = [p.make(f"http-{i % args.players}", 100) for i in range(args.requests)]
             make_bodies = [body(server.key, m) for m in makes]
             if args.client == "wrk":
-                result = run_wrk(server.base, make_bodies, args.concurrency, args.seconds, tmp)
+                result = run_wrk(server, make_bodies, args.concurrency, args.seconds, tmp)
                 result["audit_findings"] = pgbench.audit_findings(db_url)
                 result |= {"workers": args.workers, "concurrency": args.concurrency}
                 print(json.dumps(result, indent=2))

@@ -1,34 +1,47 @@
-"""What the access log and Prometheus middleware cost per request, measured in process.
+"""CPU time per request of the provider's path, of Litestar's, and of the log line and metrics,
+measured in process.
 
-Builds the wallet's app (``create_app``) four times: as shipped, without the access log
-middleware, without the Prometheus middleware, and without either (each replaced by nothing,
-not by an empty middleware). Then calls each app's ASGI entry point directly, one request at
-a time, no HTTP server and no socket: ``GET /ping`` (no database), ``POST /balance`` with a
-token signed by a stranger's key (refused with 2005 after the RSA check, no database), and
-``POST /balance`` (token check plus one database read, the same token each time). The
-variants take turns, round after round, so that the machine's noise falls on all of them; the
-median of the rounds' CPU time per request of this process (``time.process_time``: not the
-database's time, nor time spent waiting for it or for a core) is printed as JSON in µs, with
-the difference from the variant without either middleware. The access log writes its JSON
-lines to stderr at INFO: send stderr to /dev/null (or a file) to price what the log costs to
-format and write.
+Builds the wallet's app (``create_app``) in five variants:
+
+- ``provider path (as shipped)``: the provider's callbacks on their own ASGI path
+  (``app.service.provider_path``), with its log line and metrics;
+- ``provider path, no log or metrics``: the same with ``log_request`` and the Prometheus
+  counting replaced by nothing (what the log line and the metrics cost there);
+- ``through Litestar``: the provider's path switched off, so that every request goes through
+  Litestar's router, middleware (access log and Prometheus), signature model and response, as
+  before issue 16;
+- ``through Litestar, no middleware``: the same without the access log and Prometheus
+  middleware (each replaced by nothing, not by an empty middleware);
+- ``ping`` is always Litestar's (it is no provider callback).
+
+Then calls each app's ASGI entry point directly, one request at a time, no HTTP server and no
+socket: ``GET /ping`` (no database), ``POST /balance`` with a token signed by a stranger's key
+(refused with 2005 after the RSA check, no database), ``POST /balance`` (token check plus one
+database read, the same token each time), and ``POST /bet/make`` (a 3-selection make, a new id
+each time). The variants take turns, round after round, so that the machine's noise falls on
+all of them; the median of the rounds' CPU time per request of this process
+(``time.process_time``: not the database's time, nor time spent waiting for it or for a core)
+is printed as JSON in µs, with the difference from ``provider path (as shipped)``. The access
+log writes its JSON lines to stderr at INFO: send stderr to /dev/null (or a file) to price what
+the log costs to format and write.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        uv run python bench/bench_middleware.py 2>/dev/null
+        uv run python bench/bench_middleware.py --uvloop 2>/dev/null
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import psycopg
@@ -48,20 +61,41 @@ def nothing(app: Any) -> Any:
     return app
 
 
-def build(access_log: bool, prometheus: bool, settings: Settings) -> Any:
-    service.AccessLogMiddleware = AccessLogMiddleware if access_log else (lambda: nothing)  # type: ignore[assignment,misc]
+class PrometheusWithoutMiddleware(type(prometheus_config())):  # type: ignore[misc]
+    """The same Prometheus configuration, its middleware left out of Litestar's stack."""
+
+    @property
+    def middleware(self) -> Any:
+        return nothing
+
+
+def build(settings: Settings, provider_path: bool, observed: bool) -> Any:
+    """The app of one variant: the provider's own path on or off; with ``observed`` False,
+    no log line and no metrics on the path that answers the provider."""
+    service.AccessLogMiddleware = AccessLogMiddleware if observed else (lambda: nothing)  # type: ignore[assignment,misc]
     service.prometheus_config = (  # type: ignore[assignment]
-        prometheus_config if prometheus else (lambda: SimpleNamespace(middleware=nothing))
+        prometheus_config if observed else PrometheusWithoutMiddleware
     )
-    return service.create_app(settings)
+    try:
+        app = service.create_app(settings)
+    finally:
+        service.AccessLogMiddleware = AccessLogMiddleware  # type: ignore[misc]
+        service.prometheus_config = prometheus_config
+    if not provider_path:
+        app.provider_path.routes = {}  # every request falls through to Litestar
+    elif not observed:
+        app.provider_path.log = lambda *args: None
+        app.provider_path.count = lambda *args: None
+    return app
 
 
 VARIANTS = {
-    "both (as shipped)": (True, True),
-    "access log only": (True, False),
-    "prometheus only": (False, True),
-    "neither": (False, False),
+    "provider path (as shipped)": (True, True),
+    "provider path, no log or metrics": (True, False),
+    "through Litestar": (False, True),
+    "through Litestar, no middleware": (False, False),
 }
+BASE = "provider path (as shipped)"
 
 
 class Lifespan:
@@ -130,45 +164,50 @@ async def request(app: Any, method: str, path: str, body: bytes = b"") -> int:
 
 
 async def measure(
-    apps: dict[str, Any], body: bytes, refused: bytes, rounds: int, number: int
+    apps: dict[str, Any],
+    cases: dict[str, tuple[str, str, Callable[[], bytes], int]],
+    rounds: int,
+    number: int,
 ) -> dict:
-    cases = {
-        "GET /ping": ("GET", "/ping", b"", 200),
-        "POST /balance refused (2005, no database)": ("POST", "/balance", refused, 400),
-        "POST /balance": ("POST", "/balance", body, 200),
-    }
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for app in apps.values():  # warm up: pool connections, first-call caches
         for method, path, content, status in cases.values():
-            for _ in range(200):
-                assert await request(app, method, path, content) == status
+            for _ in range(100):
+                assert await request(app, method, path, content()) == status
     for _ in range(rounds):
-        for case, (method, path, content, _) in cases.items():
+        for case, (method, path, content, status) in cases.items():
             for variant, app in apps.items():
+                bodies = [content() for _ in range(number)]
                 started = time.process_time()
-                for _ in range(number):
-                    await request(app, method, path, content)
+                for body in bodies:
+                    await request(app, method, path, body)
                 samples[case][variant].append((time.process_time() - started) / number * 1e6)
+                assert await request(app, method, path, content()) == status
     result: dict[str, dict[str, dict[str, float]]] = {}
     for case, by_variant in samples.items():
-        base = statistics.median(by_variant["neither"])
+        base = statistics.median(by_variant[BASE])
         result[case] = {
             variant: {
                 "cpu_us_per_request": round(statistics.median(values), 1),
-                "cost_us": round(statistics.median(values) - base, 1),
+                "against_shipped_us": round(statistics.median(values) - base, 1),
             }
             for variant, values in by_variant.items()
         }
     return result
 
 
-async def run(settings: Settings, body: bytes, refused: bytes, rounds: int, number: int) -> dict:
-    apps = {name: build(*flags, settings) for name, flags in VARIANTS.items()}
+async def run(
+    settings: Settings,
+    cases: dict[str, tuple[str, str, Callable[[], bytes], int]],
+    rounds: int,
+    number: int,
+) -> dict:
+    apps = {name: build(settings, *flags) for name, flags in VARIANTS.items()}
     lifespans = [Lifespan(app) for app in apps.values()]
     for lifespan in lifespans:
         await lifespan.__aenter__()
     try:
-        return await measure(apps, body, refused, rounds, number)
+        return await measure(apps, cases, rounds, number)
     finally:
         for lifespan in lifespans:
             await lifespan.__aexit__()
@@ -186,8 +225,7 @@ def main() -> None:
     name, db_url = scratch_database(url)
     try:
         migrate.Migrator(db_url, out=lambda line: None).up()
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            conn.execute("select wallet.create_player('bench-1', 'EUR', 1000)")
+        pgbench.create_players(db_url, 50)
         directory = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
         key = ProviderKey.generate()
         public = directory / "provider.pem"
@@ -195,6 +233,18 @@ def main() -> None:
         balance = {"payload": {"player_id": "bench-1", "currency": "EUR"}}
         body = body_of(key.sign(balance))
         refused = body_of(ProviderKey.generate().sign(balance))  # a stranger's key
+        ids = itertools.count(10**15)
+
+        def make() -> bytes:
+            n = next(ids)
+            return body_of(key.sign({"payload": pgbench.bet_make_request(1 + n % 50, n)}))
+
+        cases: dict[str, tuple[str, str, Callable[[], bytes], int]] = {
+            "GET /ping": ("GET", "/ping", lambda: b"", 200),
+            "POST /balance refused (2005, no database)": ("POST", "/balance", lambda: refused, 400),
+            "POST /balance": ("POST", "/balance", lambda: body, 200),
+            "POST /bet/make (3 selections, a new id each)": ("POST", "/bet/make", make, 200),
+        }
         os.environ["DATABASE_URL"] = psycopg.conninfo.make_conninfo(db_url, user="wallet_app")
         os.environ["WALLET_JWT_PUBLIC_KEYS"] = str(public)
         settings = Settings.from_environ()
@@ -202,9 +252,10 @@ def main() -> None:
         if args.uvloop:
             import uvloop
 
-            result = uvloop.run(run(settings, body, refused, args.rounds, args.number))
+            result = uvloop.run(run(settings, cases, args.rounds, args.number))
         else:
-            result = asyncio.run(run(settings, body, refused, args.rounds, args.number))
+            result = asyncio.run(run(settings, cases, args.rounds, args.number))
+        result["audit_findings"] = pgbench.audit_findings(db_url)
     finally:
         pgbench.drop_database(url, name)
     result["settings"] = {

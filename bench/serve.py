@@ -51,10 +51,29 @@ class Server:
     key: ProviderKey
     process: subprocess.Popen[bytes]
 
+    def workers_cpu_seconds(self) -> float:
+        """User plus system CPU time so far of the server's child processes (the workers),
+        from ``/proc`` (Linux)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[1]) == self.process.pid:  # the parent's pid, after the state
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
-def wallet_serve(db_url: str, tmp: Path, *, workers: int, pool_size: int) -> Iterator[Server]:
-    """Starts ``wallet serve --workers N`` on ``db_url`` as wallet_app; waits for /readyz."""
+def wallet_serve(
+    db_url: str, tmp: Path, *, workers: int, pool_size: int, root: Path = ROOT
+) -> Iterator[Server]:
+    """Starts ``wallet serve --workers N`` on ``db_url`` as wallet_app; waits for /readyz.
+    ``root``: the checkout whose ``app`` package runs (another worktree, for a before/after
+    comparison in one run; the interpreter and the installed dependencies are this one's)."""
+    tmp = tmp / f"serve-{free_port()}"
+    tmp.mkdir()
     key, public = key_pair(tmp)
     port = free_port()
     env = {
@@ -65,7 +84,7 @@ def wallet_serve(db_url: str, tmp: Path, *, workers: int, pool_size: int) -> Ite
         "WALLET_DB_POOL_MAX_SIZE": str(pool_size),
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--workers", str(workers)], env=env, cwd=ROOT)
+    process = subprocess.Popen([*command, "--workers", str(workers)], env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

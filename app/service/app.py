@@ -32,6 +32,7 @@ from app.service.observability import (
     prometheus_config,
     watch_pool,
 )
+from app.service.provider_path import ProviderPath
 from app.service.routes import healthz, ping, provide_database, provider_handlers, readyz
 from app.service.tokens import KeyRing
 
@@ -40,6 +41,24 @@ log = logging.getLogger("wallet.service")
 
 class MetricsController(PrometheusController):
     path = "/metrics"
+
+
+class WalletApp(Litestar):
+    """The Litestar app, with the provider's callbacks answered on their own path
+    (``app.service.provider_path``) before Litestar sees them: ``POST <prefix>/<route>``,
+    spelled exactly so. Everything else is Litestar's."""
+
+    __slots__ = ("provider_path",)
+
+    provider_path: ProviderPath
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            route = self.provider_path.routes.get(scope["path"])
+            if route is not None:
+                await self.provider_path(scope, receive, send, route)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
@@ -123,6 +142,7 @@ def create_app(settings: Settings) -> Litestar:
             watch_pool(pool)
             database = Database(pool, settings)
             app.state.database = database
+            provider_path.database = database
             try:
                 yield
             finally:
@@ -137,8 +157,9 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[ping, *provider_handlers()],
     )
     prometheus = prometheus_config()
+    provider_path = ProviderPath(settings.path_prefix, keys, prometheus)
     openapi_config, api_docs_assets = api_docs()
-    return Litestar(
+    app = WalletApp(
         route_handlers=[provider, healthz, readyz, MetricsController, api_docs_assets],
         lifespan=[database_pool],
         dependencies={
@@ -152,6 +173,8 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,  # logging is configured once per process by configure_logging
         debug=False,
     )
+    app.provider_path = provider_path
+    return app
 
 
 def app_from_environment() -> Litestar:

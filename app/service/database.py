@@ -85,8 +85,28 @@ class RouteAnswer:
     body: bytes
 
 
-_ROUTE_QUERIES = {route.path: route.query for route in ROUTES}
-"""Provider route (after the prefix) -> the one statement that does the whole operation."""
+_ROUTE_QUERIES = {
+    route.path: f"SELECT status, body::text FROM {route.function}($1::jsonb)" for route in ROUTES
+}
+"""Provider route (after the prefix) -> the one statement that does the whole operation
+(``ProviderRoute.query``, with the server's own placeholder: it runs on a raw cursor)."""
+
+
+class RouteConnection(psycopg.AsyncConnection[Any]):
+    """A pooled connection that keeps one raw cursor for the route calls it carries, instead
+    of building a cursor (and its adapters) and converting ``%s`` per request: about 20 µs of
+    CPU less per call (bench/README.md). A pooled connection serves one request at a time,
+    and the cursor goes with its connection."""
+
+    __slots__ = ("_route_cursor",)
+    _route_cursor: psycopg.AsyncRawCursor[Any]
+
+    def route_cursor(self) -> psycopg.AsyncRawCursor[Any]:
+        try:
+            return self._route_cursor
+        except AttributeError:
+            cursor = self._route_cursor = psycopg.AsyncRawCursor(self)
+            return cursor
 
 
 def pool_conninfo(settings: Settings, application_name: str | None = None) -> str:
@@ -112,12 +132,13 @@ def pool_conninfo(settings: Settings, application_name: str | None = None) -> st
     )
 
 
-def make_pool(settings: Settings) -> AsyncConnectionPool:
+def make_pool(settings: Settings) -> AsyncConnectionPool[RouteConnection]:
     """Autocommit connections without server-side prepared statements
     (``prepare_threshold=None``): each request is one round trip, and PgBouncer in
     transaction mode may hand the next statement to another server session."""
     return AsyncConnectionPool(
         pool_conninfo(settings),
+        connection_class=RouteConnection,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         timeout=settings.acquire_timeout,
@@ -129,7 +150,7 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
 
 
 @asynccontextmanager
-async def open_pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool]:
+async def open_pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool[RouteConnection]]:
     """The pool for the life of the app. Opening does not wait for the database: a service
     started while the database is down answers 500 (and /readyz 503) until it is back."""
     pool = make_pool(settings)
@@ -171,7 +192,7 @@ def sever(conn: psycopg.AsyncConnection[Any]) -> None:
 class Database:
     """What the handlers use: the pool, the one call per request, and the readiness probe."""
 
-    def __init__(self, pool: AsyncConnectionPool, settings: Settings) -> None:
+    def __init__(self, pool: AsyncConnectionPool[RouteConnection], settings: Settings) -> None:
         self.pool = pool
         self.deadline = settings.call_deadline
         self.readiness = ReadinessProbe(settings)
@@ -182,13 +203,14 @@ class Database:
         expired = False
         try:
             async with self.pool.connection() as conn:
+                cursor = conn.route_cursor()
                 if self.deadline is None:
-                    cursor = await conn.execute(_ROUTE_QUERIES[route], (request_json,))
+                    await cursor.execute(_ROUTE_QUERIES[route], (request_json,))
                     row = await cursor.fetchone()
                 else:
                     deadline = Deadline(conn, self.deadline)
                     try:
-                        cursor = await conn.execute(_ROUTE_QUERIES[route], (request_json,))
+                        await cursor.execute(_ROUTE_QUERIES[route], (request_json,))
                         row = await cursor.fetchone()
                     finally:
                         expired = deadline.end()

@@ -32,7 +32,7 @@ import sys
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litestar.enums import ScopeType
@@ -153,8 +153,36 @@ def configure_logging(
     logging.getLogger("uvicorn.access").disabled = True
 
 
+_outcomes: dict[tuple[str, str], Any] = {}
+"""``wallet_outcomes_total``'s children by (route, outcome), looked up once each."""
+
+
+def log_request(
+    method: str | None, path: str, status: int, record: AccessRecord | None, started: float
+) -> None:
+    """The request's one log line, and for a provider request its outcome in
+    ``wallet_outcomes_total`` (``ok``, or the envelope's code, else the HTTP status)."""
+    if record is not None:
+        outcome = "ok" if status == 200 else str(record.code or status)
+        child = _outcomes.get((record.route, outcome))
+        if child is None:
+            child = _outcomes[record.route, outcome] = OUTCOMES.labels(record.route, outcome)
+        child.inc()
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    fields: dict[str, Any] = {"method": method, "path": path, "status": status}
+    if record is not None:
+        fields["route"] = record.route
+        fields["player"] = record.player
+        fields["transaction"] = record.transaction
+        fields["code"] = record.code
+    fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    access_log.info("request", extra={"fields": fields})
+
+
 class AccessLogMiddleware(ASGIMiddleware):
-    """Times each routed HTTP request and writes its one log line."""
+    """Times each request Litestar routes and writes its one log line (the provider's
+    callbacks on their own path, ``app.service.provider_path``, write theirs themselves)."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -171,22 +199,12 @@ class AccessLogMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_and_watch)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 3)
             record = scope.get("state", {}).get(ACCESS_KEY)
-            fields: dict[str, Any] = {
-                "method": scope.get("method"),
-                "path": scope["path"],
-                "status": status,
-            }
-            if isinstance(record, AccessRecord):
-                fields.update(asdict(record))
-                outcome = "ok" if status == 200 else str(record.code or status)
-                OUTCOMES.labels(record.route, outcome).inc()
-            fields["duration_ms"] = duration_ms
-            access_log.info("request", extra={"fields": fields})
+            record = record if isinstance(record, AccessRecord) else None
+            log_request(scope.get("method"), scope["path"], status, record, started)  # type: ignore[arg-type]
 
 
-_pools: weakref.WeakSet[AsyncConnectionPool] = weakref.WeakSet()
+_pools: weakref.WeakSet[AsyncConnectionPool[Any]] = weakref.WeakSet()
 
 
 POOL_GAUGES = {
@@ -230,19 +248,19 @@ else:
     REGISTRY.register(PoolCollector())
 
 
-def _refresh_gauges(pool: AsyncConnectionPool) -> None:
+def _refresh_gauges(pool: AsyncConnectionPool[Any]) -> None:
     stats = pool.get_stats()
     for key, gauge in _live_gauges.items():
         gauge.labels(pool.name).set(stats.get(key, 0))
 
 
-async def _refresh_forever(pool: AsyncConnectionPool) -> None:
+async def _refresh_forever(pool: AsyncConnectionPool[Any]) -> None:
     while True:
         _refresh_gauges(pool)
         await asyncio.sleep(POOL_REFRESH_SECONDS)
 
 
-def watch_pool(pool: AsyncConnectionPool) -> None:
+def watch_pool(pool: AsyncConnectionPool[Any]) -> None:
     """Show ``pool`` in the metrics (call from the running event loop)."""
     _pools.add(pool)
     if MULTIPROCESS:
@@ -250,7 +268,7 @@ def watch_pool(pool: AsyncConnectionPool) -> None:
         _refreshers[id(pool)] = task
 
 
-def forget_pool(pool: AsyncConnectionPool) -> None:
+def forget_pool(pool: AsyncConnectionPool[Any]) -> None:
     _pools.discard(pool)
     task = _refreshers.pop(id(pool), None)
     if task is not None:

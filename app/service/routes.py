@@ -119,8 +119,17 @@ def identify(request: dict[str, Any]) -> tuple[str | None, str | None]:
     return _short(player), _short(txid)
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
+
+
+NOT_JSON = bad_request(ErrorCode.BAD_REQUEST, "Content-Type must be application/json")
+TOO_LARGE = bad_request(
+    ErrorCode.BAD_REQUEST, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
+)
+BAD_ENVELOPE = bad_request(
+    ErrorCode.BAD_REQUEST, 'the body must be a JSON object {"payload": "<JWS>"}'
+)
 
 
 async def answer_provider(
@@ -130,21 +139,25 @@ async def answer_provider(
     keys: KeyRing,
     record: AccessRecord,
 ) -> RouteAnswer:
-    """Everything between the bytes a provider sent and the bytes it gets back."""
-    if not _is_json(request.headers.get("content-type")):
-        return bad_request(ErrorCode.BAD_REQUEST, "Content-Type must be application/json")
+    """Everything between the bytes a provider sent and the bytes it gets back, through
+    Litestar (``app.service.provider_path`` does the same on the provider's own path)."""
+    if not is_json(request.headers.get("content-type")):
+        return NOT_JSON
     try:
         body = await request.body()
     except RequestEntityTooLarge:
-        return bad_request(
-            ErrorCode.BAD_REQUEST, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
-        )
+        return TOO_LARGE
+    return await answer_body(route, body, database, keys, record)
+
+
+async def answer_body(
+    route: str, body: bytes, database: Database, keys: KeyRing, record: AccessRecord
+) -> RouteAnswer:
+    """From the body (JSON, at most 256 KiB) on: the envelope, the token, the one call."""
     try:
         envelope = _envelope_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeError):
-        return bad_request(
-            ErrorCode.BAD_REQUEST, 'the body must be a JSON object {"payload": "<JWS>"}'
-        )
+        return BAD_ENVELOPE
     try:
         provider_request = keys.verify(envelope.payload)
     except TokenRejected as error:

@@ -6,6 +6,7 @@ Plain functions and classes; the fixtures that use them live in ``tests/conftest
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -40,11 +41,11 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 class LiveServer:
     """The app served by a real uvicorn on a real socket, in a thread of the test process."""
 
-    def __init__(self, app: Litestar) -> None:
+    def __init__(self, app: Litestar, http: type[asyncio.Protocol] | str = "auto") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on", http=http
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -194,7 +194,7 @@ begin
         raise sqlstate 'WA204' using
             message = format('bonus_id must be 1 to %s characters', wallet_core.max_id_length());
     end if;
-    if amount is null or amount not between 0 and 1000000000000000 then
+    if amount is null or amount not between 0 and wallet_core.max_amount() then
         raise sqlstate 'WA204' using message = 'the amount must be 0 to 10^15 minor units';
     end if;
     select p.* into policy from wallet_core.bonus_policies as p where p.bonus_type = grant_bonus.bonus_type;

@@ -270,7 +270,7 @@ begin
     end if;
     at := wallet_core.change_time();
     update wallet_core.bonus_grants as g
-    set revoked_at = at, revoked_by = session_user, revoke_reason = reason
+    set revoked_at = at, revoked_by = session_user, revoke_reason = revoke_bonus.reason
     where g.grant_id = held.grant_id;
     insert into wallet_core.bonus_journal (grant_id, bonus_type, operation, amount, remaining_after, reason)
     values (held.grant_id, held.bonus_type, 'revoke', 0, held.remaining, reason);

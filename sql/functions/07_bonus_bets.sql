@@ -204,11 +204,9 @@ begin
     end if;
     account := wallet_core.locked_account(player_id, currency);
     at := wallet_core.change_time();
-    if expires_at is not null and expires_at <= at then
-        raise sqlstate 'WA204' using message = format('expires_at %s is not in the future', expires_at);
-    end if;
 
-    -- A repeat of the same grant (a retried script) changes nothing and answers the same id.
+    -- A repeat of the same grant (a retried script) changes nothing and answers the same id,
+    -- even once it has expired.
     select g.* into existing from wallet_core.bonus_grants as g where g.bonus_id = grant_bonus.bonus_id;
     if found then
         if existing.account_id = account.account_id and existing.bonus_type = grant_bonus.bonus_type
@@ -217,6 +215,9 @@ begin
             return existing.grant_id;
         end if;
         raise sqlstate 'WA209' using message = format('bonus %s was granted already, with other terms', bonus_id);
+    end if;
+    if expires_at is not null and expires_at <= at then
+        raise sqlstate 'WA204' using message = format('expires_at %s is not in the future', expires_at);
     end if;
 
     insert into wallet_core.bonus_grants as g (

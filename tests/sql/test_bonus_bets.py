@@ -449,8 +449,8 @@ def test_grants_and_revocations_are_kept_and_announced(bonus_db: psycopg.Connect
         ),
     ]  # fmt: skip
     history = db.execute(
-        "select operation, amount, remaining_after, changed_by, reason from wallet_core.bonus_journal"
-        " where grant_id is not null order by entry_id"
+        "select operation, amount, remaining_after, changed_by, reason"
+        " from wallet_core.bonus_journal where grant_id is not null order by entry_id"
     ).fetchall()
     assert history == [
         ("grant", GRANT, GRANT, "postgres", None),
@@ -496,8 +496,8 @@ def test_a_policy_change_applies_to_later_makes_only(bonus_db: psycopg.Connectio
     ok(db, "bet/win", p.win("alice", after, 900))  # made under "amount_minus_stake": 600
     assert balance(db) == BALANCE + 1500
     row = db.execute(
-        "select changed_by, reason, detail from wallet_core.bonus_journal where operation = 'policy'"
-        " and bonus_type = 'freebet_freemoney'"
+        "select changed_by, reason, detail from wallet_core.bonus_journal"
+        " where operation = 'policy' and bonus_type = 'freebet_freemoney'"
     ).fetchone()
     assert row == (
         "postgres",
@@ -530,9 +530,8 @@ def test_only_the_owner_may_grant(db: psycopg.Connection) -> None:
     ):
         with db.transaction():
             db.execute("set local role wallet_app")
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                with db.transaction():
-                    db.execute(statement)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), db.transaction():
+                db.execute(statement)
 
 
 # The audit catches a damaged grant --------------------------------------------------------------

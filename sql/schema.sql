@@ -1301,14 +1301,8 @@ CREATE TABLE wallet_core.bets (
     transaction_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    bonus_type text,
-    bonus_grant_id bigint,
     bonus_stake bigint DEFAULT 0 NOT NULL,
-    bonus_returned bigint DEFAULT 0 NOT NULL,
-    bonus_win_net boolean DEFAULT false NOT NULL,
-    CONSTRAINT bets_bonus_grant_check CHECK (((bonus_grant_id IS NOT NULL) OR (bonus_stake = 0))),
-    CONSTRAINT bets_bonus_returned_check CHECK (((bonus_returned >= 0) AND (bonus_returned <= bonus_stake))),
-    CONSTRAINT bets_bonus_stake_check CHECK (((bonus_stake >= 0) AND (bonus_stake <= stake))),
+    CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
     CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
     CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
     CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
@@ -1383,7 +1377,7 @@ COMMENT ON COLUMN wallet_core.bets.provider_player_id IS 'transaction.player_id:
 -- Name: COLUMN bets.bonus_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.bets.bonus_id IS 'The make''s bonus_id: the bonus the provider says the bet uses.';
+COMMENT ON COLUMN wallet_core.bets.bonus_id IS 'The make''s bonus_id: the bonus the provider says the bet uses (wallet_core.bet_bonuses has the rest).';
 
 --
 -- Name: COLUMN bets.odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1392,34 +1386,10 @@ COMMENT ON COLUMN wallet_core.bets.bonus_id IS 'The make''s bonus_id: the bonus 
 COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
 
 --
--- Name: COLUMN bets.bonus_type; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON COLUMN wallet_core.bets.bonus_type IS 'The make''s bonus_type (or its grant''s type when the make sent none); null for a bet without a bonus.';
-
---
--- Name: COLUMN bets.bonus_grant_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON COLUMN wallet_core.bets.bonus_grant_id IS 'The grant the make named and the player held (null: no bonus, or a type that needs no grant).';
-
---
 -- Name: COLUMN bets.bonus_stake; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.bets.bonus_stake IS 'The part of the stake taken from a bonus grant (0 for a real-money stake): the real balance was debited stake - bonus_stake.';
-
---
--- Name: COLUMN bets.bonus_returned; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON COLUMN wallet_core.bets.bonus_returned IS 'What the bet has given back to its grant now: the bonus stake after a discard, the refunded part of it after a refund; 0 again after the refund is rolled back.';
-
---
--- Name: COLUMN bets.bonus_win_net; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON COLUMN wallet_core.bets.bonus_win_net IS 'The policy at the make: a win credits the amount sent less the stake (true) or the amount sent (false).';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2878,6 +2848,45 @@ ALTER TABLE wallet_core.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS
 );
 
 --
+-- Name: bet_bonuses; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bet_bonuses (
+    bet_id bigint NOT NULL,
+    grant_id bigint,
+    bonus_type text NOT NULL,
+    win_net boolean NOT NULL,
+    returned bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT bet_bonuses_returned_check CHECK ((returned >= 0))
+);
+
+ALTER TABLE wallet_core.bet_bonuses OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bet_bonuses; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bet_bonuses IS 'The bonus of each bet made with one (a make naming a bonus_id, accepted): the grant it named (null for a type that needs none), the type whose policy it was made under, that policy''s win rule, and what the bet has given back to its grant now. Written under the account''s lock.';
+
+--
+-- Name: COLUMN bet_bonuses.bonus_type; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.bonus_type IS 'The grant''s type (or, without a grant, the make''s bonus_type): the policy the bet was made under.';
+
+--
+-- Name: COLUMN bet_bonuses.win_net; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.win_net IS 'The policy at the make: a win credits the amount sent less the stake (true) or the amount sent (false).';
+
+--
+-- Name: COLUMN bet_bonuses.returned; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.returned IS 'What the bet has given back to its grant now: the bonus stake after a discard, the refunded part of it after a refund; 0 again after the refund is rolled back.';
+
+--
 -- Name: bonus_grants; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3433,6 +3442,13 @@ ALTER TABLE ONLY wallet_core.accounts
     ADD CONSTRAINT accounts_player_id_currency_key UNIQUE (player_id, currency);
 
 --
+-- Name: bet_bonuses bet_bonuses_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_pkey PRIMARY KEY (bet_id);
+
+--
 -- Name: bets bets_make_transaction_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3573,16 +3589,16 @@ ALTER TABLE ONLY wallet_core.tournaments
     ADD CONSTRAINT tournaments_pkey PRIMARY KEY (tournament_id);
 
 --
+-- Name: bet_bonuses_grant_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bet_bonuses_grant_idx ON wallet_core.bet_bonuses USING btree (grant_id) WHERE (grant_id IS NOT NULL);
+
+--
 -- Name: bets_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
 CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
-
---
--- Name: bets_bonus_grant_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE INDEX bets_bonus_grant_idx ON wallet_core.bets USING btree (bonus_grant_id) WHERE (bonus_grant_id IS NOT NULL);
 
 --
 -- Name: bonus_grants_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
@@ -3663,18 +3679,25 @@ CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON wallet_core.journal FOR EA
 CREATE TRIGGER journal_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.journal FOR EACH ROW EXECUTE FUNCTION wallet_core.journal_is_append_only();
 
 --
+-- Name: bet_bonuses bet_bonuses_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: bet_bonuses bet_bonuses_grant_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES wallet_core.bonus_grants(grant_id);
+
+--
 -- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
 ALTER TABLE ONLY wallet_core.bets
     ADD CONSTRAINT bets_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
-
---
--- Name: bets bets_bonus_grant_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.bets
-    ADD CONSTRAINT bets_bonus_grant_id_fkey FOREIGN KEY (bonus_grant_id) REFERENCES wallet_core.bonus_grants(grant_id);
 
 --
 -- Name: bonus_grants bonus_grants_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner

@@ -307,10 +307,11 @@ as $$
             else 'active'
         end,
         p.stake_from, p.win_credits, g.expires_at, g.granted_at, g.granted_by, g.revoked_at, g.revoke_reason,
-        (select count(*) from wallet_core.bets as b where b.bonus_grant_id = g.grant_id),
+        (select count(*) from wallet_core.bet_bonuses as x where x.grant_id = g.grant_id),
         (
-            select count(*) from wallet_core.bets as b
-            where b.bonus_grant_id = g.grant_id and b.state in ('open', 'accepted')
+            select count(*) from wallet_core.bet_bonuses as x
+            join wallet_core.bets as b on x.bet_id = b.bet_id
+            where x.grant_id = g.grant_id and b.state in ('open', 'accepted')
         )
     from wallet_core.accounts as a
     join wallet_core.bonus_grants as g on a.account_id = g.account_id
@@ -324,7 +325,14 @@ comment on function wallet.bonuses(text) is
 'many bets used it (and how many are still open or accepted).';
 
 create or replace view wallet.bonus_policies as
-select p.bonus_type, p.stake_from, p.win_credits, p.requires_grant, p.changed_at, p.changed_by, p.reason
+select
+    p.bonus_type,
+    p.stake_from,
+    p.win_credits,
+    p.requires_grant,
+    p.changed_at,
+    p.changed_by,
+    p.reason
 from wallet_core.bonus_policies as p;
 comment on view wallet.bonus_policies is
 'The policy of every bonus type: where a bonus make''s stake comes from, what its win credits, whether a '

@@ -229,10 +229,11 @@ as $$
         select bet_id, sum(amount) as total
         from wallet_core.journal where operation in ('win', 'refund', 'rollback') group by bet_id
     ) as s on b.bet_id = s.bet_id
+    left join wallet_core.bet_bonuses as x on b.bet_id = x.bet_id
     where
         coalesce(s.total, 0) <> case
             when b.state in ('settled', 'closed') then
-                wallet_core.real_credit(b.result, b.settled_amount, b.stake, b.bonus_stake, b.bonus_win_net)
+                wallet_core.real_credit(b.result, b.settled_amount, b.stake, b.bonus_stake, coalesce(x.win_net, false))
             else 0
         end
         or (b.result = 'lost' and b.settled_amount <> 0)
@@ -277,9 +278,12 @@ as $$
     from wallet_core.bonus_grants as g
     join wallet_core.accounts as a on g.account_id = a.account_id
     left join (
-        select b.bonus_grant_id, sum(b.bonus_stake) as taken, sum(b.bonus_returned) as returned
-        from wallet_core.bets as b where b.bonus_grant_id is not null group by b.bonus_grant_id
-    ) as t on g.grant_id = t.bonus_grant_id
+        select x.grant_id, sum(b.bonus_stake) as taken, sum(x.returned) as returned
+        from wallet_core.bet_bonuses as x
+        join wallet_core.bets as b on x.bet_id = b.bet_id
+        where x.grant_id is not null
+        group by x.grant_id
+    ) as t on g.grant_id = t.grant_id
     left join (
         select j.grant_id, sum(j.amount) as total from wallet_core.bonus_journal as j
         where j.grant_id is not null group by j.grant_id
@@ -290,17 +294,24 @@ as $$
 
     union all
     -- what each bonus bet gave back to its grant follows from its state: the bonus stake when
-    -- discarded, the refunded part of it when refunded, nothing otherwise
+    -- discarded, the refunded part of it when refunded, nothing otherwise; a bet took from a
+    -- grant only if it named one, and every bet named with a bonus has its bonus row
     select 'bonus_give_back', a.player_id,
-        format('bet %s (%s/%s, bonus stake %s): gave back %s to its grant', b.bet_id, b.state,
-            coalesce(b.result, '-'), b.bonus_stake, b.bonus_returned)
+        format('bet %s (%s/%s, bonus %s, bonus stake %s, grant %s): gave back %s to its grant', b.bet_id,
+            b.state, coalesce(b.result, '-'), coalesce(b.bonus_id, '-'), b.bonus_stake,
+            coalesce(x.grant_id::text, 'none'), coalesce(x.returned::text, 'no bonus row'))
     from wallet_core.bets as b
     join wallet_core.accounts as a on b.account_id = a.account_id
-    where b.bonus_grant_id is not null and b.bonus_returned <> case
-        when b.state = 'discarded' then b.bonus_stake
-        when b.result = 'refunded' then least(b.settled_amount, b.bonus_stake)
-        else 0
-    end
+    left join wallet_core.bet_bonuses as x on b.bet_id = x.bet_id
+    where
+        (b.made and b.bonus_id is not null and x.bet_id is null)
+        or (b.bonus_id is null and x.bet_id is not null)
+        or (b.bonus_stake <> 0 and x.grant_id is null)
+        or x.returned <> case
+            when b.state = 'discarded' then b.bonus_stake
+            when b.result = 'refunded' then least(b.settled_amount, b.bonus_stake)
+            else 0
+        end
 
     union all
     -- every operation key that was claimed has its answer

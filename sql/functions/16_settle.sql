@@ -166,6 +166,7 @@ declare
     bet constant wallet_core.bets := opened.bet;
     account wallet_core.accounts := opened.account;
     credit bigint := request.amount;
+    bonus wallet_core.bet_bonuses;
 begin
     if opened.answer is not null then
         return opened.answer;
@@ -185,8 +186,11 @@ begin
 
     -- A bonus bet: what its policy credits to the real balance; a refund's bonus part goes back to
     -- the grant.
-    if bet.bonus_stake > 0 or bet.bonus_win_net then
-        credit := wallet_core.real_credit(request.result, request.amount, bet.stake, bet.bonus_stake, bet.bonus_win_net);
+    if bet.bonus_id is not null then
+        select x.* into bonus from wallet_core.bet_bonuses as x where x.bet_id = bet.bet_id;
+        credit := wallet_core.real_credit(
+            request.result, request.amount, bet.stake, bet.bonus_stake, coalesce(bonus.win_net, false)
+        );
     end if;
     if credit > 0 then
         account := wallet_core.post(
@@ -201,9 +205,9 @@ begin
         settled_amount = request.amount, updated_at = now()
     where b.bet_id = bet.bet_id;
     if request.result = 'refunded' and bet.bonus_stake > 0 and request.amount > credit then
-        update wallet_core.bets as b set bonus_returned = request.amount - credit where b.bet_id = bet.bet_id;
+        update wallet_core.bet_bonuses as x set returned = request.amount - credit where x.bet_id = bet.bet_id;
         perform wallet_core.move_bonus(
-            bet.bonus_grant_id, 'refund', request.amount - credit, bet.bet_id, request.transaction_id
+            bonus.grant_id, 'refund', request.amount - credit, bet.bet_id, request.transaction_id
         );
     end if;
     perform wallet_core.emit_event(
@@ -214,7 +218,7 @@ begin
             when bet.bonus_id is null then jsonb_build_object('result', request.result)
             else jsonb_build_object(
                 'result', request.result, 'bonus_id', bet.bonus_id, 'amount_sent', request.amount,
-                'bonus_returned', request.amount - credit
+                'bonus_returned', case when request.result = 'refunded' then request.amount - credit else 0 end
             )
         end
     );

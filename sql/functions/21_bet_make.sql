@@ -400,14 +400,13 @@ begin
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, bonus_type, bonus_grant_id, bonus_stake, bonus_win_net
+            placed_at, transaction_at, bonus_stake
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-            request.accept_odds_change, request.placed_at, request.transaction_at, bonus.bonus_type, bonus.grant_id,
-            request.amount - real_stake, bonus.win_net
+            request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake
         )
         on conflict (make_transaction_id) do nothing;
         if not found then
@@ -463,6 +462,8 @@ begin
             )
         );
     else
+        insert into wallet_core.bet_bonuses (bet_id, grant_id, bonus_type, win_net)
+        values (claimed.operation_id, bonus.grant_id, bonus.bonus_type, bonus.win_net);
         if bonus.from_grant then
             bonus_left := wallet_core.move_bonus(
                 bonus.grant_id, 'bet', -request.amount, claimed.operation_id, request.transaction_id

@@ -36,6 +36,7 @@ declare
     account wallet_core.accounts;
     refusal text;
     message text;
+    grant_id bigint;
 begin
     claimed := wallet_core.claim(op);
     if claimed.status is not null then
@@ -74,13 +75,12 @@ begin
                 perform wallet_core.count_activity(account.account_id, 0, bet.stake - bet.bonus_stake, 0);
             end if;
             update wallet_core.bets as b
-            set state = 'discarded', discard_reason = request.reason, updated_at = now(),
-                bonus_returned = b.bonus_stake
+            set state = 'discarded', discard_reason = request.reason, updated_at = now()
             where b.bet_id = bet.bet_id;
             if bet.bonus_stake > 0 then
-                perform wallet_core.move_bonus(
-                    bet.bonus_grant_id, 'discard', bet.bonus_stake, bet.bet_id, request.transaction_id
-                );
+                update wallet_core.bet_bonuses as x set returned = bet.bonus_stake where x.bet_id = bet.bet_id
+                returning x.grant_id into grant_id;
+                perform wallet_core.move_bonus(grant_id, 'discard', bet.bonus_stake, bet.bet_id, request.transaction_id);
             end if;
             perform wallet_core.emit_event(
                 'bet.discarded', account.player_id, account.currency, bet.stake - bet.bonus_stake, account.balance,

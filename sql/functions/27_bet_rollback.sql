@@ -45,7 +45,8 @@ declare
     account wallet_core.accounts := opened.account;
     refusal text;
     message text;
-    taken bigint;
+    taken bigint := bet.settled_amount;
+    bonus wallet_core.bet_bonuses;
 begin
     if opened.answer is not null then
         return opened.answer;
@@ -70,7 +71,12 @@ begin
     -- Write: take back what the settlement credited to the real balance (nothing for a lost bet)
     -- and what a refund gave back to the grant (even below zero, as for the real balance), reopen
     -- the bet.
-    taken := wallet_core.real_credit(bet.result, bet.settled_amount, bet.stake, bet.bonus_stake, bet.bonus_win_net);
+    if bet.bonus_id is not null then
+        select x.* into bonus from wallet_core.bet_bonuses as x where x.bet_id = bet.bet_id;
+        taken := wallet_core.real_credit(
+            bet.result, bet.settled_amount, bet.stake, bet.bonus_stake, coalesce(bonus.win_net, false)
+        );
+    end if;
     if taken > 0 then
         account := wallet_core.post(
             account.account_id, 'rollback', -taken, request.transaction_id, bet.bet_id,
@@ -81,13 +87,11 @@ begin
         end if;
     end if;
     update wallet_core.bets as b
-    set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now(),
-        bonus_returned = 0
+    set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
-    if bet.bonus_returned > 0 then
-        perform wallet_core.move_bonus(
-            bet.bonus_grant_id, 'rollback', -bet.bonus_returned, bet.bet_id, request.transaction_id
-        );
+    if bonus.returned > 0 then
+        update wallet_core.bet_bonuses as x set returned = 0 where x.bet_id = bet.bet_id;
+        perform wallet_core.move_bonus(bonus.grant_id, 'rollback', -bonus.returned, bet.bet_id, request.transaction_id);
     end if;
     perform wallet_core.emit_event(
         'bet.rolled_back', account.player_id, account.currency, -taken, account.balance,
@@ -95,7 +99,7 @@ begin
         jsonb_build_object('result', bet.result, 'settlement_transaction_id', bet.settlement_transaction_id)
         || case
             when bet.bonus_id is not null then
-                jsonb_build_object('bonus_id', bet.bonus_id, 'bonus_taken_back', bet.bonus_returned)
+                jsonb_build_object('bonus_id', bet.bonus_id, 'bonus_taken_back', coalesce(bonus.returned, 0))
             else '{}'
         end
     );

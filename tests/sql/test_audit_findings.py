@@ -235,7 +235,12 @@ def grant_below_zero_after_a_rollback(conn: psycopg.Connection) -> str:
 def give_back_that_the_state_does_not_explain(conn: psycopg.Connection) -> str:
     bet = bet_id_of(conn, "bonus-refunded")
     conn.execute("update wallet_core.bets set settled_amount = 200 where bet_id = %s", [bet])
-    return f"bet {bet} (settled/refunded, bonus stake 300): gave back 300 to its grant"
+    row = conn.execute("select grant_id from wallet_core.bet_bonuses where bet_id = %s", [bet])
+    grant_id = row.fetchone()[0]
+    return (
+        f"bet {bet} (settled/refunded, bonus free-1, bonus stake 300, grant {grant_id}):"
+        " gave back 300 to its grant"
+    )
 
 
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {

@@ -148,7 +148,8 @@ def test_every_policy_through_the_life_of_a_bet(
     assert (discarded["amount"], discarded["balance"]) == (300, BALANCE)
     expect(BALANCE, 0)
     row = db.execute(
-        "select bonus_stake, bonus_returned, bonus_type from wallet_core.bets where bet_id = %s",
+        "select b.bonus_stake, x.returned, x.bonus_type from wallet_core.bets as b"
+        " join wallet_core.bet_bonuses as x using (bet_id) where bet_id = %s",
         [first],
     ).fetchone()
     assert row == (taken, taken, bonus_type)
@@ -218,6 +219,28 @@ def test_the_events_of_a_bonus_bet_say_what_moved(bonus_db: psycopg.Connection) 
         "result": "refunded", "settlement_transaction_id": "ev-1-refund", "bonus_id": "free-1",
         "bonus_taken_back": 300,
     }  # fmt: skip
+    # a no-risk free bet's win: the event's amount is what reached the real balance
+    grant(db, "no-risk", "freebet_no_risk")
+    bet = ok(db, "bet/make", bonus_make(300, "no-risk", tx="ev-2"))["id"]
+    ok(db, "bet/win", p.win("alice", bet, 900, tx="ev-2-win"))
+    row = db.execute(
+        "select amount, balance, detail from wallet.events where type = 'bet.won'"
+    ).fetchone()
+    assert row == (
+        600,
+        BALANCE + 600,
+        {"result": "won", "bonus_id": "no-risk", "amount_sent": 900, "bonus_returned": 0},
+    )
+    # a bet without a bonus: its events say nothing of bonuses
+    plain = ok(db, "bet/make", p.make("alice", 100, tx="ev-3"))["id"]
+    ok(db, "bet/discard", p.discard("alice", "ev-3"))
+    details = db.execute(
+        "select detail from wallet.events where bet_id = %s order by event_id", [int(plain)]
+    ).fetchall()
+    assert details == [
+        ({"betslip_id": "slip-ev-3", "stake": 100, "odds": "1.85", "selections": 1},),
+        ({"reason": "rejected by trader", "marker": False},),
+    ]
 
 
 # 3001: a bonus the player does not hold -------------------------------------------------------

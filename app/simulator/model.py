@@ -410,9 +410,9 @@ class Wallet:
             if policy.from_grant and held.remaining < stake:
                 return BONUS_SHORT, "stake above what the grant has left", held, policy
             return None, "", held, policy
-        policy = self.policies.get(bonus_type) if bonus_type is not None else None
-        if policy is not None and not policy.requires_grant:
-            return None, "", None, policy
+        open_to_all = self.policies.get(bonus_type) if bonus_type is not None else None
+        if open_to_all is not None and not open_to_all.requires_grant:
+            return None, "", None, open_to_all
         return NO_BONUS, "bonus not held", None, None
 
     def block(self, player: str) -> None:

@@ -81,13 +81,12 @@ def statement(players: int, bonus: bool) -> str:
     )
 
 
-def made(url: str) -> tuple[int, int]:
-    """Bets made, and how many of them took their stake from a grant."""
+def made(url: str, bonus: bool = False) -> tuple[int, int]:
+    """Bets made, and (``bonus``: a database of this tree) how many took their stake from a
+    grant."""
+    taken = "count(*) filter (where bonus_stake > 0)" if bonus else "0"
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "select count(*), count(*) filter (where bonus_stake > 0) from wallet_core.bets"
-            " where made"
-        ).fetchone()
+        row = conn.execute(f"select count(*), {taken} from wallet_core.bets where made").fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
@@ -170,7 +169,7 @@ def main() -> int:
                 say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in rates.items()))
             for conn in conns.values():
                 conn.close()
-        bets, from_grants = made(urls["bonus"])
+        bets, from_grants = made(urls["bonus"], bonus=True)
         if bets != from_grants:
             raise SystemExit(f"bonus: {bets - from_grants} of {bets} bets did not use the grant")
         medians = {label: statistics.median(values) for label, values in rates.items()}

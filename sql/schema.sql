@@ -666,7 +666,7 @@ ALTER FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, 
 -- Name: FUNCTION grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) IS 'Gives a player a bonus in one currency: bonus_id (the provider''s, unique), its type (one with a policy, else WA204), the amount its bets may take (minor units), its end (null: none). Returns the grant id. The same grant again returns the same id and changes nothing; the same bonus_id with other terms is WA209. Kept in wallet_core.bonus_journal; emits bonus.granted.';
+COMMENT ON FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) IS 'Gives a player a bonus in one currency: bonus_id (the provider''s, unique), its type (one with a policy, else WA204), the amount its bets may take (minor units), its end (null: none). Returns the grant id. The same grant again returns the same id and changes nothing; the same bonus_id with other terms is WA209, and so is a grant to a player who is excluded now. Kept in wallet_core.bonus_journal; emits bonus.granted.';
 
 --
 -- Name: lift_exclusion(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner

@@ -370,7 +370,8 @@ class Wallet:
         expires_at: float | None = None,
     ) -> bool:
         """wallet.grant_bonus: False when the wallet refuses (no policy for the type, the
-        bonus_id granted before with other terms); the same grant again changes nothing."""
+        bonus_id granted before with other terms, an end in the past, an excluded player); the
+        same grant again changes nothing."""
         if bonus_type not in self.policies or (player, currency) not in self.balances:
             return False
         existing = self.grants.get(bonus_id)
@@ -383,6 +384,8 @@ class Wallet:
             ) and existing.expires_at == expires_at
         if expires_at is not None and expires_at <= self.clock():
             return False
+        if self.excluded_until(player)[0]:
+            return False  # no bonus for an excluded player
         self.grants[bonus_id] = Grant(player, currency, bonus_type, amount, amount, expires_at)
         return True
 

@@ -219,6 +219,14 @@ begin
     if expires_at is not null and expires_at <= at then
         raise sqlstate 'WA204' using message = format('expires_at %s is not in the future', expires_at);
     end if;
+    -- No bonus for a player who is self-excluded or in a time-out: an incentive to gamble is what
+    -- the exclusion is there to stop.
+    if exists (
+        select from wallet_core.exclusions as e
+        where e.player_id = account.player_id and (e.until is null or e.until > at)
+    ) then
+        raise sqlstate 'WA209' using message = format('player %s is excluded: no bonus is granted', player_id);
+    end if;
 
     insert into wallet_core.bonus_grants as g (
         bonus_id, account_id, bonus_type, amount, remaining, expires_at, granted_at, granted_by
@@ -242,7 +250,8 @@ comment on function wallet.grant_bonus(text, text, text, text, bigint, timestamp
 'Gives a player a bonus in one currency: bonus_id (the provider''s, unique), its type (one with a policy, '
 'else WA204), the amount its bets may take (minor units), its end (null: none). Returns the grant id. '
 'The same grant again returns the same id and changes nothing; the same bonus_id with other terms is '
-'WA209. Kept in wallet_core.bonus_journal; emits bonus.granted.';
+'WA209, and so is a grant to a player who is excluded now. Kept in wallet_core.bonus_journal; emits '
+'bonus.granted.';
 
 create or replace function wallet.revoke_bonus(bonus_id text, reason text)
 returns boolean

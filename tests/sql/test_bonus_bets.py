@@ -439,6 +439,8 @@ def test_grant_bonus_refusals_and_repeats(bonus_db: psycopg.Connection) -> None:
     assert grant(db, "g", "freebet_refund", 100) == first  # a retried script: nothing new
     fails("WA209", "alice", "EUR", "g", "freebet_refund", 200, None)
     fails("WA209", "bob", "EUR", "g", "freebet_refund", 100, None)
+    db.execute("select wallet.exclude_player('bob', %s, 'time-out')", [T0 + timedelta(days=1)])
+    fails("WA209", "bob", "EUR", "h", "freebet_refund", 100, None)  # no bonus while excluded
     assert db.execute("select count(*) from wallet_core.bonus_grants").fetchone() == (1,)
     with pytest.raises(psycopg.Error) as error:
         db.execute("select wallet.revoke_bonus('unknown', 'why')")

@@ -101,6 +101,7 @@ STEPS = {
     "tick": 6,
     "grant": 3,
     "revoke": 1,
+    "bonus_make": 3,
 }
 BONUS_MAKES = 0.3  # the share of makes that name a bonus
 START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -379,6 +380,25 @@ class Run:
         if self.chance(BONUS_MAKES):
             self.name_a_bonus(request, player, currency)
         self.makes.append((make_id, player))
+        self.send("bet/make", request)
+
+    def step_bonus_make(self) -> None:
+        """A make on one of the grants in force, its stake what the grant has left, one cent
+        more, or less: the edge of 4002."""
+        usable = [
+            (bonus_id, held)
+            for bonus_id, held in self.model.grants.items()
+            if not held.revoked and held.amount > 0
+        ]
+        if not usable:
+            return
+        bonus_id, held = self.rng.choice(usable)
+        left = max(held.remaining, 0)
+        amount = self.rng.choice([left, left + 1, self.rng.randint(0, left + 1)])
+        make_id = self.new_id("make")
+        request = make_request(make_id, held.player, held.currency, amount, next(self.numbers))
+        request["bonus_id"] = bonus_id
+        self.makes.append((make_id, held.player))
         self.send("bet/make", request)
 
     def name_a_bonus(self, request: dict[str, Any], player: str, currency: str) -> None:

@@ -142,8 +142,9 @@ begin
         raise sqlstate 'WA204' using message = 'a policy change needs a reason';
     end if;
 
+    -- FOR NO KEY UPDATE: a grant being given meanwhile (its foreign key's KEY SHARE) need not wait.
     select p.* into before from wallet_core.bonus_policies as p where p.bonus_type = set_bonus_policy.bonus_type
-    for update;
+    for no key update;
     insert into wallet_core.bonus_policies as p (
         bonus_type, stake_from, win_credits, requires_grant, changed_at, changed_by, reason
     )

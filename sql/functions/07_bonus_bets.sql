@@ -38,19 +38,20 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    held wallet_core.bonus_grants;
+    held record;
     policy wallet_core.bonus_policies;
     checked wallet_core.bonus_check;
 begin
     -- The caller holds the account's lock, so nobody else writes this account's grants now; the
     -- row lock is for the DBA functions, which lock the account first too.
-    select g.* into held
+    select g.grant_id, g.bonus_type, g.remaining, g.expires_at, g.revoked_at, p.stake_from, p.win_credits
+    into held
     from wallet_core.bonus_grants as g
+    join wallet_core.bonus_policies as p on g.bonus_type = p.bonus_type
     where g.bonus_id = bonus_of_make.bonus_id and g.account_id = bonus_of_make.account_id
-    for no key update;
+    for no key update of g;
     if found then
-        select p.* into strict policy from wallet_core.bonus_policies as p where p.bonus_type = held.bonus_type;
-        checked := row(held.grant_id, held.bonus_type, policy.stake_from = 'grant', policy.win_credits <> 'amount',
+        checked := row(held.grant_id, held.bonus_type, held.stake_from = 'grant', held.win_credits <> 'amount',
             null::text, null::text);
         if held.revoked_at is not null then
             checked.refusal := 'WA301';

@@ -129,7 +129,7 @@ what the answers add up to) and wallet.audit(). The exit status is 0 only when e
 answer is one the contract allows and the money adds up; 1 otherwise; 2 for a usage error.
 """
 
-SCENARIOS = ("certification", "lifecycle", "soak", "responsible-gambling")
+SCENARIOS = ("certification", "lifecycle", "soak", "responsible-gambling", "bonus-bets")
 
 
 def add_simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

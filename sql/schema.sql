@@ -120,6 +120,27 @@ ALTER TYPE wallet_core.betslip_json OWNER TO wallet_owner;
 COMMENT ON TYPE wallet_core.betslip_json IS 'The betslip of a bet/make request as sent.';
 
 --
+-- Name: bonus_check; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.bonus_check AS (
+	grant_id bigint,
+	bonus_type text,
+	from_grant boolean,
+	win_net boolean,
+	refusal text,
+	message text
+);
+
+ALTER TYPE wallet_core.bonus_check OWNER TO wallet_owner;
+
+--
+-- Name: TYPE bonus_check; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.bonus_check IS 'What bet/make learns of the bonus it names (wallet_core.bonus_of_make): the grant, the type, the policy (stake from the grant, win net of the stake), and the refusal (WA301, WA402) with its message.';
+
+--
 -- Name: discard_request; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -167,7 +188,8 @@ CREATE TYPE wallet_core.make_json AS (
 	bonus_id text,
 	potential_win bigint,
 	transaction wallet_core.transaction_json,
-	betslip wallet_core.betslip_json
+	betslip wallet_core.betslip_json,
+	bonus_type text
 );
 
 ALTER TYPE wallet_core.make_json OWNER TO wallet_owner;
@@ -228,7 +250,8 @@ CREATE TYPE wallet_core.make_request AS (
 	odds numeric,
 	is_quick_bet boolean,
 	accept_odds_change boolean,
-	selections wallet_core.selection_request[]
+	selections wallet_core.selection_request[],
+	bonus_type text
 );
 
 ALTER TYPE wallet_core.make_request OWNER TO wallet_owner;
@@ -354,7 +377,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force).';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back).';
 
 --
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -527,6 +550,23 @@ ALTER FUNCTION wallet.block_player(player_id text) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet.block_player(player_id text) IS 'Blocks a player in every currency: bet/make is refused with 1005; settlements, discards and rollbacks still reach the player. Closes the player''s open sessions. Emits player.blocked when the player was not blocked (and session.closed for each session it closed).';
 
 --
+-- Name: bonuses(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.bonuses(player_id text) RETURNS TABLE(bonus_id text, currency text, bonus_type text, amount bigint, remaining bigint, status text, stake_from text, win_credits text, expires_at timestamp with time zone, granted_at timestamp with time zone, granted_by text, revoked_at timestamp with time zone, revoke_reason text, bets bigint, open_bets bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet.bonuses(player_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bonuses(player_id text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.bonuses(player_id text) IS 'The grants of a player, oldest first: bonus_id, currency, type, amount, what is left, status (active, expired, revoked), the policy in force for its type, when and by whom granted, the revocation, and how many bets used it (and how many are still open or accepted).';
+
+--
 -- Name: close_session(text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -610,6 +650,23 @@ ALTER FUNCTION wallet.exclude_player(player_id text, until timestamp with time z
 --
 
 COMMENT ON FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) IS 'Self-exclusion (until null: indefinite) or time-out (until a time) of a player in every currency: every make is refused with 4001 until then; settlements still credit. Extends an exclusion in force, never shortens it (WA208). Closes the player''s sessions. Kept in the history; emits player.excluded.';
+
+--
+-- Name: grant_bonus(text, text, text, text, bigint, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) IS 'Gives a player a bonus in one currency: bonus_id (the provider''s, unique), its type (one with a policy, else WA204), the amount its bets may take (minor units), its end (null: none). Returns the grant id. The same grant again returns the same id and changes nothing; the same bonus_id with other terms is WA209, and so is a grant to a player who is excluded now. Kept in wallet_core.bonus_journal; emits bonus.granted.';
 
 --
 -- Name: lift_exclusion(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -779,6 +836,40 @@ ALTER FUNCTION wallet.remove_limit(player_id text, currency text, kind text, rea
 --
 
 COMMENT ON FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) IS 'Removes a limit after the cooling-off period (until then it holds, and the removal is pending). Returns when the removal applies. WA208 when no such limit is in force. Kept in the history; emits limit.removed.';
+
+--
+-- Name: revoke_bonus(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.revoke_bonus(bonus_id text, reason text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet.revoke_bonus(bonus_id text, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION revoke_bonus(bonus_id text, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.revoke_bonus(bonus_id text, reason text) IS 'Ends a grant: a make naming it is 3001 from now on; bets already made with it go on, and what their discards and refunds give back returns to it (unusable). True when revoked now, false when it was revoked already; WA209 for an unknown bonus. Kept in wallet_core.bonus_journal; emits bonus.revoked.';
+
+--
+-- Name: set_bonus_policy(text, text, text, boolean, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet.set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text) IS 'Adds or changes the policy of a bonus type: stake_from (grant or real), win_credits (amount or amount_minus_stake), requires_grant. Applies to makes from now on; a bet already made keeps the win policy it was made under. Kept in wallet_core.bonus_journal with who, why and the values before and after. WA204 for a value out of its list.';
 
 --
 -- Name: set_limit(text, text, text, bigint, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1053,6 +1144,39 @@ ALTER FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolea
 COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) IS 'A time as integer or fractional unix seconds (number or numeric string). Otherwise WA204.';
 
 --
+-- Name: bonus_journal_is_append_only(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.bonus_journal_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0500_bonus_bets.sql
+
+ALTER FUNCTION wallet_core.bonus_journal_is_append_only() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bonus_journal_is_append_only(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.bonus_journal_is_append_only() IS 'Trigger function: refuses UPDATE, DELETE and TRUNCATE on wallet_core.bonus_journal.';
+
+--
+-- Name: bonus_of_make(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) RETURNS wallet_core.bonus_check
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) IS 'What a bet/make naming a bonus may do: the grant the account holds under that bonus_id (locked) and its policy, or a type that needs no grant; else the refusal: WA301 (unknown, another player''s or currency''s, revoked, expired, another type than the make''s bonus_type) or WA402 (a stake taken from the grant above what it has left). The caller holds the account''s lock.';
+
+--
 -- Name: change_time(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1177,6 +1301,8 @@ CREATE TABLE wallet_core.bets (
     transaction_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    bonus_stake bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
     CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
     CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
     CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
@@ -1248,10 +1374,22 @@ COMMENT ON COLUMN wallet_core.bets.closing_status IS 'The status bet/settlement 
 COMMENT ON COLUMN wallet_core.bets.provider_player_id IS 'transaction.player_id: the provider''s own id of the player.';
 
 --
+-- Name: COLUMN bets.bonus_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.bonus_id IS 'The make''s bonus_id: the bonus the provider says the bet uses (wallet_core.bet_bonuses has the rest).';
+
+--
 -- Name: COLUMN bets.odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
+
+--
+-- Name: COLUMN bets.bonus_stake; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.bonus_stake IS 'The part of the stake taken from a bonus grant (0 for a real-money stake): the real balance was debited stake - bonus_stake.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1384,7 +1522,7 @@ ALTER FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) OWNE
 -- Name: FUNCTION discard_bet(request wallet_core.discard_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) IS 'bet/discard once read: claim the key; give an open bet''s stake back, or leave a marker for a make never seen; answer.';
+COMMENT ON FUNCTION wallet_core.discard_bet(request wallet_core.discard_request) IS 'bet/discard once read: claim the key; give an open bet''s stake back where it came from (the real balance, the bonus part to its grant), or leave a marker for a make never seen; answer.';
 
 --
 -- Name: emit_event(text, text, text, bigint, bigint, bigint, bigint, text, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1440,7 +1578,7 @@ CREATE TABLE wallet_core.events (
     CONSTRAINT events_check1 CHECK (((currency IS NULL) = (balance IS NULL))),
     CONSTRAINT events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
     CONSTRAINT events_player_level_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])) = (currency IS NULL))),
-    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text, 'limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])))
+    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text, 'limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text, 'bonus.granted'::text, 'bonus.revoked'::text])))
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
 
@@ -1796,7 +1934,7 @@ ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO w
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 2001), write the bet, its reference data and selections, post the stake, count it (guarded accounts), emit bet.made, answer.';
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet, its reference data and selections, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 --
 -- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1831,6 +1969,23 @@ ALTER FUNCTION wallet_core.max_id_length() OWNER TO wallet_owner;
 --
 
 COMMENT ON FUNCTION wallet_core.max_id_length() IS 'The longest id the wallet accepts: 128 characters (an id is 1 to 128 characters).';
+
+--
+-- Name: move_bonus(bigint, text, bigint, bigint, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) IS 'Moves bonus money: adds the signed amount to the grant''s remainder and appends its bonus_journal row (bet: negative; discard, refund: positive; rollback: negative). The only writer of remainders after the grant; the caller holds the account''s lock. Returns the remainder after.';
 
 --
 -- Name: new_make_request(text, text, text, bigint, text, text, bigint, text, text, timestamp with time zone, timestamp with time zone, text, numeric, boolean, boolean, wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2182,6 +2337,22 @@ ALTER FUNCTION wallet_core.read_settlement(request jsonb) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.read_settlement(request jsonb) IS 'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
 
 --
+-- Name: real_credit(text, bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/07_bonus_bets.sql
+
+ALTER FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) IS 'What a settlement (result won, cashed_out, refunded or lost, of the provider''s amount) credits to the real balance of a bet with this stake, bonus stake and win policy: a win its amount, or its amount less the stake (never below 0) when win_net; a refund what exceeds the bonus stake (that part goes back to the grant); a loss nothing. For a bet without a bonus: the amount. Inlined by the planner.';
+
+--
 -- Name: record_limit_change(wallet_core.accounts, timestamp with time zone, text, text, bigint, bigint, timestamp with time zone, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2297,7 +2468,7 @@ ALTER FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) O
 -- Name: FUNCTION roll_back_bet(request wallet_core.rollback_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) IS 'bet/rollback once read: claim the key, lock the bet''s account, check (1006, 2003, 2004 another player''s, 2002, 2004 state), post the settlement back, reopen the bet, answer.';
+COMMENT ON FUNCTION wallet_core.roll_back_bet(request wallet_core.rollback_request) IS 'bet/rollback once read: claim the key, lock the bet''s account, check (1006, 2003, 2004 another player''s, 2002, 2004 state), post the settlement''s real credit back and take a refund''s give-back from the bonus grant, reopen the bet, answer.';
 
 --
 -- Name: route(text, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2363,7 +2534,7 @@ ALTER FUNCTION wallet_core.settle_bet(route text, operation text, request wallet
 -- Name: FUNCTION settle_bet(route text, operation text, request wallet_core.settle_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) IS 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
+COMMENT ON FUNCTION wallet_core.settle_bet(route text, operation text, request wallet_core.settle_request) IS 'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount (a bonus bet: what its policy credits, wallet_core.real_credit, and a refund''s bonus part back to its grant); exactly once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';
 
 --
 -- Name: start_guarding(bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2414,6 +2585,72 @@ ALTER FUNCTION wallet_core.window_of(kind text) OWNER TO wallet_owner;
 --
 
 COMMENT ON FUNCTION wallet_core.window_of(kind text) IS 'The rolling window of a limit kind (stake_7d: 7 days); null for stake_per_bet. Inlined by the planner.';
+
+--
+-- Name: bonus_policies; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bonus_policies (
+    bonus_type text NOT NULL,
+    stake_from text NOT NULL,
+    win_credits text NOT NULL,
+    requires_grant boolean DEFAULT true NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_by text DEFAULT SESSION_USER NOT NULL,
+    reason text NOT NULL,
+    CONSTRAINT bonus_policies_bonus_type_check CHECK ((bonus_type ~ '^[a-z0-9_]{1,64}$'::text)),
+    CONSTRAINT bonus_policies_check CHECK ((requires_grant OR (stake_from = 'real'::text))),
+    CONSTRAINT bonus_policies_stake_from_check CHECK ((stake_from = ANY (ARRAY['grant'::text, 'real'::text]))),
+    CONSTRAINT bonus_policies_win_credits_check CHECK ((win_credits = ANY (ARRAY['amount'::text, 'amount_minus_stake'::text])))
+);
+
+ALTER TABLE wallet_core.bonus_policies OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bonus_policies; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bonus_policies IS 'Per bonus type: where a bonus make''s stake comes from (the real balance or the bonus grant it names), what a win of such a bet credits (the amount sent, or the amount minus the stake), and whether a make needs a grant at all. A make naming a type that is not here is 3001; a grant of such a type is refused. Change a row with wallet.set_bonus_policy(); read wallet.bonus_policies.';
+
+--
+-- Name: COLUMN bonus_policies.stake_from; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_policies.stake_from IS 'grant: the stake is taken from the grant the make names (4002 when it has less left), the real balance is not touched; real: the stake is debited from the real balance (2001 when it is short).';
+
+--
+-- Name: COLUMN bonus_policies.win_credits; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_policies.win_credits IS 'amount: a win credits the amount the provider sent; amount_minus_stake: the amount less the bet''s stake (never below 0), the stake of a free bet not being paid out.';
+
+--
+-- Name: COLUMN bonus_policies.requires_grant; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_policies.requires_grant IS 'false: a make naming this type and a bonus_id the player holds no grant of is accepted as a real-money bet (a global comboboost, offered to every player); true: such a make is 3001.';
+
+--
+-- Name: bonus_policies; Type: VIEW; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE VIEW wallet.bonus_policies AS
+ SELECT p.bonus_type,
+    p.stake_from,
+    p.win_credits,
+    p.requires_grant,
+    p.changed_at,
+    p.changed_by,
+    p.reason
+   FROM wallet_core.bonus_policies p;
+
+ALTER TABLE wallet.bonus_policies OWNER TO wallet_owner;
+
+--
+-- Name: VIEW bonus_policies; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON VIEW wallet.bonus_policies IS 'The policy of every bonus type: where a bonus make''s stake comes from, what its win credits, whether a make needs a grant. Change a row with wallet.set_bonus_policy(); its history is in wallet_core.bonus_journal (operation policy).';
 
 --
 -- Name: control_changes; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -2603,6 +2840,170 @@ COMMENT ON VIEW wallet.settings IS 'The responsible-gambling settings: cooling_o
 
 ALTER TABLE wallet_core.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME wallet_core.accounts_account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: bet_bonuses; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bet_bonuses (
+    bet_id bigint NOT NULL,
+    grant_id bigint,
+    bonus_type text NOT NULL,
+    win_net boolean NOT NULL,
+    returned bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT bet_bonuses_returned_check CHECK ((returned >= 0))
+);
+
+ALTER TABLE wallet_core.bet_bonuses OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bet_bonuses; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bet_bonuses IS 'The bonus of each bet made with one (a make naming a bonus_id, accepted): the grant it named (null for a type that needs none), the type whose policy it was made under, that policy''s win rule, and what the bet has given back to its grant now. Written under the account''s lock.';
+
+--
+-- Name: COLUMN bet_bonuses.bonus_type; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.bonus_type IS 'The grant''s type (or, without a grant, the make''s bonus_type): the policy the bet was made under.';
+
+--
+-- Name: COLUMN bet_bonuses.win_net; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.win_net IS 'The policy at the make: a win credits the amount sent less the stake (true) or the amount sent (false).';
+
+--
+-- Name: COLUMN bet_bonuses.returned; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_bonuses.returned IS 'What the bet has given back to its grant now: the bonus stake after a discard, the refunded part of it after a refund; 0 again after the refund is rolled back.';
+
+--
+-- Name: bonus_grants; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bonus_grants (
+    grant_id bigint NOT NULL,
+    bonus_id text NOT NULL,
+    account_id bigint NOT NULL,
+    bonus_type text NOT NULL,
+    amount bigint NOT NULL,
+    remaining bigint NOT NULL,
+    expires_at timestamp with time zone,
+    granted_at timestamp with time zone NOT NULL,
+    granted_by text NOT NULL,
+    reason text,
+    revoked_at timestamp with time zone,
+    revoked_by text,
+    revoke_reason text,
+    CONSTRAINT bonus_grants_amount_check CHECK (((amount >= 0) AND (amount <= '1000000000000000'::bigint))),
+    CONSTRAINT bonus_grants_bonus_id_check CHECK (((length(bonus_id) >= 1) AND (length(bonus_id) <= 128))),
+    CONSTRAINT bonus_grants_check CHECK (((revoked_at IS NULL) = (revoke_reason IS NULL))),
+    CONSTRAINT bonus_grants_check1 CHECK (((revoked_at IS NULL) = (revoked_by IS NULL)))
+);
+
+ALTER TABLE wallet_core.bonus_grants OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bonus_grants; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bonus_grants IS 'A bonus a player holds in one currency (bonus_id is the provider''s, unique). remaining is what its bets may still take: amount, less what its bets took, plus what discards and refunds gave back, less what rollbacks of those refunds took again (wallet.audit() checks it). Written under the account''s lock. Read wallet.bonuses(player_id).';
+
+--
+-- Name: COLUMN bonus_grants.remaining; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_grants.remaining IS 'What bonus makes may still take. Below zero only after a rollback of a refund whose give-back was spent meanwhile (as a rollback may take a real balance below zero); wallet.audit() names it.';
+
+--
+-- Name: COLUMN bonus_grants.expires_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_grants.expires_at IS 'After it, a make naming the bonus is 3001 (null: never).';
+
+--
+-- Name: COLUMN bonus_grants.granted_by; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_grants.granted_by IS 'session_user of wallet.grant_bonus(): the role that logged in.';
+
+--
+-- Name: COLUMN bonus_grants.revoked_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_grants.revoked_at IS 'When wallet.revoke_bonus() ended it: a make naming it is 3001 from then on; bets already made go on.';
+
+--
+-- Name: bonus_grants_grant_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.bonus_grants ALTER COLUMN grant_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.bonus_grants_grant_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: bonus_journal; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bonus_journal (
+    entry_id bigint NOT NULL,
+    grant_id bigint,
+    bonus_type text NOT NULL,
+    operation text NOT NULL,
+    amount bigint NOT NULL,
+    remaining_after bigint,
+    bet_id bigint,
+    transaction_id text,
+    changed_by text DEFAULT SESSION_USER NOT NULL,
+    reason text,
+    detail jsonb,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
+    CONSTRAINT bonus_journal_check CHECK (((grant_id IS NULL) = (operation = 'policy'::text))),
+    CONSTRAINT bonus_journal_check1 CHECK (((remaining_after IS NULL) = (operation = 'policy'::text))),
+    CONSTRAINT bonus_journal_check2 CHECK (((bet_id IS NOT NULL) = (operation = ANY (ARRAY['bet'::text, 'discard'::text, 'refund'::text, 'rollback'::text])))),
+    CONSTRAINT bonus_journal_operation_check CHECK ((operation = ANY (ARRAY['grant'::text, 'revoke'::text, 'bet'::text, 'discard'::text, 'refund'::text, 'rollback'::text, 'policy'::text])))
+);
+
+ALTER TABLE wallet_core.bonus_journal OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bonus_journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bonus_journal IS 'Append-only history of bonus money: every grant, revocation, take (bet) and give-back (discard, refund; a rollback takes a refund back) with the grant''s remainder after it, and every policy change (old and new values in detail). Nothing may update or delete it (triggers refuse).';
+
+--
+-- Name: COLUMN bonus_journal.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_journal.amount IS 'Signed change of the grant''s remainder (the grant''s amount for a grant row, 0 for a revocation or a policy change).';
+
+--
+-- Name: COLUMN bonus_journal.changed_by; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bonus_journal.changed_by IS 'session_user: the role that logged in (the service''s role for bets, the DBA''s for grants).';
+
+--
+-- Name: bonus_journal_entry_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE wallet_core.bonus_journal ALTER COLUMN entry_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME wallet_core.bonus_journal_entry_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -3041,6 +3442,13 @@ ALTER TABLE ONLY wallet_core.accounts
     ADD CONSTRAINT accounts_player_id_currency_key UNIQUE (player_id, currency);
 
 --
+-- Name: bet_bonuses bet_bonuses_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_pkey PRIMARY KEY (bet_id);
+
+--
 -- Name: bets bets_make_transaction_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3053,6 +3461,34 @@ ALTER TABLE ONLY wallet_core.bets
 
 ALTER TABLE ONLY wallet_core.bets
     ADD CONSTRAINT bets_pkey PRIMARY KEY (bet_id);
+
+--
+-- Name: bonus_grants bonus_grants_bonus_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_grants
+    ADD CONSTRAINT bonus_grants_bonus_id_key UNIQUE (bonus_id);
+
+--
+-- Name: bonus_grants bonus_grants_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_grants
+    ADD CONSTRAINT bonus_grants_pkey PRIMARY KEY (grant_id);
+
+--
+-- Name: bonus_journal bonus_journal_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_journal
+    ADD CONSTRAINT bonus_journal_pkey PRIMARY KEY (entry_id);
+
+--
+-- Name: bonus_policies bonus_policies_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_policies
+    ADD CONSTRAINT bonus_policies_pkey PRIMARY KEY (bonus_type);
 
 --
 -- Name: categories categories_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -3153,10 +3589,28 @@ ALTER TABLE ONLY wallet_core.tournaments
     ADD CONSTRAINT tournaments_pkey PRIMARY KEY (tournament_id);
 
 --
+-- Name: bet_bonuses_grant_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bet_bonuses_grant_idx ON wallet_core.bet_bonuses USING btree (grant_id) WHERE (grant_id IS NOT NULL);
+
+--
 -- Name: bets_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
 CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
+
+--
+-- Name: bonus_grants_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bonus_grants_account_idx ON wallet_core.bonus_grants USING btree (account_id);
+
+--
+-- Name: bonus_journal_grant_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bonus_journal_grant_idx ON wallet_core.bonus_journal USING btree (grant_id, entry_id);
 
 --
 -- Name: control_changes_player_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
@@ -3189,6 +3643,18 @@ CREATE INDEX journal_bet_idx ON wallet_core.journal USING btree (bet_id) WHERE (
 CREATE INDEX sessions_open_idx ON wallet_core.sessions USING btree (player_id) WHERE (closed_at IS NULL);
 
 --
+-- Name: bonus_journal bonus_journal_no_truncate; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER bonus_journal_no_truncate BEFORE TRUNCATE ON wallet_core.bonus_journal FOR EACH STATEMENT EXECUTE FUNCTION wallet_core.bonus_journal_is_append_only();
+
+--
+-- Name: bonus_journal bonus_journal_no_update_delete; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TRIGGER bonus_journal_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.bonus_journal FOR EACH ROW EXECUTE FUNCTION wallet_core.bonus_journal_is_append_only();
+
+--
 -- Name: control_changes control_changes_no_truncate; Type: TRIGGER; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3213,11 +3679,53 @@ CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON wallet_core.journal FOR EA
 CREATE TRIGGER journal_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.journal FOR EACH ROW EXECUTE FUNCTION wallet_core.journal_is_append_only();
 
 --
+-- Name: bet_bonuses bet_bonuses_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: bet_bonuses bet_bonuses_grant_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_bonuses
+    ADD CONSTRAINT bet_bonuses_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES wallet_core.bonus_grants(grant_id);
+
+--
 -- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
 ALTER TABLE ONLY wallet_core.bets
     ADD CONSTRAINT bets_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
+
+--
+-- Name: bonus_grants bonus_grants_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_grants
+    ADD CONSTRAINT bonus_grants_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
+
+--
+-- Name: bonus_grants bonus_grants_bonus_type_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_grants
+    ADD CONSTRAINT bonus_grants_bonus_type_fkey FOREIGN KEY (bonus_type) REFERENCES wallet_core.bonus_policies(bonus_type);
+
+--
+-- Name: bonus_journal bonus_journal_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_journal
+    ADD CONSTRAINT bonus_journal_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
+-- Name: bonus_journal bonus_journal_grant_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bonus_journal
+    ADD CONSTRAINT bonus_journal_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES wallet_core.bonus_grants(grant_id);
 
 --
 -- Name: categories categories_sport_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -3349,6 +3857,12 @@ GRANT ALL ON FUNCTION wallet.bet_win(request jsonb, OUT status integer, OUT body
 REVOKE ALL ON FUNCTION wallet.block_player(player_id text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION bonuses(player_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.bonuses(player_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION close_session(session_id text); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -3379,6 +3893,12 @@ GRANT ALL ON FUNCTION wallet.events_backlog(OUT unpublished bigint, OUT oldest_a
 --
 
 REVOKE ALL ON FUNCTION wallet.exclude_player(player_id text, until timestamp with time zone, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.grant_bonus(player_id text, currency text, bonus_id text, bonus_type text, amount bigint, expires_at timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION lift_exclusion(player_id text, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3442,6 +3962,18 @@ GRANT ALL ON FUNCTION wallet.relay_lead() TO wallet_relay;
 --
 
 REVOKE ALL ON FUNCTION wallet.remove_limit(player_id text, currency text, kind text, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION revoke_bonus(bonus_id text, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.revoke_bonus(bonus_id text, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.set_bonus_policy(bonus_type text, stake_from text, win_credits text, requires_grant boolean, reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION set_limit(player_id text, currency text, kind text, amount bigint, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3539,6 +4071,18 @@ REVOKE ALL ON FUNCTION wallet_core.as_text_array(value jsonb, field text) FROM P
 --
 
 REVOKE ALL ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION bonus_journal_is_append_only(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.bonus_journal_is_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION change_time(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -3733,6 +4277,12 @@ REVOKE ALL ON FUNCTION wallet_core.max_amount() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.max_id_length() FROM PUBLIC;
 
 --
+-- Name: FUNCTION move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3857,6 +4407,12 @@ REVOKE ALL ON FUNCTION wallet_core.read_settle_slowly(request jsonb, operation t
 --
 
 REVOKE ALL ON FUNCTION wallet_core.read_settlement(request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

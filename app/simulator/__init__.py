@@ -10,7 +10,7 @@
 - ``referee``: every answer judged against the model, one model per player, and the final
   money check;
 - ``dba``: the SQL side: players opened, funded and blocked, balances read, ``wallet.audit()``;
-- ``scenarios``: certification, lifecycle, soak and responsible-gambling;
+- ``scenarios``: certification, lifecycle, soak, responsible-gambling and bonus-bets;
 - ``report``: the figures, as text for people and JSON for machines.
 
 Its extra dependencies (httpx, rich) are the ``simulate`` extra: the image does not carry them.

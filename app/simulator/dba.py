@@ -89,6 +89,33 @@ class Dba:
             )
         return str(self._call("select session_check from wallet.settings", ()))
 
+    def grant_bonus(
+        self,
+        player: str,
+        currency: str,
+        bonus_id: str,
+        bonus_type: str,
+        amount: int,
+        seconds: float | None = None,
+    ) -> None:
+        """A bonus grant that ends ``seconds`` from now (None: never)."""
+        self._call(
+            "select wallet.grant_bonus(%s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
+            (player, currency, bonus_id, bonus_type, amount, seconds),
+        )
+
+    def revoke_bonus(self, bonus_id: str) -> None:
+        self._call("select wallet.revoke_bonus(%s, 'wallet simulate')", (bonus_id,))
+
+    def grants(self, bonus_ids: list[str]) -> dict[str, int | None]:
+        """What each grant has left, None for a grant the wallet does not hold."""
+        rows = self.conn.execute(
+            "select bonus_id, remaining from wallet_core.bonus_grants where bonus_id = any(%s)",
+            (bonus_ids,),
+        ).fetchall()
+        found = {str(bonus_id): int(left) for bonus_id, left in rows}
+        return {bonus_id: found.get(bonus_id) for bonus_id in bonus_ids}
+
     def balances(self, accounts: list[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
         found: dict[tuple[str, str], int | None] = {}
         for player, currency in accounts:

@@ -160,6 +160,8 @@ async def _scenario(args: argparse.Namespace, sim: Simulation) -> None:
         )
     elif args.scenario == "responsible-gambling":
         await scenarios.responsible_gambling(sim)
+    elif args.scenario == "bonus-bets":
+        await scenarios.bonus_bets(sim)
     else:
         await scenarios.soak(sim, players=args.player_count, rate=args.rate, duration=args.duration)
 

@@ -18,6 +18,17 @@ Decisions the contract leaves open are the wallet's documented ones (the enginee
 - stored and replayed: 1005, 1006, 2001, 2002, 2004 for a state, 4001 and 1007; not stored:
   2003, malformed requests and key reuse with other content.
 
+Bonus bets (``docs/contract/operator.md`` section 3, ``docs/bonus-bets.md``): a policy per bonus
+type (where the stake comes from, what a win credits, whether a grant is needed), the grants the
+DBA gives and revokes, and for each bet what it took from its grant and gave back. A make naming
+a bonus checks, after the discarded make (2004): the grant (3001 when not held: unknown, another
+player's or currency's, revoked, expired, of another type than the make's ``bonus_type``; a type
+that needs no grant is a real-money bet), then what the grant has left (4002), then the real
+balance against the real part of the stake (2001). Limits see the real part of the stake. A
+discard gives the stake back where it came from; a refund gives the grant its part of the stake
+first; a win credits the amount, or the amount less the stake (never below 0); a rollback takes
+back the real credit and the grant's give-back (a grant may go below zero only so).
+
 Responsible gambling (``docs/contract/operator.md`` sections 1 and 2), computed the slow way:
 every stake and credit of an account is kept with its time, and a window's sum adds up those
 whose minute is not before the minute the window starts in (a stake leaves a window at most a
@@ -50,6 +61,8 @@ NO_MONEY = 2001
 BAD_CURRENCY = 2002
 NO_BET = 2003
 BAD_REQUEST = 2004
+NO_BONUS = 3001
+BONUS_SHORT = 4002
 
 
 class Malformed(Exception):
@@ -131,6 +144,50 @@ class Bet:
     state: str = "open"  # open, accepted, settled, closed, discarded
     settlement_id: str | None = None  # provider id of the current win/lost/refund
     settled_amount: int = 0
+    result: str | None = None  # won, cashed_out, lost, refunded while settled
+    bonus_id: str | None = None  # the grant the stake's bonus part came from
+    bonus_stake: int = 0  # the part of the stake the grant paid
+    bonus_returned: int = 0  # what the bet has given back to its grant now
+    win_net: bool = False  # a win credits the amount less the stake
+
+    def real_credit(self, result: str | None, amount: int) -> int:
+        """What a settlement of ``amount`` credits to the real balance."""
+        if result in ("won", "cashed_out"):
+            return max(amount - self.stake, 0) if self.win_net else amount
+        if result == "refunded":
+            return amount - min(amount, self.bonus_stake)
+        return 0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a bonus type does: stake from the grant (else the real balance), a win net of the
+    stake, a grant needed."""
+
+    from_grant: bool
+    win_net: bool
+    requires_grant: bool = True
+
+
+DEFAULT_POLICIES = {
+    "freebet_refund": Policy(True, False),
+    "freebet_freemoney": Policy(True, False),
+    "freebet_no_risk": Policy(True, True),
+    "comboboost": Policy(False, False),
+    "global_comboboost": Policy(False, False, requires_grant=False),
+}
+"""Migration 0500's defaults (docs/bonus-bets.md says where they come from)."""
+
+
+@dataclass
+class Grant:
+    player: str
+    currency: str
+    bonus_type: str
+    amount: int
+    remaining: int
+    expires_at: float | None = None
+    revoked: bool = False
 
 
 LIMIT_KINDS = (
@@ -237,6 +294,8 @@ class Wallet:
         self.activity: dict[tuple[str, str], list[Activity]] = {}
         self.sessions_enforced = False
         self.sessions: dict[str, Session] = {}
+        self.policies: dict[str, Policy] = dict(DEFAULT_POLICIES)
+        self.grants: dict[str, Grant] = {}
 
     # DBA -------------------------------------------------------------------------------------
 
@@ -300,6 +359,64 @@ class Wallet:
             return False
         del self.exclusions[player]
         return True
+
+    def grant_bonus(
+        self,
+        player: str,
+        currency: str,
+        bonus_id: str,
+        bonus_type: str,
+        amount: int,
+        expires_at: float | None = None,
+    ) -> bool:
+        """wallet.grant_bonus: False when the wallet refuses (no policy for the type, the
+        bonus_id granted before with other terms, an end in the past, an excluded player); the
+        same grant again changes nothing."""
+        if bonus_type not in self.policies or (player, currency) not in self.balances:
+            return False
+        existing = self.grants.get(bonus_id)
+        if existing is not None:
+            return (existing.player, existing.currency, existing.bonus_type, existing.amount) == (
+                player,
+                currency,
+                bonus_type,
+                amount,
+            ) and existing.expires_at == expires_at
+        if expires_at is not None and expires_at <= self.clock():
+            return False
+        if self.excluded_until(player)[0]:
+            return False  # no bonus for an excluded player
+        self.grants[bonus_id] = Grant(player, currency, bonus_type, amount, amount, expires_at)
+        return True
+
+    def revoke_bonus(self, bonus_id: str) -> bool:
+        """wallet.revoke_bonus: True when revoked now, False when it was revoked already."""
+        held = self.grants[bonus_id]
+        if held.revoked:
+            return False
+        held.revoked = True
+        return True
+
+    def bonus_refusal(
+        self, player: str, currency: str, bonus_id: str, bonus_type: str | None, stake: int
+    ) -> tuple[int | None, str, Grant | None, Policy | None]:
+        """(refusal code or None, why, the grant, its policy) of a make naming a bonus."""
+        held = self.grants.get(bonus_id)
+        if held is not None and (held.player, held.currency) == (player, currency):
+            policy = self.policies[held.bonus_type]
+            if held.revoked:
+                return NO_BONUS, "bonus revoked", held, policy
+            if held.expires_at is not None and held.expires_at <= self.clock():
+                return NO_BONUS, "bonus expired", held, policy
+            if bonus_type is not None and bonus_type != held.bonus_type:
+                return NO_BONUS, "bonus of another type", held, policy
+            if policy.from_grant and held.remaining < stake:
+                return BONUS_SHORT, "stake above what the grant has left", held, policy
+            return None, "", held, policy
+        open_to_all = self.policies.get(bonus_type) if bonus_type is not None else None
+        if open_to_all is not None and not open_to_all.requires_grant:
+            return None, "", None, open_to_all
+        return NO_BONUS, "bonus not held", None, None
 
     def block(self, player: str) -> None:
         if player not in self.blocked:
@@ -431,6 +548,10 @@ class Wallet:
             as_amount(request.get("potential_win"), "potential_win", False)
             make_id = as_id(transaction.get("id"), "transaction.id")
             expect_operation(transaction, "bet")
+            bonus_id = as_id(request.get("bonus_id"), "bonus_id", False)
+            bonus_type = request.get("bonus_type")
+            if bonus_type is not None and (not isinstance(bonus_type, str) or len(bonus_type) > 64):
+                raise Malformed(BAD_REQUEST, "bonus_type")
         except Malformed as error:
             return Outcome(400, error.code, why=str(error))
         assert player is not None
@@ -447,7 +568,13 @@ class Wallet:
             return refusal(BAD_CURRENCY, key, fingerprint, "no account in that currency")
         if player in self.blocked:
             return refusal(BLOCKED, key, fingerprint, "blocked")
-        if (limited := self.limit_refusal(player, currency, amount)) is not None:
+        bonus: tuple[int | None, str, Grant | None, Policy | None] = (None, "", None, None)
+        if bonus_id is not None:
+            bonus = self.bonus_refusal(player, currency, bonus_id, bonus_type, amount)
+        unbonused, why_not, held, policy = bonus
+        bonus_stake = amount if policy is not None and policy.from_grant else 0
+        real = amount - bonus_stake
+        if (limited := self.limit_refusal(player, currency, real)) is not None:
             return refusal(LIMITED, key, fingerprint, limited)
         if self.sessions_enforced and (
             (unsession := self.session_refusal(player, request.get("session_id"))) is not None
@@ -455,15 +582,28 @@ class Wallet:
             return refusal(NO_SESSION, key, fingerprint, unsession)
         if make_id in self.makes:
             return refusal(BAD_REQUEST, key, fingerprint, "make discarded before it was made")
-        if self.balances[player, currency] < amount:
+        if unbonused is not None:
+            return refusal(unbonused, key, fingerprint, why_not)
+        if self.balances[player, currency] < real:
             return refusal(NO_MONEY, key, fingerprint, "stake above balance")
-        balance = self.balances[player, currency] - amount
+        balance = self.balances[player, currency] - real
 
         def effect(body: dict[str, Any]) -> None:
             self.balances[player, currency] = balance
-            self.bets[body["id"]] = Bet(body["id"], make_id, player, currency, amount)
+            self.bets[body["id"]] = Bet(
+                body["id"],
+                make_id,
+                player,
+                currency,
+                amount,
+                bonus_id=bonus_id if held is not None else None,
+                bonus_stake=bonus_stake,
+                win_net=policy is not None and policy.win_net,
+            )
+            if held is not None:
+                held.remaining -= bonus_stake
             self.makes[make_id] = body["id"]
-            self.count(player, currency, stake=amount, bets=1)
+            self.count(player, currency, stake=real, bets=1)
 
         return self.success(
             key,
@@ -549,12 +689,16 @@ class Wallet:
             return refusal(BAD_REQUEST, key, fingerprint, "another player's make")
         if bet.state != "open":
             return refusal(BAD_REQUEST, key, fingerprint, f"discard of a {bet.state} bet")
-        balance = self.balances[player, bet.currency] + bet.stake
+        real = bet.stake - bet.bonus_stake
+        balance = self.balances[player, bet.currency] + real
 
         def effect(body: dict[str, Any]) -> None:
             self.balances[player, bet.currency] = balance
             bet.state = "discarded"
-            self.count(player, bet.currency, credit=bet.stake)
+            if bet.bonus_id is not None:
+                self.grants[bet.bonus_id].remaining += bet.bonus_stake
+                bet.bonus_returned = bet.bonus_stake
+            self.count(player, bet.currency, credit=real)
 
         return self.success(
             key,
@@ -618,14 +762,22 @@ class Wallet:
             return refusal(BAD_REQUEST, key, fingerprint, f"{operation} of a {bet.state} bet")
         if operation == "refund" and amount > bet.stake:
             return refusal(BAD_REQUEST, key, fingerprint, "refund above the stake")
-        balance = self.balances[player, currency] + amount
+        result = {"win": "won", "lost": "lost", "refund": "refunded"}[operation]
+        if operation == "win" and request.get("is_cashout") is True:
+            result = "cashed_out"
+        credit = bet.real_credit(result, amount) if operation != "lost" else 0
+        balance = self.balances[player, currency] + credit
 
         def effect(body: dict[str, Any]) -> None:
             self.balances[player, currency] = balance
             bet.state = "settled"
             bet.settlement_id = transaction_id
             bet.settled_amount = amount
-            self.count(player, currency, credit=amount)
+            bet.result = result
+            if result == "refunded" and bet.bonus_id is not None and amount > credit:
+                self.grants[bet.bonus_id].remaining += amount - credit
+                bet.bonus_returned = amount - credit
+            self.count(player, currency, credit=credit)
 
         return self.success(
             key,
@@ -675,14 +827,19 @@ class Wallet:
             return refusal(BAD_REQUEST, key, fingerprint, "not the current settlement")
         if amount is not None and amount != bet.settled_amount:
             return refusal(BAD_REQUEST, key, fingerprint, "amount is not what was settled")
-        taken = bet.settled_amount
+        taken = bet.real_credit(bet.result, bet.settled_amount)
         balance = self.balances[player, bet.currency] - taken
+        settled = bet.settled_amount
 
         def effect(body: dict[str, Any]) -> None:
             self.balances[player, bet.currency] = balance
             bet.state = "accepted"
             bet.settlement_id = None
             bet.settled_amount = 0
+            bet.result = None
+            if bet.bonus_id is not None:
+                self.grants[bet.bonus_id].remaining -= bet.bonus_returned
+                bet.bonus_returned = 0
             self.count(player, bet.currency, credit=-taken)
 
         return self.success(
@@ -693,7 +850,7 @@ class Wallet:
             parent_transaction_id=bet.bet_id,
             user_id=player,
             operation="rollback",
-            amount=taken,
+            amount=settled,
             currency=bet.currency,
             balance=balance,
         )

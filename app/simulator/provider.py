@@ -60,12 +60,21 @@ def make(
     tx: str | int | None = None,
     selections: list[Request] | None = None,
     betslip_id: str | None = None,
+    bonus_id: str | None = None,
+    bonus_type: str | None = None,
 ) -> Request:
     """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default), on
-    the bet slip ``betslip_id`` (default ``slip-<tx>``)."""
+    the bet slip ``betslip_id`` (default ``slip-<tx>``); a bonus bet when ``bonus_id`` is given
+    (``bonus_type`` as providers send it alongside)."""
     tx = new_id("make") if tx is None else tx
     betslip_id = f"slip-{tx}" if betslip_id is None else betslip_id
+    bonus: Request = {}
+    if bonus_id is not None:
+        bonus["bonus_id"] = bonus_id
+    if bonus_type is not None:
+        bonus["bonus_type"] = bonus_type
     return {
+        **bonus,
         "amount": amount,
         "currency": currency,
         "player_id": player,
@@ -112,10 +121,19 @@ def win(
     currency: str = "EUR",
     tx: str | int | None = None,
     cashout: bool = False,
+    bonus_type: str | None = None,
+    comboboost_multiplier: str | None = None,
 ) -> Request:
-    """bet/win of ``amount`` (a cash-out when ``cashout``)."""
+    """bet/win of ``amount`` (a cash-out when ``cashout``); a win of a bonus bet may carry
+    ``bonus_type`` and ``comboboost_multiplier``, which the wallet does not read."""
     tx = new_id("win") if tx is None else tx
+    bonus: Request = {}
+    if bonus_type is not None:
+        bonus["bonus_type"] = bonus_type
+    if comboboost_multiplier is not None:
+        bonus["comboboost_multiplier"] = comboboost_multiplier
     return {
+        **bonus,
         "amount": amount,
         "currency": currency,
         "is_cashout": cashout,

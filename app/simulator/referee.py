@@ -5,8 +5,9 @@ wallet gave: a 200 make debits the stake, a win, refund or discard credits what 
 rollback takes back what the settlement moved, a refusal moves nothing, and a replay must be
 the stored answer byte for byte. The limits, exclusions and sessions a scenario sets through SQL
 are told to the player's model too (its clock is this machine's: within a run every stake is
-inside every window, and no cooling-off ends). Each answer is checked field by field (status,
-code, amount, balance, ids).
+inside every window, and no cooling-off ends), and so are the bonus grants it gives and revokes:
+what every grant has left is checked at the end like a balance. Each answer is checked field by
+field (status, code, amount, balance, ids).
 
 Requests sent at once may be applied in any order. For each player, the answers of one burst
 are judged in the first order the model accepts: identical copies in flight must all get the
@@ -115,6 +116,38 @@ class Referee:
 
     def open_session(self, player: str, session_id: str, expires_at: float) -> None:
         self.models[player].sessions[session_id] = Session(player, expires_at)
+
+    def grant_bonus(
+        self,
+        player: str,
+        currency: str,
+        bonus_id: str,
+        bonus_type: str,
+        amount: int,
+        expires_at: float | None = None,
+    ) -> None:
+        """A grant the run gave through SQL. Another player's make naming it must be 3001:
+        every model hears of it, only its player's holds it."""
+        self.models[player].grant_bonus(player, currency, bonus_id, bonus_type, amount, expires_at)
+
+    def revoke_bonus(self, player: str, bonus_id: str) -> None:
+        self.models[player].revoke_bonus(bonus_id)
+
+    def expected_grants(self) -> dict[str, tuple[str, int]]:
+        """Every grant the run gave: its player and what it must have left."""
+        return {
+            bonus_id: (held.player, held.remaining)
+            for model in self.models.values()
+            for bonus_id, held in model.grants.items()
+        }
+
+    def grant_check(self, found: dict[str, int | None]) -> list[Mismatch]:
+        """Every grant's remainder against what the model expects (currency names the bonus)."""
+        return [
+            Mismatch(player, f"bonus {bonus_id}", expected, found.get(bonus_id))
+            for bonus_id, (player, expected) in sorted(self.expected_grants().items())
+            if found.get(bonus_id) != expected
+        ]
 
     def expected_balances(self) -> dict[tuple[str, str], int]:
         return {

@@ -50,7 +50,7 @@ def build_report(
     violations: list[Violation],
     notes: list[str],
 ) -> dict[str, Any]:
-    broken = [row for row in audit or [] if row[0] != "negative_balance"]
+    broken = [row for row in audit or [] if row[0] not in ("negative_balance", "negative_grant")]
     seconds = tally.sending_seconds
     return {
         "scenario": scenario,

@@ -197,7 +197,9 @@ class Simulation:
     def money_check(self) -> tuple[str, list[Mismatch]]:
         """Where the balances were read, and every account that does not add up."""
         if self.dba is not None:
-            return "sql", self.referee.money_check(self.dba.balances(self.accounts))
+            grants = self.dba.grants(sorted(self.referee.expected_grants()))
+            mismatches = self.referee.money_check(self.dba.balances(self.accounts))
+            return "sql", mismatches + self.referee.grant_check(grants)
         return "balance route", self.referee.money_check(self._last_balances)
 
 

@@ -1,4 +1,4 @@
-"""The scenarios: certification, lifecycle, soak and responsible-gambling.
+"""The scenarios: certification, lifecycle, soak, responsible-gambling and bonus-bets.
 
 Each builds and signs every request of a burst before sending it; the referee judges every
 answer. Requests that name a bet (``bet_transaction_id``) need the wallet's id for it, which
@@ -7,10 +7,12 @@ the make's answer gives, so those are signed after the make's burst, never durin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.keys import ProviderKey
 from app.simulator import provider as p
@@ -421,3 +423,133 @@ async def responsible_gambling(sim: Simulation) -> None:
         if bet_id is not None:
             win = p.win(player, bet_id, 2 * STAKE, currency=currency, tx=sim.tx("win"))
             await sim.burst([sim.deliver("bet/win", player, win)])
+
+
+# bonus-bets ------------------------------------------------------------------------------------
+
+BONUS_STORIES: dict[str, tuple[str, ...]] = {
+    "won": ("make", "win"),
+    "refunded, rolled back, lost": ("make", "refund", "rollback", "lost"),
+    "won, rolled back, won": ("make", "win", "rollback", "win-again"),
+    "discarded": ("make", "discard"),
+}
+
+
+async def bonus_bets(sim: Simulation) -> None:
+    """Bonus grants given through SQL and bonus makes fired at them: twenty at once against one
+    grant, every default policy through its stories, each kind of 3001, and a 4002 that stays
+    stored. The referee's model says what each answer must be and what each grant has left."""
+    dba = sim.need_admin("bonus grants")
+    currency = sim.currency
+    sim.plan(20 + 1 + 5 * 4 * 4 + 6 + 3)
+
+    def bonus_make(player: str, amount: int, bonus_id: str, bonus_type: str | None = None) -> Any:
+        return p.make(
+            player,
+            amount,
+            currency=currency,
+            tx=sim.tx("bonus"),
+            bonus_id=bonus_id,
+            bonus_type=bonus_type,
+        )
+
+    def give(player: str, bonus_type: str, amount: int, seconds: float | None = None) -> str:
+        bonus_id = sim.tx(f"bonus-{bonus_type}")
+        dba.grant_bonus(player, currency, bonus_id, bonus_type, amount, seconds)
+        expires_at = None if seconds is None else time.time() + seconds
+        sim.referee.grant_bonus(player, currency, bonus_id, bonus_type, amount, expires_at)
+        return bonus_id
+
+    with sim.step("20 bonus makes at once against a grant that allows 6"):
+        player = sim.open_players("bonus-race", 1, OPENING)[0].player_id
+        bonus_id = give(player, "freebet_freemoney", 6 * STAKE)
+        first = sim.deliver("bet/make", player, bonus_make(player, STAKE, bonus_id))
+        rest = [
+            sim.deliver("bet/make", player, bonus_make(player, STAKE, bonus_id)) for _ in range(19)
+        ]
+        await sim.burst([first, *rest])
+        await sim.burst([first])  # whatever it got, again byte for byte
+
+    with sim.step("every default policy through make, win, refund, rollback, discard"):
+        for bonus_type in (
+            "freebet_refund",
+            "freebet_freemoney",
+            "freebet_no_risk",
+            "comboboost",
+            "global_comboboost",
+        ):
+            player = sim.open_players(f"bonus-{bonus_type}", 1, OPENING)[0].player_id
+            if bonus_type == "global_comboboost":  # offered to everyone: no grant
+                bonus_id = sim.tx("global")
+            else:
+                bonus_id = give(player, bonus_type, 4 * STAKE)
+            for story in BONUS_STORIES.values():
+                await _bonus_story(
+                    sim, player, bonus_make(player, STAKE, bonus_id, bonus_type), story
+                )
+
+    with sim.step("3001: unknown, another player's, revoked, expired, of another type; 4002"):
+        player, other = (p.player_id for p in sim.open_players("bonus-refused", 2, OPENING))
+        theirs = give(other, "freebet_refund", STAKE)
+        revoked = give(player, "freebet_refund", STAKE)
+        dba.revoke_bonus(revoked)
+        sim.referee.revoke_bonus(player, revoked)
+        short_lived = give(player, "freebet_refund", STAKE, seconds=1)
+        typed = give(player, "freebet_refund", STAKE)
+        short = give(player, "freebet_freemoney", STAKE)
+        await asyncio.sleep(1.5)  # the short-lived grant ends
+        over = sim.deliver("bet/make", player, bonus_make(player, STAKE + 1, short))
+        await sim.burst(
+            [
+                sim.deliver("bet/make", player, bonus_make(player, STAKE, sim.tx("unknown"))),
+                sim.deliver("bet/make", player, bonus_make(player, STAKE, theirs)),
+                sim.deliver("bet/make", player, bonus_make(player, STAKE, revoked)),
+                sim.deliver("bet/make", player, bonus_make(player, STAKE, short_lived)),
+                sim.deliver("bet/make", player, bonus_make(player, STAKE, typed, "comboboost")),
+                over,
+            ]
+        )
+        made = sim.deliver("bet/make", player, bonus_make(player, STAKE, short))
+        await sim.burst([made])
+        await sim.burst(
+            [
+                sim.deliver(
+                    "bet/discard", player, p.discard(player, made.request["transaction"]["id"])
+                )
+            ]
+        )
+        await sim.burst([over])  # the grant has its stake back: the stored 4002 all the same
+
+
+async def _bonus_story(sim: Simulation, player: str, make: Any, story: tuple[str, ...]) -> None:
+    """One bonus bet told move by move, each move its own burst (the next names the last)."""
+    currency = sim.currency
+    answers = await sim.burst([sim.deliver("bet/make", player, make)])
+    bet_id = _bet_id(answers)
+    if bet_id is None:
+        sim.plan(-(len(story) - 1))
+        return
+    stake = make["amount"]
+    settle_tx = sim.tx("settle")
+    for kind in story[1:]:
+        if kind in ("win", "win-again"):
+            tx = settle_tx if kind == "win" else sim.tx("settle")
+            request = p.win(
+                player, bet_id, 3 * stake, currency=currency, tx=tx,
+                bonus_type=make.get("bonus_type"), comboboost_multiplier="1.2",
+            )  # fmt: skip
+            delivery = sim.deliver("bet/win", player, request)
+        elif kind == "refund":
+            request = p.refund(player, bet_id, stake, currency=currency, tx=settle_tx)
+            delivery = sim.deliver("bet/refund", player, request)
+        elif kind == "rollback":
+            request = p.rollback(player, bet_id, settle_tx, tx=sim.tx("rb"))
+            delivery = sim.deliver("bet/rollback", player, request)
+        elif kind == "lost":
+            request = p.lost(player, bet_id, currency=currency, tx=sim.tx("lost"))
+            delivery = sim.deliver("bet/lost", player, request)
+        else:
+            delivery = sim.deliver(
+                "bet/discard", player, p.discard(player, make["transaction"]["id"])
+            )
+        await sim.burst([delivery, delivery])  # a copy in flight: one applies, one replays

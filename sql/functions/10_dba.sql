@@ -187,9 +187,11 @@ as $$
     where c.balance_after <> c.expected
 
     union all
-    -- every made bet's stake was debited exactly once; a discard marker moved no money
+    -- every made bet's stake was debited exactly once (its real part: the stake less what its bonus
+    -- grant paid); a discard marker moved no money
     select 'stake_debit', a.player_id,
-        format('bet %s (stake %s): %s stake debits summing to %s', b.bet_id, b.stake, coalesce(d.n, 0), d.total)
+        format('bet %s (stake %s, bonus stake %s): %s stake debits summing to %s', b.bet_id, b.stake, b.bonus_stake,
+            coalesce(d.n, 0), d.total)
     from wallet_core.bets as b
     join wallet_core.accounts as a on b.account_id = a.account_id
     left join (
@@ -197,7 +199,7 @@ as $$
         from wallet_core.journal where operation = 'bet' group by bet_id
     ) as d on b.bet_id = d.bet_id
     where
-        (b.made and (coalesce(d.n, 0) <> 1 or d.total <> -b.stake))
+        (b.made and (coalesce(d.n, 0) <> 1 or d.total <> b.bonus_stake - b.stake))
         or (not b.made and d.n is not null)
 
     union all
@@ -211,7 +213,7 @@ as $$
         from wallet_core.journal where operation = 'discard' group by bet_id
     ) as d on b.bet_id = d.bet_id
     where
-        (b.made and b.state = 'discarded' and (coalesce(d.n, 0) <> 1 or d.total <> b.stake))
+        (b.made and b.state = 'discarded' and (coalesce(d.n, 0) <> 1 or d.total <> b.stake - b.bonus_stake))
         or ((not b.made or b.state <> 'discarded') and d.n is not null)
 
     union all
@@ -227,10 +229,89 @@ as $$
         select bet_id, sum(amount) as total
         from wallet_core.journal where operation in ('win', 'refund', 'rollback') group by bet_id
     ) as s on b.bet_id = s.bet_id
+    left join wallet_core.bet_bonuses as x on b.bet_id = x.bet_id
     where
-        coalesce(s.total, 0) <> case when b.state in ('settled', 'closed') then b.settled_amount else 0 end
+        coalesce(s.total, 0) <> case
+            when b.state in ('settled', 'closed') then
+                wallet_core.real_credit(b.result, b.settled_amount, b.stake, b.bonus_stake, coalesce(x.win_net, false))
+            else 0
+        end
         or (b.result = 'lost' and b.settled_amount <> 0)
         or (b.result = 'refunded' and b.settled_amount > b.stake)
+
+    union all
+    -- no grant below zero, unless a rollback of a refund took back a give-back that was spent
+    -- meanwhile (allowed, as for balances): negative_grant names that rollback
+    select 'grant_below_zero', a.player_id,
+        format('bonus %s (%s): remaining %s, and no rollback took it there', g.bonus_id, a.currency, g.remaining)
+    from wallet_core.bonus_grants as g
+    join wallet_core.accounts as a on g.account_id = a.account_id
+    where g.remaining < 0 and not exists (
+        select from wallet_core.bonus_journal as j
+        where j.grant_id = g.grant_id and j.operation = 'rollback' and j.remaining_after <= g.remaining
+    )
+
+    union all
+    select 'negative_grant', a.player_id,
+        format('bonus %s (%s): remaining %s after rollback %s of bet %s', g.bonus_id, a.currency, g.remaining,
+            r.transaction_id, r.bet_id)
+    from wallet_core.bonus_grants as g
+    join wallet_core.accounts as a on g.account_id = a.account_id
+    cross join lateral (
+        select j.transaction_id, j.bet_id
+        from wallet_core.bonus_journal as j
+        where j.grant_id = g.grant_id and j.operation = 'rollback' and j.remaining_after <= g.remaining
+        order by j.entry_id desc
+        limit 1
+    ) as r
+    where g.remaining < 0
+
+    union all
+    -- every grant's remainder is its amount, less what its bets took, plus what they gave back;
+    -- and its history adds up to it
+    select 'grant_remainder', a.player_id,
+        format(
+            'bonus %s (%s): remaining %s, but amount %s - taken %s + given back %s = %s, history sums to %s',
+            g.bonus_id, a.currency, g.remaining, g.amount, coalesce(t.taken, 0), coalesce(t.returned, 0),
+            g.amount - coalesce(t.taken, 0) + coalesce(t.returned, 0), coalesce(h.total, 0)
+        )
+    from wallet_core.bonus_grants as g
+    join wallet_core.accounts as a on g.account_id = a.account_id
+    left join (
+        select x.grant_id, sum(b.bonus_stake) as taken, sum(x.returned) as returned
+        from wallet_core.bet_bonuses as x
+        join wallet_core.bets as b on x.bet_id = b.bet_id
+        where x.grant_id is not null
+        group by x.grant_id
+    ) as t on g.grant_id = t.grant_id
+    left join (
+        select j.grant_id, sum(j.amount) as total from wallet_core.bonus_journal as j
+        where j.grant_id is not null group by j.grant_id
+    ) as h on g.grant_id = h.grant_id
+    where
+        g.remaining <> g.amount - coalesce(t.taken, 0) + coalesce(t.returned, 0)
+        or g.remaining <> coalesce(h.total, 0)
+
+    union all
+    -- what each bonus bet gave back to its grant follows from its state: the bonus stake when
+    -- discarded, the refunded part of it when refunded, nothing otherwise; a bet took from a
+    -- grant only if it named one, and every bet named with a bonus has its bonus row
+    select 'bonus_give_back', a.player_id,
+        format('bet %s (%s/%s, bonus %s, bonus stake %s, grant %s): gave back %s to its grant', b.bet_id,
+            b.state, coalesce(b.result, '-'), coalesce(b.bonus_id, '-'), b.bonus_stake,
+            coalesce(x.grant_id::text, 'none'), coalesce(x.returned::text, 'no bonus row'))
+    from wallet_core.bets as b
+    join wallet_core.accounts as a on b.account_id = a.account_id
+    left join wallet_core.bet_bonuses as x on b.bet_id = x.bet_id
+    where
+        (b.made and b.bonus_id is not null and x.bet_id is null)
+        or (b.bonus_id is null and x.bet_id is not null)
+        or (b.bonus_stake <> 0 and x.grant_id is null)
+        or x.returned <> case
+            when b.state = 'discarded' then b.bonus_stake
+            when b.result = 'refunded' then least(b.settled_amount, b.bonus_stake)
+            else 0
+        end
 
     union all
     -- every operation key that was claimed has its answer
@@ -322,8 +403,10 @@ $$;
 comment on function wallet.audit() is
 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
 'returns only negative_balance rows, one per account below zero, naming the rollback that took it '
-'there. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted '
-'against an exclusion or a limit in force).';
+'there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other '
+'row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion '
+'or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder '
+'is not what its bets took and gave back).';
 
 revoke all on function wallet.create_player(text, text, bigint) from public;
 revoke all on function wallet.adjust_balance(text, text, bigint, text) from public;

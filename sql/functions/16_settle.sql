@@ -165,6 +165,8 @@ declare
     opened constant record := wallet_core.claim_bet(op, request.bet_ref, request.player_id, request.currency);
     bet constant wallet_core.bets := opened.bet;
     account wallet_core.accounts := opened.account;
+    credit bigint := request.amount;
+    bonus wallet_core.bet_bonuses;
 begin
     if opened.answer is not null then
         return opened.answer;
@@ -182,22 +184,43 @@ begin
         );
     end if;
 
-    if request.amount > 0 then
+    -- A bonus bet: what its policy credits to the real balance; a refund's bonus part goes back to
+    -- the grant.
+    if bet.bonus_id is not null then
+        select x.* into bonus from wallet_core.bet_bonuses as x where x.bet_id = bet.bet_id;
+        credit := wallet_core.real_credit(
+            request.result, request.amount, bet.stake, bet.bonus_stake, coalesce(bonus.win_net, false)
+        );
+    end if;
+    if credit > 0 then
         account := wallet_core.post(
-            account.account_id, operation, request.amount, request.transaction_id, bet.bet_id, request.reason
+            account.account_id, operation, credit, request.transaction_id, bet.bet_id, request.reason
         );
         if account.guarded then
-            perform wallet_core.count_activity(account.account_id, 0, request.amount, 0);
+            perform wallet_core.count_activity(account.account_id, 0, credit, 0);
         end if;
     end if;
     update wallet_core.bets as b
     set state = 'settled', result = request.result, settlement_transaction_id = request.transaction_id,
         settled_amount = request.amount, updated_at = now()
     where b.bet_id = bet.bet_id;
+    if request.result = 'refunded' and bet.bonus_stake > 0 and request.amount > credit then
+        update wallet_core.bet_bonuses as x set returned = request.amount - credit where x.bet_id = bet.bet_id;
+        perform wallet_core.move_bonus(
+            bonus.grant_id, 'refund', request.amount - credit, bet.bet_id, request.transaction_id
+        );
+    end if;
     perform wallet_core.emit_event(
         case request.result when 'lost' then 'bet.lost' when 'refunded' then 'bet.refunded' else 'bet.won' end,
-        account.player_id, account.currency, request.amount, account.balance,
-        opened.operation_id, bet.bet_id, request.transaction_id, jsonb_build_object('result', request.result)
+        account.player_id, account.currency, credit, account.balance,
+        opened.operation_id, bet.bet_id, request.transaction_id,
+        case
+            when bet.bonus_id is null then jsonb_build_object('result', request.result)
+            else jsonb_build_object(
+                'result', request.result, 'bonus_id', bet.bonus_id, 'amount_sent', request.amount,
+                'bonus_returned', case when request.result = 'refunded' then request.amount - credit else 0 end
+            )
+        end
     );
 
     return wallet_core.answer(
@@ -211,5 +234,6 @@ begin
 end
 $$;
 comment on function wallet_core.settle_bet(text, text, wallet_core.settle_request) is
-'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount; exactly '
+'Settles an open or accepted bet as won, cashed out, lost or refunded, crediting the amount (a bonus bet: '
+'what its policy credits, wallet_core.real_credit, and a refund''s bonus part back to its grant); exactly '
 'once per transaction.id. Behind wallet.bet_win, wallet.bet_lost and wallet.bet_refund.';

@@ -19,6 +19,7 @@ begin
         and wallet_core.is_amount(request -> 'amount')
         and coalesce(jsonb_typeof(request -> 'session_id'), 'null') in ('null', 'string')
         and coalesce(jsonb_typeof(request -> 'bonus_id'), 'null') in ('null', 'string')
+        and coalesce(jsonb_typeof(request -> 'bonus_type'), 'null') in ('null', 'string')
         and wallet_core.is_amount(request -> 'potential_win', optional => true)
         and jsonb_typeof(tx -> 'id') = 'string'
         and tx ->> 'operation' = 'bet'
@@ -120,7 +121,7 @@ as $$
     select row(
         transaction_id, player_id, currency, amount, session_id, bonus_id, potential_win, betslip_id,
         provider_player_id, transaction_at, placed_at, betslip_type, odds, is_quick_bet, accept_odds_change,
-        selections
+        selections, null
     )::wallet_core.make_request
 $$;
 comment on function wallet_core.new_make_request(
@@ -149,6 +150,7 @@ begin
         wallet_core.fits_id((typed.transaction).id) and wallet_core.fits_id(typed.player_id)
         and coalesce(wallet_core.fits_id(typed.session_id), true)
         and coalesce(wallet_core.fits_id(typed.bonus_id), true)
+        and coalesce(length(typed.bonus_type) <= 64, true)
         and coalesce(wallet_core.fits_id((typed.transaction).player_id), true)
         and wallet_core.fits_id((typed.betslip).id) and length((typed.betslip).type) <= 64,
         false
@@ -173,6 +175,7 @@ begin
         accept_odds_change => (typed.betslip).accept_odds_change,
         selections => '{}'
     );
+    read.bonus_type := typed.bonus_type;
     foreach one in array (typed.betslip).bets loop
         if not coalesce(
             wallet_core.fits_id(one.id) and wallet_core.fits_id(one.event_id) and wallet_core.fits_id(one.sport_id)
@@ -253,6 +256,7 @@ begin
 
     read.session_id := wallet_core.as_id(request -> 'session_id', 'session_id', false);
     read.bonus_id := wallet_core.as_id(request -> 'bonus_id', 'bonus_id', false);
+    read.bonus_type := wallet_core.as_text(request -> 'bonus_type', 'bonus_type', false, 64);
     read.potential_win := wallet_core.as_amount(request -> 'potential_win', 'potential_win', false);
     read.betslip_id := wallet_core.as_id(slip -> 'id', 'betslip.id');
     perform wallet_core.expect_equal(
@@ -333,6 +337,9 @@ declare
     refusal text;
     message text;
     staked bigint;
+    bonus wallet_core.bonus_check;
+    real_stake bigint := request.amount;
+    bonus_left bigint;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -349,8 +356,18 @@ begin
     where a.player_id = request.player_id and a.currency = request.currency
     for no key update;
 
+    -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
+    -- without bonus_id reads nothing of bonuses.
+    if request.bonus_id is not null and account.account_id is not null then
+        bonus := wallet_core.bonus_of_make(account.account_id, request.bonus_id, request.bonus_type, request.amount);
+        if bonus.from_grant then
+            real_stake := 0;
+        end if;
+    end if;
+
     -- Check, in the contract's order; then write the bet (a discard racing in from another
-    -- session makes the insert conflict). Every refusal here is stored and replayed.
+    -- session makes the insert conflict). Every refusal here is stored and replayed. (FOUND is still
+    -- the account's: an assignment does not set it.)
     if not found then
         refusal := wallet_core.player_refusal(request.player_id, request.currency);
         message := format('player %s has no %s account', request.player_id, request.currency);
@@ -360,7 +377,7 @@ begin
     elsif account.guarded then
         -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
         message := wallet_core.limit_refusal(
-            account.account_id, account.player_id, account.currency, request.amount
+            account.account_id, account.player_id, account.currency, real_stake
         );
         refusal := case when message is not null then 'WA401' end;
     end if;
@@ -373,9 +390,28 @@ begin
         null;
     elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
         refusal := 'WA206';
-    elsif account.balance < request.amount then
+    elsif bonus.refusal is not null then
+        refusal := bonus.refusal;
+        message := bonus.message;
+    elsif account.balance < real_stake then
         refusal := 'WA201';
         message := format('balance %s is less than the stake %s', account.balance, request.amount);
+    elsif request.bonus_id is not null then
+        insert into wallet_core.bets (
+            bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
+            session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
+            placed_at, transaction_at, bonus_stake
+        )
+        values (
+            claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
+            request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
+            request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
+            request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake
+        )
+        on conflict (make_transaction_id) do nothing;
+        if not found then
+            refusal := 'WA206';
+        end if;
     else
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
@@ -409,19 +445,40 @@ begin
         claimed.operation_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
         s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
     from unnest(request.selections) as s;
-    account := wallet_core.post(account.account_id, 'bet', -request.amount, request.transaction_id, claimed.operation_id);
+    -- The real balance pays real_stake (0 when the grant pays): always one journal row, so that
+    -- every made bet has its one stake debit.
+    account := wallet_core.post(account.account_id, 'bet', -real_stake, request.transaction_id, claimed.operation_id);
     if account.guarded then
         -- An assignment, not a PERFORM: an expression costs less than a query.
-        staked := wallet_core.count_activity(account.account_id, request.amount, 0, 1);
+        staked := wallet_core.count_activity(account.account_id, real_stake, 0, 1);
     end if;
-    perform wallet_core.emit_event(
-        'bet.made', request.player_id, request.currency, -request.amount, account.balance,
-        claimed.operation_id, claimed.operation_id, request.transaction_id,
-        jsonb_build_object(
-            'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
-            'selections', cardinality(request.selections)
-        )
-    );
+    if request.bonus_id is null then
+        perform wallet_core.emit_event(
+            'bet.made', request.player_id, request.currency, -request.amount, account.balance,
+            claimed.operation_id, claimed.operation_id, request.transaction_id,
+            jsonb_build_object(
+                'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
+                'selections', cardinality(request.selections)
+            )
+        );
+    else
+        insert into wallet_core.bet_bonuses (bet_id, grant_id, bonus_type, win_net)
+        values (claimed.operation_id, bonus.grant_id, bonus.bonus_type, bonus.win_net);
+        if bonus.from_grant then
+            bonus_left := wallet_core.move_bonus(
+                bonus.grant_id, 'bet', -request.amount, claimed.operation_id, request.transaction_id
+            );
+        end if;
+        perform wallet_core.emit_event(
+            'bet.made', request.player_id, request.currency, -real_stake, account.balance,
+            claimed.operation_id, claimed.operation_id, request.transaction_id,
+            jsonb_build_object(
+                'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
+                'selections', cardinality(request.selections), 'bonus_id', request.bonus_id,
+                'bonus_type', bonus.bonus_type, 'bonus_stake', request.amount - real_stake
+            )
+        );
+    end if;
 
     return wallet_core.answer(
         op, claimed.operation_id,
@@ -434,10 +491,11 @@ begin
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
-'bet/make once read: claim the key, lock the account, check (1006, 2002, 1005, 4001 excluded or over a '
-'limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 2001), write '
-'the bet, its reference data and selections, post the stake, count it (guarded accounts), emit '
-'bet.made, answer.';
+'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is '
+'given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 '
+'(session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has '
+'left, 2001), write the bet, its reference data and selections, post the real part of the stake and take '
+'the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
 language plpgsql

@@ -36,6 +36,7 @@ declare
     account wallet_core.accounts;
     refusal text;
     message text;
+    grant_id bigint;
 begin
     claimed := wallet_core.claim(op);
     if claimed.status is not null then
@@ -64,19 +65,31 @@ begin
                 return wallet_core.refuse(op, claimed.operation_id, refusal, message);
             end if;
 
+            -- The stake goes back where it came from: the real part to the balance (one journal
+            -- row, 0 for a stake the grant paid), the bonus part to the grant.
             account := wallet_core.post(
-                account.account_id, 'discard', bet.stake, request.transaction_id, bet.bet_id, request.reason
+                account.account_id, 'discard', bet.stake - bet.bonus_stake, request.transaction_id, bet.bet_id,
+                request.reason
             );
             if account.guarded then
-                perform wallet_core.count_activity(account.account_id, 0, bet.stake, 0);
+                perform wallet_core.count_activity(account.account_id, 0, bet.stake - bet.bonus_stake, 0);
             end if;
             update wallet_core.bets as b
             set state = 'discarded', discard_reason = request.reason, updated_at = now()
             where b.bet_id = bet.bet_id;
+            if bet.bonus_stake > 0 then
+                update wallet_core.bet_bonuses as x set returned = bet.bonus_stake where x.bet_id = bet.bet_id
+                returning x.grant_id into grant_id;
+                perform wallet_core.move_bonus(grant_id, 'discard', bet.bonus_stake, bet.bet_id, request.transaction_id);
+            end if;
             perform wallet_core.emit_event(
-                'bet.discarded', account.player_id, account.currency, bet.stake, account.balance,
+                'bet.discarded', account.player_id, account.currency, bet.stake - bet.bonus_stake, account.balance,
                 claimed.operation_id, bet.bet_id, request.transaction_id,
-                jsonb_build_object('reason', request.reason, 'marker', false)
+                jsonb_build_object('reason', request.reason, 'marker', false) || case
+                    when bet.bonus_id is not null then
+                        jsonb_build_object('bonus_id', bet.bonus_id, 'bonus_returned', bet.bonus_stake)
+                    else '{}'
+                end
             );
             return wallet_core.answer(
                 op, claimed.operation_id,
@@ -117,8 +130,8 @@ begin
 end
 $$;
 comment on function wallet_core.discard_bet(wallet_core.discard_request) is
-'bet/discard once read: claim the key; give an open bet''s stake back, or leave a marker for a make '
-'never seen; answer.';
+'bet/discard once read: claim the key; give an open bet''s stake back where it came from (the real '
+'balance, the bonus part to its grant), or leave a marker for a make never seen; answer.';
 
 create or replace function wallet.bet_discard(request jsonb, out status integer, out body jsonb)
 language plpgsql

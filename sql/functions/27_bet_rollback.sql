@@ -45,6 +45,8 @@ declare
     account wallet_core.accounts := opened.account;
     refusal text;
     message text;
+    taken bigint := bet.settled_amount;
+    bonus wallet_core.bet_bonuses;
 begin
     if opened.answer is not null then
         return opened.answer;
@@ -66,23 +68,40 @@ begin
         return wallet_core.refuse(op, opened.operation_id, refusal, message);
     end if;
 
-    -- Write: take back what the settlement credited (nothing for a lost bet), reopen the bet.
-    if bet.settled_amount > 0 then
+    -- Write: take back what the settlement credited to the real balance (nothing for a lost bet)
+    -- and what a refund gave back to the grant (even below zero, as for the real balance), reopen
+    -- the bet.
+    if bet.bonus_id is not null then
+        select x.* into bonus from wallet_core.bet_bonuses as x where x.bet_id = bet.bet_id;
+        taken := wallet_core.real_credit(
+            bet.result, bet.settled_amount, bet.stake, bet.bonus_stake, coalesce(bonus.win_net, false)
+        );
+    end if;
+    if taken > 0 then
         account := wallet_core.post(
-            account.account_id, 'rollback', -bet.settled_amount, request.transaction_id, bet.bet_id,
+            account.account_id, 'rollback', -taken, request.transaction_id, bet.bet_id,
             format('rollback of %s %s', bet.result, request.settlement_id)
         );
         if account.guarded then
-            perform wallet_core.count_activity(account.account_id, 0, -bet.settled_amount, 0);
+            perform wallet_core.count_activity(account.account_id, 0, -taken, 0);
         end if;
     end if;
     update wallet_core.bets as b
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
+    if bonus.returned > 0 then
+        update wallet_core.bet_bonuses as x set returned = 0 where x.bet_id = bet.bet_id;
+        perform wallet_core.move_bonus(bonus.grant_id, 'rollback', -bonus.returned, bet.bet_id, request.transaction_id);
+    end if;
     perform wallet_core.emit_event(
-        'bet.rolled_back', account.player_id, account.currency, -bet.settled_amount, account.balance,
+        'bet.rolled_back', account.player_id, account.currency, -taken, account.balance,
         opened.operation_id, bet.bet_id, request.transaction_id,
         jsonb_build_object('result', bet.result, 'settlement_transaction_id', bet.settlement_transaction_id)
+        || case
+            when bet.bonus_id is not null then
+                jsonb_build_object('bonus_id', bet.bonus_id, 'bonus_taken_back', coalesce(bonus.returned, 0))
+            else '{}'
+        end
     );
 
     return wallet_core.answer(
@@ -97,7 +116,8 @@ end
 $$;
 comment on function wallet_core.roll_back_bet(wallet_core.rollback_request) is
 'bet/rollback once read: claim the key, lock the bet''s account, check (1006, 2003, 2004 another '
-'player''s, 2002, 2004 state), post the settlement back, reopen the bet, answer.';
+'player''s, 2002, 2004 state), post the settlement''s real credit back and take a refund''s give-back '
+'from the bonus grant, reopen the bet, answer.';
 
 create or replace function wallet.bet_rollback(request jsonb, out status integer, out body jsonb)
 language plpgsql

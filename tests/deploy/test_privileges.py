@@ -45,6 +45,10 @@ DBA_FUNCTIONS = {
     "wallet.close_session": "'s'",
     "wallet.set_setting": "'session_check', 'off', 'test'",
     "wallet.purge_limit_counters": "",
+    "wallet.grant_bonus": "'p', 'EUR', 'b', 'freebet_refund', 1, null",
+    "wallet.revoke_bonus": "'b', 'test'",
+    "wallet.bonuses": "'p'",
+    "wallet.set_bonus_policy": "'t', 'real', 'amount', true, 'test'",
 }
 
 OWNERS_QUERY = """

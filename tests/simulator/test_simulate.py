@@ -132,6 +132,26 @@ def test_responsible_gambling_passes(wallet: Wallet, db: psycopg.Connection, db_
 
 
 @pytest.mark.slow
+def test_bonus_bets_pass(wallet: Wallet, db: psycopg.Connection, db_url: str) -> None:
+    code, report, _ = run_simulate(wallet, "--admin-url", db_url, "--scenario", "bonus-bets")
+    assert code == 0, json.dumps(report, indent=2)
+    assert [step for step in report["steps"] if step["skipped"] or step["violations"]] == []
+    makes = report["routes"]["bet/make"]["outcomes"]
+    # 14 of the 20 at once (and the first make's replay, if it was one); then the over-stake
+    # and its stored replay
+    assert makes["4002"] in (16, 17), makes
+    # unknown, another player's, revoked, expired, of another type
+    assert makes["3001"] == 5, makes
+    assert report["money_check"]["mismatches"] == []
+    assert report["audit"] == {"findings": [], "broken_invariants": 0}
+    race = db.execute(
+        "select remaining from wallet_core.bonus_grants as g join wallet_core.accounts as a"
+        " using (account_id) where a.player_id like 'sim-%%-bonus-race-1'"
+    ).fetchone()
+    assert race == (0,)
+
+
+@pytest.mark.slow
 def test_lifecycle_with_duplicates_and_out_of_order_moves_passes(
     wallet: Wallet, db: psycopg.Connection, db_url: str
 ) -> None:

@@ -63,10 +63,24 @@ def ledger(db: psycopg.Connection) -> psycopg.Connection:
     ok("bet/win", p.win(PLAYER, rolled, 400, tx="rolled-win"))
     ok("bet/rollback", p.rollback(PLAYER, rolled, "rolled-win", tx="rolled-rollback"))
     made("open", 100)
+    # Bonus bets on one grant (their stakes from the grant: the real balance does not move): one
+    # open, one refunded.
+    db.execute(
+        "select wallet.grant_bonus(%s, 'EUR', 'free-1', 'freebet_freemoney', 1000, null)", [PLAYER]
+    )
+    for tx in ("bonus-open", "bonus-refunded"):
+        bonus_make = p.make(PLAYER, 300, tx=tx)
+        bonus_make["bonus_id"] = "free-1"
+        assert call(db, "bet/make", bonus_make).status == 200
+    ok("bet/refund", p.refund(PLAYER, made_id(db, "bonus-refunded"), 300, tx="bonus-refund"))
     refused = call(db, "bet/make", p.make(PLAYER, 10**9, tx="too-big"))
     assert refused.code == 2001  # stored refusal
     assert db.execute("select * from wallet.audit()").fetchall() == []
     return db
+
+
+def made_id(conn: psycopg.Connection, make_tx: str) -> str:
+    return str(bet_id_of(conn, make_tx))
 
 
 def findings(conn: psycopg.Connection) -> list[tuple[str, str | None, str]]:
@@ -110,7 +124,7 @@ def journal_entry_rewritten(conn: psycopg.Connection) -> str:
 def stake_changed_after_the_debit(conn: psycopg.Connection) -> str:
     bet = bet_id_of(conn, "won")
     conn.execute("update wallet_core.bets set stake = 1001 where bet_id = %s", [bet])
-    return f"bet {bet} (stake 1001): 1 stake debits summing to -1000"
+    return f"bet {bet} (stake 1001, bonus stake 0): 1 stake debits summing to -1000"
 
 
 def discard_credit_for_a_bet_never_discarded(conn: psycopg.Connection) -> str:
@@ -178,6 +192,57 @@ def make_while_excluded(conn: psycopg.Connection) -> str:
     return made_behind_the_back_of(conn, "while-excluded", 20) + " while excluded indefinitely"
 
 
+def grant_remainder_changed(conn: psycopg.Connection) -> str:
+    conn.execute("update wallet_core.bonus_grants set remaining = remaining + 10")
+    return (
+        "bonus free-1 (EUR): remaining 710, but amount 1000 - taken 600 + given back 300 = 700,"
+        " history sums to 700"
+    )
+
+
+def grant_below_zero_consistently(conn: psycopg.Connection) -> str:
+    # amount, remainder and the history's grant row rewritten together: only the sign is wrong
+    conn.execute("update wallet_core.bonus_grants set amount = 295, remaining = -5")
+    conn.execute(
+        "alter table wallet_core.bonus_journal disable trigger bonus_journal_no_update_delete"
+    )
+    conn.execute("update wallet_core.bonus_journal set amount = 295 where operation = 'grant'")
+    conn.execute(
+        "alter table wallet_core.bonus_journal enable trigger bonus_journal_no_update_delete"
+    )
+    return "bonus free-1 (EUR): remaining -5, and no rollback took it there"
+
+
+def grant_below_zero_after_a_rollback(conn: psycopg.Connection) -> str:
+    # not damage: a refund's give-back spent on another bet, then the refund rolled back
+    conn.execute(
+        "select wallet.grant_bonus(%s, 'EUR', 'free-2', 'freebet_refund', 100, null)", [PLAYER]
+    )
+    ids = []
+    for tx in ("spent-1", "spent-2"):
+        bonus_make = p.make(PLAYER, 100, tx=tx)
+        bonus_make["bonus_id"] = "free-2"
+        assert call(conn, "bet/make", bonus_make).status == 200
+        ids.append(made_id(conn, tx))
+        if tx == "spent-1":
+            refund = p.refund(PLAYER, ids[0], 100, tx="spent-1-refund")
+            assert call(conn, "bet/refund", refund).status == 200
+    rollback = p.rollback(PLAYER, ids[0], "spent-1-refund", tx="spent-1-rollback")
+    assert call(conn, "bet/rollback", rollback).status == 200
+    return f"bonus free-2 (EUR): remaining -100 after rollback spent-1-rollback of bet {ids[0]}"
+
+
+def give_back_that_the_state_does_not_explain(conn: psycopg.Connection) -> str:
+    bet = bet_id_of(conn, "bonus-refunded")
+    conn.execute("update wallet_core.bets set settled_amount = 200 where bet_id = %s", [bet])
+    row = conn.execute("select grant_id from wallet_core.bet_bonuses where bet_id = %s", [bet])
+    grant_id = row.fetchone()[0]
+    return (
+        f"bet {bet} (settled/refunded, bonus free-1, bonus stake 300, grant {grant_id}):"
+        " gave back 300 to its grant"
+    )
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
@@ -188,6 +253,10 @@ DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "negative_balance": balance_below_zero,
     "make_over_limit": make_above_a_limit,
     "make_while_excluded": make_while_excluded,
+    "grant_below_zero": grant_below_zero_consistently,
+    "negative_grant": grant_below_zero_after_a_rollback,
+    "grant_remainder": grant_remainder_changed,
+    "bonus_give_back": give_back_that_the_state_does_not_explain,
 }
 
 

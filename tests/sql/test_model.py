@@ -1,6 +1,10 @@
 """The route functions against an independent model of the contract, with thousands of random
 requests.
 
+Bonus bets are part of the run: grants of every default type given and revoked at random, makes
+naming a grant held or not (another player's, another currency's, of another type, expired,
+revoked, short of money), and every grant's remainder compared with the model's.
+
 Responsible gambling is part of the run: limits set and removed at random (the model computes
 every window the slow way, from each account's list of stakes and credits), exclusions and
 their lifting, and a clock (``tests/sql/clock.py``) that moves forward by seconds, hours or
@@ -29,7 +33,14 @@ import pytest
 
 from app.contract import ROUTE_BY_PATH
 from app.simulator import provider as p
-from app.simulator.model import LIMIT_KINDS, SETTLEMENT_STATUSES, Bet, Outcome, Wallet
+from app.simulator.model import (
+    DEFAULT_POLICIES,
+    LIMIT_KINDS,
+    SETTLEMENT_STATUSES,
+    Bet,
+    Outcome,
+    Wallet,
+)
 from tests.sql import clock
 
 ANSWER_FIELDS = {
@@ -88,7 +99,11 @@ STEPS = {
     "exclude": 1,
     "lift": 2,
     "tick": 6,
+    "grant": 3,
+    "revoke": 1,
+    "bonus_make": 3,
 }
+BONUS_MAKES = 0.3  # the share of makes that name a bonus
 START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
@@ -269,8 +284,17 @@ class Run:
         findings = self.db.execute(
             'select "check", player_id, detail from wallet.audit()'
         ).fetchall()
-        broken = [row for row in findings if row[0] != "negative_balance"]
+        broken = [row for row in findings if row[0] not in ("negative_balance", "negative_grant")]
         assert not broken, f"audit: {broken}\n{self.where()}"
+        grants = dict(
+            self.db.execute("select bonus_id, remaining from wallet_core.bonus_grants").fetchall()
+        )
+        expected = {bonus_id: held.remaining for bonus_id, held in self.model.grants.items()}
+        assert grants == expected, f"bonus grants\n{self.where()}"
+        below = sorted(row[2].split(" ")[1] for row in findings if row[0] == "negative_grant")
+        assert below == sorted(b for b, left in expected.items() if left < 0), self.where()
+        self.stats["negative grants seen"] = max(self.stats["negative grants seen"], len(below))
+        findings = [row for row in findings if row[0] == "negative_balance"]
         found = sorted((row[1], row[2].split(" ")[0]) for row in findings)
         negative = sorted(
             account for account, balance in self.model.balances.items() if balance < 0
@@ -353,8 +377,60 @@ class Run:
         else:
             make_id = self.new_id("make")
         request = make_request(make_id, player, currency, amount, next(self.numbers))
+        if self.chance(BONUS_MAKES):
+            self.name_a_bonus(request, player, currency)
         self.makes.append((make_id, player))
         self.send("bet/make", request)
+
+    def step_bonus_make(self) -> None:
+        """A make on one of the grants in force, its stake what the grant has left, one cent
+        more, or less: the edge of 4002."""
+        usable = [
+            (bonus_id, held)
+            for bonus_id, held in self.model.grants.items()
+            if not held.revoked and held.amount > 0
+        ]
+        if not usable:
+            return
+        bonus_id, held = self.rng.choice(usable)
+        left = max(held.remaining, 0)
+        amount = self.rng.choice([left, left + 1, self.rng.randint(0, left + 1)])
+        make_id = self.new_id("make")
+        request = make_request(make_id, held.player, held.currency, amount, next(self.numbers))
+        request["bonus_id"] = bonus_id
+        self.makes.append((make_id, held.player))
+        self.send("bet/make", request)
+
+    def name_a_bonus(self, request: dict[str, Any], player: str, currency: str) -> None:
+        """Make ``request`` a bonus make: usually a grant of this account, its stake within what
+        is left or just above; else another's grant, a type that needs none, or none at all."""
+        own = [
+            bonus_id
+            for bonus_id, held in self.model.grants.items()
+            if (held.player, held.currency) == (player, currency)
+        ]
+        roll = self.rng.random()
+        if own and roll < 0.7:
+            bonus_id = self.rng.choice(own)
+            held = self.model.grants[bonus_id]
+            bonus_type: str | None = self.rng.choice([held.bonus_type, held.bonus_type, None])
+            if self.chance(0.05):
+                bonus_type = self.rng.choice(list(DEFAULT_POLICIES))
+            left = max(held.remaining, 0)
+            amount = self.rng.choice([left, self.rng.randint(0, left + 1), left + 1, 1])
+            request["amount"] = request["transaction"]["amount"] = amount
+            request["betslip"]["sum"] = amount
+        elif roll < 0.8 and self.model.grants:
+            bonus_id = self.rng.choice(list(self.model.grants))  # maybe another's
+            bonus_type = None
+        elif roll < 0.9:
+            bonus_id, bonus_type = f"global-{next(self.numbers)}", "global_comboboost"
+        else:
+            bonus_id, bonus_type = f"never-granted-{next(self.numbers)}", None
+        request["bonus_id"] = bonus_id
+        if bonus_type is not None:
+            request["bonus_type"] = bonus_type
+        self.stats["bonus makes"] += 1
 
     def step_commit(self) -> None:
         self.send("bet/commit", {"bet_transaction_id": self.bet_ref(self.some_bet())})
@@ -721,6 +797,57 @@ class Run:
         self.recent.append(f"lift_exclusion {player} -> {lifted}")
         self.stats["exclusions lifted" if lifted else "lifts refused"] += 1
 
+    # Bonus grants ---------------------------------------------------------------------------
+
+    def step_grant(self) -> None:
+        player = self.rng.choice(list(PLAYERS))
+        currency = self.rng.choice(PLAYERS[player])
+        if self.model.grants and self.chance(0.1):
+            bonus_id = self.rng.choice(list(self.model.grants))  # the same again, or other terms
+            held = self.model.grants[bonus_id]
+            player, currency, bonus_type, amount = (
+                held.player,
+                held.currency,
+                held.bonus_type,
+                held.amount + self.rng.choice([0, 0, 1]),
+            )
+            expires_at = held.expires_at
+        else:
+            bonus_id = f"bonus-{next(self.numbers)}"
+            bonus_type = self.rng.choice([*DEFAULT_POLICIES, "mystery"])
+            amount = self.rng.randint(0, 3000)
+            expires_at = None if self.chance(0.5) else self.now + self.rng.uniform(60, 2 * 86_400)
+        accepted = self.model.grant_bonus(
+            player, currency, bonus_id, bonus_type, amount, expires_at
+        )
+        arguments = [
+            player,
+            currency,
+            bonus_id,
+            bonus_type,
+            amount,
+            None if expires_at is None else datetime.fromtimestamp(expires_at, UTC),
+        ]
+        statement = "select wallet.grant_bonus(%s, %s, %s, %s, %s, %s)"
+        if accepted:
+            self.db.execute(statement, arguments)
+        else:
+            with pytest.raises(psycopg.Error) as error:
+                self.db.execute(statement, arguments)
+            assert error.value.sqlstate in ("WA204", "WA209"), f"{error.value}\n{self.where()}"
+        self.recent.append(f"grant_bonus {arguments} -> {accepted}")
+        self.stats["grants" if accepted else "grants refused"] += 1
+
+    def step_revoke(self) -> None:
+        if not self.model.grants:
+            return
+        bonus_id = self.rng.choice(list(self.model.grants))
+        revoked = self.model.revoke_bonus(bonus_id)
+        row = self.db.execute("select wallet.revoke_bonus(%s, 'model')", [bonus_id]).fetchone()
+        assert row == (revoked,), self.where()
+        self.recent.append(f"revoke_bonus {bonus_id} -> {revoked}")
+        self.stats["revocations"] += 1
+
     def step_block(self) -> None:
         if BLOCKABLE in self.model.blocked:
             self.db.execute("select wallet.unblock_player(%s)", [BLOCKABLE])
@@ -756,6 +883,9 @@ def test_routes_agree_with_the_contract_model(db: psycopg.Connection, seed: int)
         "bet/win replay",
         "bet/make 4001",
         "exclusions lifted",
+        "bet/make 3001",
+        "bet/make 4002",
+        "revocations",
     ):
         assert run.stats[reached] > 0, f"the run never produced {reached!r}: {run.stats}"
 

@@ -21,6 +21,9 @@ begin
     read.settlement_id := wallet_core.as_id(request -> 'parent_transaction_id', 'parent_transaction_id');
     read.amount := wallet_core.as_amount(tx -> 'amount', 'transaction.amount', false);
     read.currency := wallet_core.as_currency(tx -> 'currency', 'transaction.currency', false);
+    -- books (issue 15): kept when well-formed, never a reason to refuse
+    read.cross_rate_euro := wallet_core.kept_decimal(tx -> 'cross_rate_euro');
+    read.provider_at := wallet_core.kept_time(tx -> 'timestamp');
     return read;
 end
 $$;
@@ -79,6 +82,12 @@ begin
     update wallet_core.bets as b
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
+    -- books (issue 15): the rollback, with the result it undid and what it took back
+    insert into wallet_core.bet_operations (transaction_id, bet_id, operation, result, amount, cross_rate_euro, provider_at)
+    values (
+        request.transaction_id, bet.bet_id, 'rollback', bet.result, bet.settled_amount, request.cross_rate_euro,
+        request.provider_at
+    );
     perform wallet_core.emit_event(
         'bet.rolled_back', account.player_id, account.currency, -bet.settled_amount, account.balance,
         opened.operation_id, bet.bet_id, request.transaction_id,

@@ -144,7 +144,8 @@ COMMENT ON TYPE wallet_core.discard_request IS 'A bet/discard request, validated
 CREATE TYPE wallet_core.transaction_json AS (
 	id text,
 	player_id text,
-	"timestamp" numeric
+	"timestamp" numeric,
+	cross_rate_euro numeric
 );
 
 ALTER TYPE wallet_core.transaction_json OWNER TO wallet_owner;
@@ -228,7 +229,8 @@ CREATE TYPE wallet_core.make_request AS (
 	odds numeric,
 	is_quick_bet boolean,
 	accept_odds_change boolean,
-	selections wallet_core.selection_request[]
+	selections wallet_core.selection_request[],
+	cross_rate_euro numeric
 );
 
 ALTER TYPE wallet_core.make_request OWNER TO wallet_owner;
@@ -289,7 +291,9 @@ CREATE TYPE wallet_core.rollback_request AS (
 	bet_ref text,
 	settlement_id text,
 	amount bigint,
-	currency text
+	currency text,
+	cross_rate_euro numeric,
+	provider_at timestamp with time zone
 );
 
 ALTER TYPE wallet_core.rollback_request OWNER TO wallet_owner;
@@ -311,7 +315,11 @@ CREATE TYPE wallet_core.settle_request AS (
 	amount bigint,
 	currency text,
 	reason text,
-	result text
+	result text,
+	cross_rate_euro numeric,
+	provider_at timestamp with time zone,
+	final_odds numeric,
+	legs jsonb
 );
 
 ALTER TYPE wallet_core.settle_request OWNER TO wallet_owner;
@@ -663,6 +671,23 @@ ALTER FUNCTION wallet.mark_events_published(event_ids bigint[]) OWNER TO wallet_
 COMMENT ON FUNCTION wallet.mark_events_published(event_ids bigint[]) IS 'Marks events published; the relay calls it only after the broker confirmed them. Returns how many were still unpublished.';
 
 --
+-- Name: money_report(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(currency text, stakes bigint, wins bigint, refunds bigint, rollbacks bigint, bonus_cost bigint, ggr bigint, bets bigint, players bigint, stakes_eur numeric, wins_eur numeric, refunds_eur numeric, rollbacks_eur numeric, bonus_cost_eur numeric, ggr_eur numeric, unconverted bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION money_report(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The money of [from, to), per currency and for ALL currencies in euros: stakes of the bets made in the window (discarded bets excluded), wins, refunds and rollbacks taken in it, bonus cost (the stakes'' bonus_stake), GGR = stakes - wins - refunds + rollbacks, bets, players (who made a bet). The *_eur columns convert each operation at its own transaction.cross_rate_euro (else its bet''s; EUR at 1), in euro cents rounded once; unconverted counts the operations without a rate, left out of them. Read-only.';
+
+--
 -- Name: open_session(text, text, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -695,6 +720,40 @@ ALTER FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body
 --
 
 COMMENT ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) IS 'Route balance: {user_id, currency, balance} for the request''s player_id and currency. Takes the request, returns (status, body). Blocked players still get their balance.';
+
+--
+-- Name: player_bets(text, bigint, integer); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.player_bets(player_id text, before bigint DEFAULT NULL::bigint, page integer DEFAULT 50) RETURNS TABLE(bet_id bigint, currency text, made_at timestamp with time zone, state text, result text, closing_status text, stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric, potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.player_bets(player_id text, before bigint, page integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_bets(player_id text, before bigint, page integer); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) IS 'A player''s bets in every currency, newest first, page bets at a time (keyset: pass the last bet_id of a page as before to get the next; never OFFSET). Each with its state, result and closing status, stake, paid (what its current settlement credited), bonus, odds and final odds, its legs (each selection with its status and final odds from the current win or lost) and its operations (every win, lost, refund and rollback). WA006 for an unknown player, WA204 for a page outside 1 to 1000. Read-only.';
+
+--
+-- Name: player_statement(text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(entry_id bigint, at timestamp with time zone, operation text, amount bigint, balance_after bigint, transaction_id text, bet_id bigint, reason text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) IS 'A player''s account in one currency over [from, to): every journal line (deposit, withdrawal, bet, discard, win, refund, rollback) in order, with the balance after each. WA006 / WA202 when there is no such account, WA204 for an empty window. Read-only.';
 
 --
 -- Name: purge_events(interval, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
@@ -745,6 +804,23 @@ ALTER FUNCTION wallet.purge_limit_counters(older_than interval) OWNER TO wallet_
 --
 
 COMMENT ON FUNCTION wallet.purge_limit_counters(older_than interval) IS 'Deletes the counter rows no window reads any more: older than older_than (at least 31 days, the default), keeping each account''s newest such row. Returns how many it deleted. Takes no lock a make waits for.';
+
+--
+-- Name: reconcile(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(difference text, transaction_id text, player_id text, detail text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reconcile(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) IS 'Compares the wallet''s books with wallet.provider_report over [from, to): one row per difference (missing_in_wallet, missing_in_provider, operation, amount, currency, player, bet_state), matched by the provider''s transaction id. A pair belongs to the window of the wallet''s time; an operation present on one side only within wallet_core.reconcile_margin() (5 minutes) of an edge is not a difference. No rows: the books agree. Read-only.';
 
 --
 -- Name: relay_lead(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1053,6 +1129,23 @@ ALTER FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolea
 COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) IS 'A time as integer or fractional unix seconds (number or numeric string). Otherwise WA204.';
 
 --
+-- Name: booked_operations(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(transaction_id text, operation text, player_id text, amount bigint, currency text, booked_at timestamp with time zone, make_transaction_id text, bet_state text, bet_id bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION booked_operations(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The wallet''s side of the books: every make (operation bet, with the bet''s state as the provider names it) and every win, lost, refund and rollback the wallet took in [from, to), with what it moved.';
+
+--
 -- Name: change_time(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1086,6 +1179,23 @@ ALTER FUNCTION wallet_core.check_limit_change(kind text, reason text) OWNER TO w
 COMMENT ON FUNCTION wallet_core.check_limit_change(kind text, reason text) IS 'WA204 unless the kind is a limit kind and the reason is not blank.';
 
 --
+-- Name: check_window(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION check_window(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) IS 'WA204 unless from < to, both given: the window of wallet.reconcile and wallet.money_report.';
+
+--
 -- Name: claim(wallet_core.operation); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1101,6 +1211,22 @@ ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigi
 --
 
 COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+
+--
+-- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.now() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.now() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION now(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.now() IS 'The wallet''s clock for responsible gambling: the time of a make (the start of its transaction), of the journal rows, and of the windows. now() in production; the tests replace it to move time. Inlined by the planner.';
 
 SET default_tablespace = '';
 
@@ -1175,13 +1301,17 @@ CREATE TABLE wallet_core.bets (
     accept_odds_change boolean,
     placed_at timestamp with time zone,
     transaction_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    bonus_stake bigint DEFAULT 0 NOT NULL,
+    cross_rate_euro numeric,
+    CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
     CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
     CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
     CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
     CONSTRAINT bets_check3 CHECK ((made OR ((state = 'discarded'::text) AND (stake = 0)))),
     CONSTRAINT bets_closing_status_check CHECK ((closing_status = ANY (ARRAY['won'::text, 'lost'::text, 'canceled'::text, 'refund'::text, 'cashed out'::text, 'half-won'::text, 'half-lost'::text]))),
+    CONSTRAINT bets_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
     CONSTRAINT bets_make_transaction_id_check CHECK (((length(make_transaction_id) >= 1) AND (length(make_transaction_id) <= 128))),
     CONSTRAINT bets_odds_check CHECK ((odds > (0)::numeric)),
     CONSTRAINT bets_potential_win_check CHECK ((potential_win >= 0)),
@@ -1252,6 +1382,30 @@ COMMENT ON COLUMN wallet_core.bets.provider_player_id IS 'transaction.player_id:
 --
 
 COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
+
+--
+-- Name: COLUMN bets.placed_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.placed_at IS 'betslip.timestamp: when the player placed the slip, by the provider.';
+
+--
+-- Name: COLUMN bets.transaction_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.transaction_at IS 'transaction.timestamp of the make: the provider''s time.';
+
+--
+-- Name: COLUMN bets.created_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.created_at IS 'When the wallet took the make: the wallet''s clock (wallet_core.now()), the time the reports use.';
+
+--
+-- Name: COLUMN bets.cross_rate_euro; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.cross_rate_euro IS 'transaction.cross_rate_euro of the make, exactly as sent (an amount in this currency times it is the amount in euros); null when the provider sent none.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1748,6 +1902,72 @@ ALTER FUNCTION wallet_core.journal_mark() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.journal_mark() IS 'The newest journal entry this transaction sees. Read by a change under the player''s locks: the player''s later entries all have larger ids (wallet_core.control_changes.journal_mark).';
 
 --
+-- Name: keep_settle_fields(wallet_core.settle_request, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) RETURNS wallet_core.settle_request
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION keep_settle_fields(read wallet_core.settle_request, request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) IS 'The typed bet/win, bet/lost or bet/refund request with what the books keep from the raw request: transaction.cross_rate_euro, transaction.timestamp, and for win and lost the top-level odds and the legs (selections). Both settle readers end with it, so they agree.';
+
+--
+-- Name: kept_decimal(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_decimal(value jsonb) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_decimal(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_decimal(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_decimal(value jsonb) IS 'A positive decimal (a JSON number or decimal string, as wallet_core.is_odds accepts) as an exact numeric; null for anything else. Inlined by the planner.';
+
+--
+-- Name: kept_legs(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_legs(selections jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_legs(selections jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_legs(selections jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_legs(selections jsonb) IS 'The selections of a bet/win or bet/lost as kept: [{id, event_id, status, odds}] in the order sent, each field kept when it has its usual type (ids and status cut to the id length, odds a positive decimal, kept as sent); objects only, at most 100; null when selections is not an array.';
+
+--
+-- Name: kept_time(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_time(value jsonb) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_time(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_time(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_time(value jsonb) IS 'Unix seconds sent as a JSON number (as wallet_core.is_unix_seconds accepts) as a timestamptz; null for anything else. Inlined by the planner.';
+
+--
 -- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1897,22 +2117,6 @@ ALTER FUNCTION wallet_core.new_settle_request(transaction_id text, player_id tex
 COMMENT ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) IS 'A wallet_core.settle_request from named arguments. Inlined by the planner.';
 
 --
--- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE FUNCTION wallet_core.now() RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
-
-ALTER FUNCTION wallet_core.now() OWNER TO wallet_owner;
-
---
--- Name: FUNCTION now(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON FUNCTION wallet_core.now() IS 'The wallet''s clock for responsible gambling: the time of a make (the start of its transaction), of the journal rows, and of the windows. now() in production; the tests replace it to move time. Inlined by the planner.';
-
---
 -- Name: odds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1961,6 +2165,23 @@ ALTER FUNCTION wallet_core.player_balance(request wallet_core.balance_request) O
 --
 
 COMMENT ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) IS 'balance once read: {user_id, currency, balance}, or 1006/2002 when there is no such account.';
+
+--
+-- Name: player_bets_page(text, bigint, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) RETURNS TABLE(bet_id bigint, currency text, made_at timestamp with time zone, state text, result text, closing_status text, stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric, potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_bets_page(player_id text, before bigint, page integer); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) IS 'The query behind wallet.player_bets: per account, the bets below "before" newest first through bets_account_bet_idx (at most page each), then the page across the player''s accounts.';
 
 --
 -- Name: player_refusal(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2182,6 +2403,23 @@ ALTER FUNCTION wallet_core.read_settlement(request jsonb) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.read_settlement(request jsonb) IS 'A bet/settlement request, typed; WA204 naming the field when it is malformed.';
 
 --
+-- Name: reconcile_margin(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.reconcile_margin() RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.reconcile_margin() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reconcile_margin(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.reconcile_margin() IS 'How close to an edge of wallet.reconcile''s window an operation present on one side only is not a difference: 5 minutes (the other side may have it just across the edge).';
+
+--
 -- Name: record_limit_change(wallet_core.accounts, timestamp with time zone, text, text, bigint, bigint, timestamp with time zone, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2281,6 +2519,39 @@ ALTER FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigin
 --
 
 COMMENT ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) IS 'Stores an operation''s answer with its key and content, for replay: the one write of idempotency.';
+
+--
+-- Name: reported_state(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.reported_state(state text, result text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.reported_state(state text, result text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reported_state(state text, result text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.reported_state(state text, result text) IS 'A bet''s state as the provider''s file names it: open, accepted, discarded, or its result (won, cashed_out, lost, refunded) once settled, closed or not. Inlined by the planner.';
+
+--
+-- Name: require_player(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.require_player(player_id text, currency text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.require_player(player_id text, currency text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION require_player(player_id text, currency text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.require_player(player_id text, currency text) IS 'WA006 when the player has no account, WA202 when none in that currency (a null currency is not checked).';
 
 --
 -- Name: roll_back_bet(wallet_core.rollback_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2548,6 +2819,56 @@ ALTER TABLE wallet.events OWNER TO wallet_owner;
 COMMENT ON VIEW wallet.events IS 'Every event in the outbox, with its published time (null while unpublished) and the message body consumers receive. Readable by the schema owner; grant SELECT to a DBA role if you have one.';
 
 --
+-- Name: provider_report; Type: TABLE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE TABLE wallet.provider_report (
+    transaction_id text NOT NULL,
+    operation text NOT NULL,
+    player_id text NOT NULL,
+    amount bigint NOT NULL,
+    currency text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    make_transaction_id text NOT NULL,
+    bet_state text,
+    cross_rate_euro numeric,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_report_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT provider_report_bet_state_check CHECK ((bet_state = ANY (ARRAY['open'::text, 'accepted'::text, 'won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text, 'discarded'::text]))),
+    CONSTRAINT provider_report_check CHECK (((operation = 'bet'::text) = (bet_state IS NOT NULL))),
+    CONSTRAINT provider_report_check1 CHECK (((operation <> 'bet'::text) OR (make_transaction_id = transaction_id))),
+    CONSTRAINT provider_report_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
+    CONSTRAINT provider_report_operation_check CHECK ((operation = ANY (ARRAY['bet'::text, 'win'::text, 'lost'::text, 'refund'::text, 'rollback'::text]))),
+    CONSTRAINT provider_report_transaction_id_check CHECK (((length(transaction_id) >= 1) AND (length(transaction_id) <= 128)))
+);
+
+ALTER TABLE wallet.provider_report OWNER TO wallet_owner;
+
+--
+-- Name: TABLE provider_report; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet.provider_report IS 'The provider''s transaction files, one row per operation, loaded with \copy (docs/reconciliation.md gives the columns); wallet.reconcile compares them with the wallet''s books. A transaction id appears once: to load a day again, delete its rows first.';
+
+--
+-- Name: COLUMN provider_report.created_at; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.created_at IS 'The provider''s time of the operation.';
+
+--
+-- Name: COLUMN provider_report.make_transaction_id; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.make_transaction_id IS 'The provider''s transaction id of the bet''s make (for a bet row, its own transaction_id).';
+
+--
+-- Name: COLUMN provider_report.bet_state; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.bet_state IS 'On bet rows only: the bet''s state in the provider''s books when the file was made.';
+
+--
 -- Name: settings; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2609,6 +2930,88 @@ ALTER TABLE wallet_core.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: bet_operations; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bet_operations (
+    transaction_id text NOT NULL,
+    bet_id bigint NOT NULL,
+    operation text NOT NULL,
+    result text NOT NULL,
+    amount bigint NOT NULL,
+    cross_rate_euro numeric,
+    provider_at timestamp with time zone,
+    final_odds numeric,
+    legs jsonb,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
+    CONSTRAINT bet_operations_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT bet_operations_check CHECK (((legs IS NULL) OR (operation = ANY (ARRAY['win'::text, 'lost'::text])))),
+    CONSTRAINT bet_operations_check1 CHECK (((final_odds IS NULL) OR (operation = ANY (ARRAY['win'::text, 'lost'::text])))),
+    CONSTRAINT bet_operations_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
+    CONSTRAINT bet_operations_final_odds_check CHECK ((final_odds > (0)::numeric)),
+    CONSTRAINT bet_operations_legs_check CHECK ((jsonb_typeof(legs) = 'array'::text)),
+    CONSTRAINT bet_operations_operation_check CHECK ((operation = ANY (ARRAY['win'::text, 'lost'::text, 'refund'::text, 'rollback'::text]))),
+    CONSTRAINT bet_operations_result_check CHECK ((result = ANY (ARRAY['won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text]))),
+    CONSTRAINT bet_operations_transaction_id_check CHECK (((length(transaction_id) >= 1) AND (length(transaction_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.bet_operations OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bet_operations; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bet_operations IS 'One row per accepted bet/win, bet/lost, bet/refund and bet/rollback, written in its transaction and never changed: the history of a bet''s settlements (wallet.player_bets) and the wallet''s side of wallet.reconcile and wallet.money_report.';
+
+--
+-- Name: COLUMN bet_operations.transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.transaction_id IS 'The provider''s transaction.id of the operation.';
+
+--
+-- Name: COLUMN bet_operations.result; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.result IS 'What the bet was settled as (win, lost, refund), or, for a rollback, the result it undid.';
+
+--
+-- Name: COLUMN bet_operations.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.amount IS 'The money it moved, never negative: the credit of a win or refund, 0 for lost, what a rollback took back.';
+
+--
+-- Name: COLUMN bet_operations.cross_rate_euro; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.cross_rate_euro IS 'transaction.cross_rate_euro, exactly as sent; null when absent or not a positive decimal (a settlement is never refused for it).';
+
+--
+-- Name: COLUMN bet_operations.provider_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.provider_at IS 'transaction.timestamp: the provider''s time of the operation; null when absent or malformed.';
+
+--
+-- Name: COLUMN bet_operations.final_odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.final_odds IS 'The odds of a win or lost (its top-level odds).';
+
+--
+-- Name: COLUMN bet_operations.legs; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.legs IS 'What a win or lost said about each leg: [{id, event_id, status, odds}] from its selections, as sent.';
+
+--
+-- Name: COLUMN bet_operations.created_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.created_at IS 'When the wallet took it (wallet_core.now()).';
 
 --
 -- Name: categories; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -3027,6 +3430,13 @@ ALTER TABLE wallet_core.tournaments OWNER TO wallet_owner;
 COMMENT ON TABLE wallet_core.tournaments IS 'Tournaments of a category, inserted by bet/make when new.';
 
 --
+-- Name: provider_report provider_report_transaction_id_key; Type: CONSTRAINT; Schema: wallet; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet.provider_report
+    ADD CONSTRAINT provider_report_transaction_id_key UNIQUE (transaction_id);
+
+--
 -- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3039,6 +3449,13 @@ ALTER TABLE ONLY wallet_core.accounts
 
 ALTER TABLE ONLY wallet_core.accounts
     ADD CONSTRAINT accounts_player_id_currency_key UNIQUE (player_id, currency);
+
+--
+-- Name: bet_operations bet_operations_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_operations
+    ADD CONSTRAINT bet_operations_pkey PRIMARY KEY (transaction_id);
 
 --
 -- Name: bets bets_make_transaction_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -3153,10 +3570,34 @@ ALTER TABLE ONLY wallet_core.tournaments
     ADD CONSTRAINT tournaments_pkey PRIMARY KEY (tournament_id);
 
 --
--- Name: bets_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+-- Name: provider_report_created_idx; Type: INDEX; Schema: wallet; Owner: wallet_owner
 --
 
-CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
+CREATE INDEX provider_report_created_idx ON wallet.provider_report USING btree (created_at);
+
+--
+-- Name: bet_operations_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bet_operations_bet_idx ON wallet_core.bet_operations USING btree (bet_id);
+
+--
+-- Name: bet_operations_created_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bet_operations_created_idx ON wallet_core.bet_operations USING brin (created_at);
+
+--
+-- Name: bets_account_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bets_account_bet_idx ON wallet_core.bets USING btree (account_id, bet_id);
+
+--
+-- Name: bets_created_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bets_created_idx ON wallet_core.bets USING brin (created_at timestamptz_minmax_multi_ops);
 
 --
 -- Name: control_changes_player_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
@@ -3213,6 +3654,13 @@ CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON wallet_core.journal FOR EA
 CREATE TRIGGER journal_no_update_delete BEFORE DELETE OR UPDATE ON wallet_core.journal FOR EACH ROW EXECUTE FUNCTION wallet_core.journal_is_append_only();
 
 --
+-- Name: bet_operations bet_operations_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_operations
+    ADD CONSTRAINT bet_operations_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
 -- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3267,6 +3715,7 @@ ALTER TABLE ONLY wallet_core.tournaments
 
 GRANT USAGE ON SCHEMA wallet TO wallet_app;
 GRANT USAGE ON SCHEMA wallet TO wallet_relay;
+GRANT USAGE ON SCHEMA wallet TO wallet_support;
 
 --
 -- Name: FUNCTION adjust_balance(player_id text, currency text, amount bigint, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3285,6 +3734,7 @@ REVOKE ALL ON FUNCTION wallet.audit() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet.balance(player_id text, currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.balance(player_id text, currency text) TO wallet_support;
 
 --
 -- Name: FUNCTION bet_commit(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3400,6 +3850,13 @@ REVOKE ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) FROM PUB
 GRANT ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) TO wallet_relay;
 
 --
+-- Name: FUNCTION money_report(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
+
+--
 -- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -3411,6 +3868,20 @@ REVOKE ALL ON FUNCTION wallet.open_session(player_id text, session_id text, expi
 
 REVOKE ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION player_bets(player_id text, before bigint, page integer); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) TO wallet_support;
+
+--
+-- Name: FUNCTION player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
 
 --
 -- Name: PROCEDURE purge_events(IN older_than interval, INOUT deleted bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3429,6 +3900,13 @@ REVOKE ALL ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigin
 --
 
 REVOKE ALL ON FUNCTION wallet.purge_limit_counters(older_than interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconcile(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
 
 --
 -- Name: FUNCTION relay_lead(); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3541,6 +4019,12 @@ REVOKE ALL ON FUNCTION wallet_core.as_text_array(value jsonb, field text) FROM P
 REVOKE ALL ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION booked_operations(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION change_time(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3553,10 +4037,22 @@ REVOKE ALL ON FUNCTION wallet_core.change_time() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.check_limit_change(kind text, reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_window(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION now(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.now() FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -3703,6 +4199,30 @@ REVOKE ALL ON FUNCTION wallet_core.journal_is_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.journal_mark() FROM PUBLIC;
 
 --
+-- Name: FUNCTION keep_settle_fields(read wallet_core.settle_request, request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_decimal(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_decimal(value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_legs(selections jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_legs(selections jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_time(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_time(value jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3757,12 +4277,6 @@ REVOKE ALL ON FUNCTION wallet_core.new_selection_request(ordinal integer, select
 REVOKE ALL ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) FROM PUBLIC;
 
 --
--- Name: FUNCTION now(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
---
-
-REVOKE ALL ON FUNCTION wallet_core.now() FROM PUBLIC;
-
---
 -- Name: FUNCTION odds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3779,6 +4293,12 @@ REVOKE ALL ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_tra
 --
 
 REVOKE ALL ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) FROM PUBLIC;
+
+--
+-- Name: FUNCTION player_bets_page(player_id text, before bigint, page integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION player_refusal(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -3859,6 +4379,12 @@ REVOKE ALL ON FUNCTION wallet_core.read_settle_slowly(request jsonb, operation t
 REVOKE ALL ON FUNCTION wallet_core.read_settlement(request jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION reconcile_margin(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.reconcile_margin() FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3893,6 +4419,18 @@ REVOKE ALL ON FUNCTION wallet_core.reject(field text, problem text, state text) 
 --
 
 REVOKE ALL ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reported_state(state text, result text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.reported_state(state text, result text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_player(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.require_player(player_id text, currency text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION roll_back_bet(request wallet_core.rollback_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner

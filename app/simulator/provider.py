@@ -60,12 +60,16 @@ def make(
     tx: str | int | None = None,
     selections: list[Request] | None = None,
     betslip_id: str | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
     """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default), on
-    the bet slip ``betslip_id`` (default ``slip-<tx>``)."""
+    the bet slip ``betslip_id`` (default ``slip-<tx>``); ``at`` is the provider's time of it
+    (unix seconds; a fixed time by default), ``cross_rate`` its ``transaction.cross_rate_euro``
+    (none by default)."""
     tx = new_id("make") if tx is None else tx
     betslip_id = f"slip-{tx}" if betslip_id is None else betslip_id
-    return {
+    request = {
         "amount": amount,
         "currency": currency,
         "player_id": player,
@@ -76,14 +80,14 @@ def make(
             "betslip_id": betslip_id,
             "player_id": f"provider-{player}",
             "ext_player_id": player,
-            "timestamp": 1767225000,
+            "timestamp": 1767225000 if at is None else at,
             "amount": amount,
             "currency": currency,
             "operation": "bet",
         },
         "betslip": {
             "id": betslip_id,
-            "timestamp": 1767225000.25,
+            "timestamp": 1767225000.25 if at is None else at,
             "type": "single",
             "sum": amount,
             "k": "1.85",
@@ -92,6 +96,35 @@ def make(
             "bets": selections if selections is not None else [selection()],
         },
     }
+    return _kept(request, None, cross_rate)
+
+
+def _kept(
+    request: Request,
+    at: float | None,
+    cross_rate: str | None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
+) -> Request:
+    """The request with what a Betby-like provider also sends, for the books
+    (docs/contract/provider.md, "What finance and support keep"): ``transaction.timestamp``,
+    ``transaction.cross_rate_euro``, and on win and lost ``selections`` (each leg's result)
+    and ``odds``. Each only when given."""
+    transaction = request["transaction"]
+    if at is not None:
+        transaction["timestamp"] = at
+    if cross_rate is not None:
+        transaction["cross_rate_euro"] = cross_rate
+    if legs is not None:
+        request["selections"] = legs
+    if odds is not None:
+        request["odds"] = odds
+    return request
+
+
+def leg(n: int = 1, status: str = "won", odds: str = "1.85") -> Request:
+    """One leg's result as win and lost send it (``selections[]``), for ``selection(n)``."""
+    return {"id": f"sel-{n}", "event_id": f"event-{n}", "status": status, "odds": odds}
 
 
 def commit(bet_id: str) -> Request:
@@ -112,10 +145,15 @@ def win(
     currency: str = "EUR",
     tx: str | int | None = None,
     cashout: bool = False,
+    at: float | None = None,
+    cross_rate: str | None = None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
 ) -> Request:
-    """bet/win of ``amount`` (a cash-out when ``cashout``)."""
+    """bet/win of ``amount`` (a cash-out when ``cashout``); ``at``, ``cross_rate``, ``legs``
+    and ``odds``: see :func:`_kept`."""
     tx = new_id("win") if tx is None else tx
-    return {
+    request = {
         "amount": amount,
         "currency": currency,
         "is_cashout": cashout,
@@ -128,13 +166,22 @@ def win(
             "operation": "win",
         },
     }
+    return _kept(request, at, cross_rate, legs, odds)
 
 
 def lost(
-    player: str, bet_id: str, *, currency: str = "EUR", tx: str | int | None = None
+    player: str,
+    bet_id: str,
+    *,
+    currency: str = "EUR",
+    tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
 ) -> Request:
-    """bet/lost."""
-    return {
+    """bet/lost; ``at``, ``cross_rate``, ``legs`` and ``odds``: see :func:`_kept`."""
+    request = {
         "amount": 0,
         "currency": currency,
         "bet_transaction_id": bet_id,
@@ -144,13 +191,22 @@ def lost(
             "operation": "lost",
         },
     }
+    return _kept(request, at, cross_rate, legs, odds)
 
 
 def refund(
-    player: str, bet_id: str, amount: int, *, currency: str = "EUR", tx: str | int | None = None
+    player: str,
+    bet_id: str,
+    amount: int,
+    *,
+    currency: str = "EUR",
+    tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
-    """bet/refund of ``amount`` (at most the stake)."""
-    return {
+    """bet/refund of ``amount`` (at most the stake); ``at`` and ``cross_rate``: see
+    :func:`_kept`."""
+    request = {
         "bet_transaction_id": bet_id,
         "reason": "event cancelled",
         "reason_code": "cancelled",
@@ -162,6 +218,7 @@ def refund(
             "operation": "refund",
         },
     }
+    return _kept(request, at, cross_rate)
 
 
 def rollback(
@@ -172,8 +229,11 @@ def rollback(
     amount: int | None = None,
     currency: str | None = None,
     tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
-    """bet/rollback of the settlement the provider knows as ``settlement_tx``."""
+    """bet/rollback of the settlement the provider knows as ``settlement_tx``; ``at`` and
+    ``cross_rate``: see :func:`_kept`."""
     transaction: Request = {
         "id": new_id("rollback") if tx is None else tx,
         "ext_player_id": player,
@@ -183,11 +243,12 @@ def rollback(
         transaction["amount"] = amount
     if currency is not None:
         transaction["currency"] = currency
-    return {
+    request = {
         "bet_transaction_id": bet_id,
         "parent_transaction_id": settlement_tx,
         "transaction": transaction,
     }
+    return _kept(request, at, cross_rate)
 
 
 def settlement(bet_id: str, status: str = "won") -> Request:

@@ -75,6 +75,8 @@ returns table (difference text, transaction_id text, player_id text, detail text
 language plpgsql stable
 security definer
 set search_path = ''
+-- one process: a parallel plan would take the cores the money path runs on
+set max_parallel_workers_per_gather = 0
 as $$
 declare
     margin constant interval := wallet_core.reconcile_margin();
@@ -168,6 +170,8 @@ returns table (
 language plpgsql stable
 security definer
 set search_path = ''
+-- one process: a parallel plan would take the cores the money path runs on
+set max_parallel_workers_per_gather = 0
 as $$
 begin
     perform wallet_core.check_window(window_from, window_to);

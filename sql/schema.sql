@@ -677,6 +677,7 @@ COMMENT ON FUNCTION wallet.mark_events_published(event_ids bigint[]) IS 'Marks e
 CREATE FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(currency text, stakes bigint, wins bigint, refunds bigint, rollbacks bigint, bonus_cost bigint, ggr bigint, bets bigint, players bigint, stakes_eur numeric, wins_eur numeric, refunds_eur numeric, rollbacks_eur numeric, bonus_cost_eur numeric, ggr_eur numeric, unconverted bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET max_parallel_workers_per_gather TO '0'
     AS $$...$$;  -- body: sql/functions/40_books.sql
 
 ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
@@ -812,6 +813,7 @@ COMMENT ON FUNCTION wallet.purge_limit_counters(older_than interval) IS 'Deletes
 CREATE FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(difference text, transaction_id text, player_id text, detail text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET max_parallel_workers_per_gather TO '0'
     AS $$...$$;  -- body: sql/functions/40_books.sql
 
 ALTER FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;

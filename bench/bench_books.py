@@ -18,7 +18,9 @@ for both pages.
 ``make``: ``bet_make`` on a database migrated from ``--before`` (a worktree of main) and on one
 migrated from this tree, the same pgbench load (whose make carries
 ``transaction.cross_rate_euro``: this tree stores it, main ignores it), A B A B; the ratio
-this / before (the bar: 0.95).
+this / before (the bar: 0.95). ``--cpu``: instead of pgbench, ``--calls`` makes a round on one
+long-lived connection per database, counted per second of that backend's CPU time (as
+``bench_limits.py --cpu``), which other processes on a shared machine disturb much less.
 
 Every database is audited afterwards (findings: exit 1); scratch databases are dropped unless
 ``--keep``; ``--loaded-db`` reuses a database a ``--keep`` run loaded.
@@ -28,6 +30,7 @@ Every database is audited afterwards (findings: exit 1); scratch databases are d
     uv run python bench/bench_books.py history --player-bets 100000
     git worktree add /tmp/books-before main --detach
     uv run python bench/bench_books.py make --before /tmp/books-before --seconds 15 --rounds 3
+    uv run python bench/bench_books.py make --before /tmp/books-before --cpu --calls 500 --rounds 20
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import psycopg.sql
 
 import migrate
 from bench import pgbench
+from bench.bench_limits import cpu_round
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -301,12 +305,29 @@ def make(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, ob
             pgbench.run("warm-up", url, clients=args.clients, seconds=2, script=script)
         tps: dict[str, list[float]] = {label: [] for label in urls}
         rounds: list[dict[str, object]] = []
+        # --cpu: one long-lived connection per database, calls per second of its backend's CPU
+        # time (bench_limits.cpu_round), which a busy shared machine disturbs much less.
+        conns = {
+            label: psycopg.connect(url, autocommit=True)
+            for label, url in (urls.items() if args.cpu else [])
+        }
+        for label, conn in conns.items():
+            cpu_round(conn, args, label)  # warm-up
         for n in range(args.rounds):
             for label in list(urls) if n % 2 == 0 else list(reversed(urls)):
+                if args.cpu:
+                    tps[label].append(cpu_round(conns[label], args, label))
+                    rounds.append(
+                        {"label": f"{label} #{n + 1}", "per_cpu_s": round(tps[label][-1])}
+                    )
+                    continue
                 result = make_round(f"{label} #{n + 1}", urls[label], script, args)
                 tps[label].append(result.tps)
                 rounds.append(result.as_dict())
-            say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in tps.items()))
+            unit = "per CPU s" if args.cpu else "/s"
+            say(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}{unit}" for k, v in tps.items()))
+        for conn in conns.values():
+            conn.close()
         with psycopg.connect(urls["books"], autocommit=True) as conn:
             kept = conn.execute(
                 "select count(*) filter (where cross_rate_euro = 1.0), count(*)"
@@ -315,6 +336,9 @@ def make(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, ob
         medians = {label: statistics.median(values) for label, values in tps.items()}
         return {
             "benchmark": "books make",
+            "measure": f"calls per backend CPU second, {args.calls} a round"
+            if args.cpu
+            else "pgbench",
             "clients": args.clients,
             "seconds": args.seconds,
             "rounds": rounds,
@@ -342,6 +366,8 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=50, help="history: timings per page")
     parser.add_argument("--before", type=Path, help="make: a worktree of main")
+    parser.add_argument("--cpu", action="store_true", help="make: calls per server CPU second")
+    parser.add_argument("--calls", type=int, default=400, help="make --cpu: calls per round")
     parser.add_argument("--loaded-db", help="reuse a database a --keep run loaded")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()

@@ -58,11 +58,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 OPERATIONS = """
 insert into wallet_core.bet_operations (
-    transaction_id, bet_id, operation, result, amount, cross_rate_euro, provider_at, final_odds,
-    legs, created_at
+    transaction_id, bet_id, account_id, operation, result, amount, cross_rate_euro, provider_at,
+    final_odds, legs, created_at
 )
 select
-    'history-op-' || b.bet_id, b.bet_id,
+    'history-op-' || b.bet_id, b.bet_id, b.account_id,
     case when b.bet_id % 4 = 0 then 'win' else 'lost' end,
     case when b.bet_id % 4 = 0 then 'won' else 'lost' end,
     case when b.bet_id % 4 = 0 then 250 else 0 end,
@@ -104,9 +104,9 @@ update wallet_core.accounts set balance = %(opening)s - 100 * %(bets)s
 where account_id = %(account)s;
 
 insert into wallet_core.bet_operations (
-    transaction_id, bet_id, operation, result, amount, final_odds, legs, created_at
+    transaction_id, bet_id, account_id, operation, result, amount, final_odds, legs, created_at
 )
-select 'hist-lost-' || h.n, h.bet_id, 'lost', 'lost', 0, 3.32,
+select 'hist-lost-' || h.n, h.bet_id, %(account)s, 'lost', 'lost', 0, 3.32,
     '[{"id": "sel-1", "status": "lost", "odds": "1.15"},'
     ' {"id": "sel-2", "status": "won", "odds": "1.25"}]',
     now()

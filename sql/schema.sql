@@ -678,6 +678,8 @@ CREATE FUNCTION wallet.money_report(window_from timestamp with time zone, window
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     SET max_parallel_workers_per_gather TO '0'
+    SET jit TO 'off'
+    SET work_mem TO '64MB'
     AS $$...$$;  -- body: sql/functions/40_books.sql
 
 ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
@@ -814,6 +816,7 @@ CREATE FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     SET max_parallel_workers_per_gather TO '0'
+    SET jit TO 'off'
     AS $$...$$;  -- body: sql/functions/40_books.sql
 
 ALTER FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
@@ -1134,7 +1137,7 @@ COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required b
 -- Name: booked_operations(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(transaction_id text, operation text, player_id text, amount bigint, currency text, booked_at timestamp with time zone, make_transaction_id text, bet_state text, bet_id bigint)
+CREATE FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(transaction_id text, operation text, player_id text, amount bigint, currency text, booked_at timestamp with time zone, bet_state text, bet_id bigint)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/40_books.sql
@@ -2940,6 +2943,7 @@ ALTER TABLE wallet_core.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS
 CREATE TABLE wallet_core.bet_operations (
     transaction_id text NOT NULL,
     bet_id bigint NOT NULL,
+    account_id bigint NOT NULL,
     operation text NOT NULL,
     result text NOT NULL,
     amount bigint NOT NULL,
@@ -2972,6 +2976,12 @@ COMMENT ON TABLE wallet_core.bet_operations IS 'One row per accepted bet/win, be
 --
 
 COMMENT ON COLUMN wallet_core.bet_operations.transaction_id IS 'The provider''s transaction.id of the operation.';
+
+--
+-- Name: COLUMN bet_operations.account_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.account_id IS 'The bet''s account (as wallet_core.bets has it), so that the reports sum per account without joining the bets.';
 
 --
 -- Name: COLUMN bet_operations.result; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner

@@ -200,11 +200,12 @@ begin
     where b.bet_id = bet.bet_id;
     -- books (issue 15): the operation as the provider sent it, for the history and the reports
     insert into wallet_core.bet_operations (
-        transaction_id, bet_id, operation, result, amount, cross_rate_euro, provider_at, final_odds, legs
+        transaction_id, bet_id, account_id, operation, result, amount, cross_rate_euro, provider_at,
+        final_odds, legs
     )
     values (
-        request.transaction_id, bet.bet_id, operation, request.result, request.amount, request.cross_rate_euro,
-        request.provider_at, request.final_odds, request.legs
+        request.transaction_id, bet.bet_id, account.account_id, operation, request.result, request.amount,
+        request.cross_rate_euro, request.provider_at, request.final_odds, request.legs
     );
     perform wallet_core.emit_event(
         case request.result when 'lost' then 'bet.lost' when 'refunded' then 'bet.refunded' else 'bet.won' end,

@@ -83,9 +83,11 @@ begin
     set state = 'accepted', result = null, settlement_transaction_id = null, settled_amount = 0, updated_at = now()
     where b.bet_id = bet.bet_id;
     -- books (issue 15): the rollback, with the result it undid and what it took back
-    insert into wallet_core.bet_operations (transaction_id, bet_id, operation, result, amount, cross_rate_euro, provider_at)
+    insert into wallet_core.bet_operations (
+        transaction_id, bet_id, account_id, operation, result, amount, cross_rate_euro, provider_at
+    )
     values (
-        request.transaction_id, bet.bet_id, 'rollback', bet.result, bet.settled_amount, request.cross_rate_euro,
+        request.transaction_id, bet.bet_id, account.account_id, 'rollback', bet.result, bet.settled_amount, request.cross_rate_euro,
         request.provider_at
     );
     perform wallet_core.emit_event(

@@ -48,22 +48,20 @@ comment on function wallet_core.check_window(timestamptz, timestamptz) is
 create or replace function wallet_core.booked_operations(window_from timestamptz, window_to timestamptz)
 returns table (
     transaction_id text, operation text, player_id text, amount bigint, currency text, booked_at timestamptz,
-    make_transaction_id text, bet_state text, bet_id bigint
+    bet_state text, bet_id bigint
 )
 language sql stable parallel safe
 set search_path = ''
 as $$
-    select b.make_transaction_id, 'bet', a.player_id, b.stake, a.currency, b.created_at, b.make_transaction_id,
+    select b.make_transaction_id, 'bet', a.player_id, b.stake, a.currency, b.created_at,
         wallet_core.reported_state(b.state, b.result), b.bet_id
     from wallet_core.bets as b
     join wallet_core.accounts as a on b.account_id = a.account_id
     where b.made and b.created_at >= window_from and b.created_at < window_to
     union all
-    select o.transaction_id, o.operation, a.player_id, o.amount, a.currency, o.created_at, b.make_transaction_id,
-        null, b.bet_id
+    select o.transaction_id, o.operation, a.player_id, o.amount, a.currency, o.created_at, null, o.bet_id
     from wallet_core.bet_operations as o
-    join wallet_core.bets as b on o.bet_id = b.bet_id
-    join wallet_core.accounts as a on b.account_id = a.account_id
+    join wallet_core.accounts as a on o.account_id = a.account_id
     where o.created_at >= window_from and o.created_at < window_to
 $$;
 comment on function wallet_core.booked_operations(timestamptz, timestamptz) is
@@ -77,6 +75,7 @@ security definer
 set search_path = ''
 -- one process: a parallel plan would take the cores the money path runs on
 set max_parallel_workers_per_gather = 0
+set jit = off
 as $$
 declare
     margin constant interval := wallet_core.reconcile_margin();
@@ -172,51 +171,88 @@ security definer
 set search_path = ''
 -- one process: a parallel plan would take the cores the money path runs on
 set max_parallel_workers_per_gather = 0
+-- a report, not a hot path: compiling it costs more than it saves; its per-account sums fit here
+set jit = off
+set work_mem = '64MB'
 as $$
 begin
     perform wallet_core.check_window(window_from, window_to);
     return query
-    with lines as (
-        -- The stakes of the bets made in the window and not discarded (a discarded bet was never
-        -- taken by the provider: its stake came back).
-        select a.currency, a.player_id, 'stake' as kind, b.stake as amount, b.bonus_stake,
-            coalesce(b.cross_rate_euro, case when a.currency = 'EUR' then 1 end) as rate
+    with staked as (
+        -- The bets made in the window and not discarded (a discarded bet was never taken by
+        -- the provider: its stake came back), summed per account in one pass.
+        select b.account_id, count(*) as bets, sum(b.stake) as stakes, sum(b.bonus_stake) as bonus,
+            coalesce(sum(b.stake * b.cross_rate_euro), 0) as stakes_rated,
+            coalesce(sum(b.bonus_stake * b.cross_rate_euro), 0) as bonus_rated,
+            coalesce(sum(b.stake) filter (where b.cross_rate_euro is null), 0) as stakes_unrated,
+            coalesce(sum(b.bonus_stake) filter (where b.cross_rate_euro is null), 0) as bonus_unrated,
+            count(*) filter (where b.cross_rate_euro is null) as unrated
         from wallet_core.bets as b
-        join wallet_core.accounts as a on b.account_id = a.account_id
         where b.made and b.state <> 'discarded' and b.created_at >= window_from and b.created_at < window_to
-        union all
-        -- What went back: wins, refunds; and rollbacks, which took wins and refunds back.
-        select a.currency, null, o.operation, o.amount, 0,
-            coalesce(o.cross_rate_euro, b.cross_rate_euro, case when a.currency = 'EUR' then 1 end)
-        from wallet_core.bet_operations as o
-        join wallet_core.bets as b on o.bet_id = b.bet_id
-        join wallet_core.accounts as a on b.account_id = a.account_id
-        where o.operation <> 'lost' and o.amount > 0 and o.created_at >= window_from and o.created_at < window_to
+        group by b.account_id
     ),
-    signed as (
-        select l.*, case l.kind when 'stake' then l.amount when 'rollback' then l.amount else -l.amount end as gain
-        from lines as l
+    credited as (
+        -- What went back in the window: wins, refunds; and rollbacks, which took them back.
+        -- An operation sent without a rate takes its bet's.
+        select o.account_id,
+            coalesce(sum(o.amount) filter (where o.operation = 'win'), 0) as wins,
+            coalesce(sum(o.amount) filter (where o.operation = 'refund'), 0) as refunds,
+            coalesce(sum(o.amount) filter (where o.operation = 'rollback'), 0) as rollbacks,
+            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'win'), 0) as wins_rated,
+            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'refund'), 0) as refunds_rated,
+            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'rollback'), 0) as rollbacks_rated,
+            coalesce(sum(o.amount) filter (where o.operation = 'win' and r.rate is null), 0) as wins_unrated,
+            coalesce(sum(o.amount) filter (where o.operation = 'refund' and r.rate is null), 0) as refunds_unrated,
+            coalesce(sum(o.amount) filter (where o.operation = 'rollback' and r.rate is null), 0)
+            as rollbacks_unrated,
+            count(*) filter (where r.rate is null) as unrated
+        from wallet_core.bet_operations as o
+        cross join lateral (
+            select coalesce(
+                o.cross_rate_euro,
+                (select b.cross_rate_euro from wallet_core.bets as b where b.bet_id = o.bet_id)
+            ) as rate
+        ) as r
+        where o.operation <> 'lost' and o.amount > 0 and o.created_at >= window_from and o.created_at < window_to
+        group by o.account_id
+    ),
+    per_account as (
+        -- Per account, in its currency and in euros; an unrated operation in EUR is at 1, in any
+        -- other currency it is left out of the euros and counted.
+        select a.currency, a.player_id,
+            coalesce(s.bets, 0) as bets, coalesce(s.stakes, 0) as stakes, coalesce(s.bonus, 0) as bonus,
+            coalesce(c.wins, 0) as wins, coalesce(c.refunds, 0) as refunds, coalesce(c.rollbacks, 0) as rollbacks,
+            coalesce(s.stakes_rated + s.stakes_unrated * x.one, 0) as stakes_eur,
+            coalesce(s.bonus_rated + s.bonus_unrated * x.one, 0) as bonus_eur,
+            coalesce(c.wins_rated + c.wins_unrated * x.one, 0) as wins_eur,
+            coalesce(c.refunds_rated + c.refunds_unrated * x.one, 0) as refunds_eur,
+            coalesce(c.rollbacks_rated + c.rollbacks_unrated * x.one, 0) as rollbacks_eur,
+            (coalesce(s.unrated, 0) + coalesce(c.unrated, 0)) * (1 - x.one) as unconverted
+        from staked as s
+        full join credited as c on s.account_id = c.account_id
+        join wallet_core.accounts as a on a.account_id = coalesce(s.account_id, c.account_id)
+        cross join lateral (select case when a.currency = 'EUR' then 1 else 0 end as one) as x
     )
     select
-        case when grouping(s.currency) = 0 then s.currency else 'ALL' end,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.amount) filter (where s.kind = 'stake'), 0) end::bigint,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.amount) filter (where s.kind = 'win'), 0) end::bigint,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.amount) filter (where s.kind = 'refund'), 0) end::bigint,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.amount) filter (where s.kind = 'rollback'), 0) end::bigint,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.bonus_stake) filter (where s.kind = 'stake'), 0) end::bigint,
-        case when grouping(s.currency) = 0 then coalesce(sum(s.gain), 0) end::bigint,
-        count(*) filter (where s.kind = 'stake'),
-        count(distinct s.player_id),
-        round(coalesce(sum(s.amount * s.rate) filter (where s.kind = 'stake'), 0)),
-        round(coalesce(sum(s.amount * s.rate) filter (where s.kind = 'win'), 0)),
-        round(coalesce(sum(s.amount * s.rate) filter (where s.kind = 'refund'), 0)),
-        round(coalesce(sum(s.amount * s.rate) filter (where s.kind = 'rollback'), 0)),
-        round(coalesce(sum(s.bonus_stake * s.rate) filter (where s.kind = 'stake'), 0)),
-        round(coalesce(sum(s.gain * s.rate), 0)),
-        count(*) filter (where s.rate is null)
-    from signed as s
-    group by grouping sets ((s.currency), ())
-    order by grouping(s.currency), s.currency;
+        case when grouping(p.currency) = 0 then p.currency else 'ALL' end,
+        case when grouping(p.currency) = 0 then sum(p.stakes) end::bigint,
+        case when grouping(p.currency) = 0 then sum(p.wins) end::bigint,
+        case when grouping(p.currency) = 0 then sum(p.refunds) end::bigint,
+        case when grouping(p.currency) = 0 then sum(p.rollbacks) end::bigint,
+        case when grouping(p.currency) = 0 then sum(p.bonus) end::bigint,
+        case when grouping(p.currency) = 0 then sum(p.stakes - p.wins - p.refunds + p.rollbacks) end::bigint,
+        coalesce(sum(p.bets), 0)::bigint,
+        count(distinct p.player_id) filter (where p.bets > 0),
+        round(coalesce(sum(p.stakes_eur), 0)),
+        round(coalesce(sum(p.wins_eur), 0)),
+        round(coalesce(sum(p.refunds_eur), 0)),
+        round(coalesce(sum(p.rollbacks_eur), 0)),
+        round(coalesce(sum(p.bonus_eur), 0)),
+        round(coalesce(sum(p.stakes_eur - p.wins_eur - p.refunds_eur + p.rollbacks_eur), 0)),
+        coalesce(sum(p.unconverted), 0)::bigint
+    from per_account as p
+    group by grouping sets ((p.currency), ())
+    order by grouping(p.currency), p.currency;
 end
 $$;
 comment on function wallet.money_report(timestamptz, timestamptz) is

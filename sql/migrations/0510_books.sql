@@ -32,6 +32,7 @@ comment on column wallet_core.bets.placed_at is 'betslip.timestamp: when the pla
 create table wallet_core.bet_operations (
     transaction_id text primary key check (length(transaction_id) between 1 and 128),
     bet_id bigint not null references wallet_core.bets,
+    account_id bigint not null,
     operation text not null check (operation in ('win', 'lost', 'refund', 'rollback')),
     result text not null check (result in ('won', 'cashed_out', 'lost', 'refunded')),
     amount bigint not null check (amount >= 0),
@@ -48,6 +49,8 @@ comment on table wallet_core.bet_operations is
 'changed: the history of a bet''s settlements (wallet.player_bets) and the wallet''s side of '
 'wallet.reconcile and wallet.money_report.';
 comment on column wallet_core.bet_operations.transaction_id is 'The provider''s transaction.id of the operation.';
+comment on column wallet_core.bet_operations.account_id is
+'The bet''s account (as wallet_core.bets has it), so that the reports sum per account without joining the bets.';
 comment on column wallet_core.bet_operations.result is
 'What the bet was settled as (win, lost, refund), or, for a rollback, the result it undid.';
 comment on column wallet_core.bet_operations.amount is

@@ -3606,12 +3606,6 @@ CREATE INDEX bet_operations_created_idx ON wallet_core.bet_operations USING brin
 CREATE INDEX bets_account_bet_idx ON wallet_core.bets USING btree (account_id, bet_id);
 
 --
--- Name: bets_created_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE INDEX bets_created_idx ON wallet_core.bets USING brin (created_at timestamptz_minmax_multi_ops);
-
---
 -- Name: control_changes_player_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 

@@ -11,7 +11,7 @@
 -- 3. The typed requests gain the fields their readers now keep.
 -- 4. wallet.provider_report: the provider's daily transaction file, loaded with \copy.
 -- 5. Indexes for the reports and the history: the player's bets newest first (account_id,
---    bet_id) replaces the index on account_id alone; BRIN indexes on the times.
+--    bet_id) replaces the index on account_id alone; a BRIN index on the operations' time.
 -- 6. The role wallet_support (NOLOGIN): support's people are made members of it.
 
 -- 1. The make ----------------------------------------------------------------------------------
@@ -117,9 +117,9 @@ create index provider_report_created_idx on wallet.provider_report (created_at);
 -- index on account_id alone it replaces, which also served the foreign keys.
 create index bets_account_bet_idx on wallet_core.bets (account_id, bet_id);
 drop index wallet_core.bets_account_idx;
--- The reports' window. minmax-multi: a bet updated later moves to a later page, which would widen
--- a plain BRIN range to its old time.
-create index bets_created_idx on wallet_core.bets using brin (created_at timestamptz_minmax_multi_ops);
+-- No index on bets.created_at: every one costs bet/make (a BRIN summary updated by each insert
+-- once its range is summarized, a B-tree entry); the reports read the bets whole, on a standby or
+-- beside the load (bench/README.md).
 
 -- 6. wallet_support -----------------------------------------------------------------------------
 

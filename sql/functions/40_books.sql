@@ -284,17 +284,28 @@ $$;
 comment on function wallet_core.require_player(text, text) is
 'WA006 when the player has no account, WA202 when none in that currency (a null currency is not checked).';
 
--- The page's query uses $1 (player_id), $2 (before), $3 (page) so that the test of its plan
--- (tests/sql/test_books.py) and bench/bench_books.py can PREPARE the function's own text.
-create or replace function wallet_core.player_bets_page(player_id text, before bigint, page integer)
+create or replace function wallet.player_bets(player_id text, before bigint default null, page integer default 50)
 returns table (
     bet_id bigint, currency text, made_at timestamptz, state text, result text, closing_status text,
     stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric,
     potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb
 )
-language sql stable
+language plpgsql stable
+security definer
 set search_path = ''
 as $$
+begin
+    perform wallet_core.require_player(player_id);
+    if page is null or page not between 1 and 1000 then
+        raise sqlstate 'WA204' using message = format('page must be 1 to 1000 bets, not %s', page);
+    end if;
+    -- The page: per account, the bets below "before" newest first through bets_account_bet_idx
+    -- (at most a page each), then the page across the player's accounts. Written with $1
+    -- (player_id), $2 (before), $3 (page) so that tests/sql/test_books.py and
+    -- bench/bench_books.py can PREPARE the text between the two markers and EXPLAIN it; PL/pgSQL
+    -- keeps its plan from call to call.
+    return query
+    -- page query begins
     select b.bet_id, a.currency, b.created_at, b.state, b.result, b.closing_status, b.stake, b.settled_amount,
         b.bonus_id, b.bonus_stake, b.odds, settled.final_odds, b.potential_win, b.make_transaction_id, b.betslip_id,
         (
@@ -304,14 +315,8 @@ as $$
                 'competitor_names', s.competitor_names, 'market_name', s.market_name,
                 'outcome_name', s.outcome_name, 'scheduled_at', s.scheduled_at, 'live', s.live,
                 'odds', s.odds::text,
-                'status', (
-                    select leg ->> 'status' from pg_catalog.jsonb_array_elements(settled.legs) as leg
-                    where leg ->> 'id' = s.selection_id limit 1
-                ),
-                'final_odds', (
-                    select leg ->> 'odds' from pg_catalog.jsonb_array_elements(settled.legs) as leg
-                    where leg ->> 'id' = s.selection_id limit 1
-                )
+                'status', reported.by_id -> s.selection_id ->> 'status',
+                'final_odds', reported.by_id -> s.selection_id ->> 'odds'
             ) order by s.position)
             from wallet_core.selections as s
             where s.bet_id = b.bet_id
@@ -333,30 +338,18 @@ as $$
         limit $3
     ) as b
     left join wallet_core.bet_operations as settled on settled.transaction_id = b.settlement_transaction_id
+    -- the current win or lost's legs by id, built once per bet (the first of an id, as sent)
+    cross join lateral (
+        select pg_catalog.jsonb_object_agg(l.id, l.leg order by l.n desc) as by_id
+        from pg_catalog.jsonb_array_elements(settled.legs) with ordinality as e (leg, n)
+        cross join lateral (select e.leg ->> 'id' as id, e.leg, e.n) as l
+        where l.id is not null
+    ) as reported
     where a.player_id = $1
     order by b.bet_id desc
     limit $3
-$$;
-comment on function wallet_core.player_bets_page(text, bigint, integer) is
-'The query behind wallet.player_bets: per account, the bets below "before" newest first through '
-'bets_account_bet_idx (at most page each), then the page across the player''s accounts.';
-
-create or replace function wallet.player_bets(player_id text, before bigint default null, page integer default 50)
-returns table (
-    bet_id bigint, currency text, made_at timestamptz, state text, result text, closing_status text,
-    stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric,
-    potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb
-)
-language plpgsql stable
-security definer
-set search_path = ''
-as $$
-begin
-    perform wallet_core.require_player(player_id);
-    if page is null or page not between 1 and 1000 then
-        raise sqlstate 'WA204' using message = format('page must be 1 to 1000 bets, not %s', page);
-    end if;
-    return query select * from wallet_core.player_bets_page(player_id, before, page);
+    -- page query ends
+    ;
 end
 $$;
 comment on function wallet.player_bets(text, bigint, integer) is
@@ -398,7 +391,6 @@ revoke all on function wallet_core.reconcile_margin() from public;
 revoke all on function wallet_core.check_window(timestamptz, timestamptz) from public;
 revoke all on function wallet_core.booked_operations(timestamptz, timestamptz) from public;
 revoke all on function wallet_core.require_player(text, text) from public;
-revoke all on function wallet_core.player_bets_page(text, bigint, integer) from public;
 revoke all on function wallet.reconcile(timestamptz, timestamptz) from public;
 revoke all on function wallet.money_report(timestamptz, timestamptz) from public;
 revoke all on function wallet.player_bets(text, bigint, integer) from public;

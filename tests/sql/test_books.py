@@ -503,15 +503,20 @@ def test_player_statement_is_the_journal_in_order_with_each_balance(
         assert raised.value.sqlstate == sqlstate
 
 
+def page_query(source: str) -> str:
+    """The page's query in wallet.player_bets' source, between its two markers."""
+    return source.split("-- page query begins", 1)[1].split("-- page query ends", 1)[0]
+
+
 def page_plan(db: psycopg.Connection, player: str, before: int | None, page: int) -> dict[str, Any]:
-    """EXPLAIN (ANALYZE) of wallet.player_bets' own query (its body, prepared with its three
-    parameters), generic plan: what the function runs."""
+    """EXPLAIN (ANALYZE) of wallet.player_bets' own query (the text between its markers,
+    prepared with its three parameters), generic plan: what the function runs."""
     row = db.execute(
-        "select prosrc from pg_proc where oid = 'wallet_core.player_bets_page'::regproc"
+        "select prosrc from pg_proc where oid = 'wallet.player_bets'::regproc"
     ).fetchone()
     assert row is not None
     db.execute("set plan_cache_mode = force_generic_plan")
-    db.execute(f"prepare page_query (text, bigint, integer) as {row[0]}")
+    db.execute(f"prepare page_query (text, bigint, integer) as {page_query(row[0])}")
     try:
         # EXPLAIN takes no parameters: the arguments go in as literals
         arguments = psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, (player, before, page)))
@@ -708,10 +713,16 @@ def test_reports_run_beside_a_make_holding_its_account_lock(
         writer.rollback()
 
 
-def test_no_stray_literal_in_the_page_query() -> None:
-    """The page's query is prepared by its own text in the plan test: it must use $1..$3."""
-    from pathlib import Path
-
-    text = Path(__file__).parents[2].joinpath("sql/functions/40_books.sql").read_text()
-    body = text.split("function wallet_core.player_bets_page", 1)[1].split("$$", 2)[1]
-    assert set(re.findall(r"\$(\d)", body)) == {"1", "2", "3"}
+def test_the_page_query_is_what_player_bets_runs(db: psycopg.Connection) -> None:
+    """The plan test prepares the text between the markers of wallet.player_bets: it must be
+    the whole of what the function returns, written with $1..$3 only."""
+    row = db.execute(
+        "select prosrc from pg_proc where oid = 'wallet.player_bets'::regproc"
+    ).fetchone()
+    assert row is not None
+    source = row[0]
+    query = page_query(source)
+    assert set(re.findall(r"\$(\d)", query)) == {"1", "2", "3"}
+    between = source.split("return query", 1)[1]
+    assert between.split("-- page query begins", 1)[0].strip() == ""
+    assert between.split("-- page query ends", 1)[1].split("end", 1)[0].strip() == ";"

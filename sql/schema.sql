@@ -731,7 +731,7 @@ COMMENT ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT
 CREATE FUNCTION wallet.player_bets(player_id text, before bigint DEFAULT NULL::bigint, page integer DEFAULT 50) RETURNS TABLE(bet_id bigint, currency text, made_at timestamp with time zone, state text, result text, closing_status text, stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric, potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
-    AS $$...$$;  -- body: sql/functions/40_books.sql
+    AS $_$...$_$;  -- body: sql/functions/40_books.sql
 
 ALTER FUNCTION wallet.player_bets(player_id text, before bigint, page integer) OWNER TO wallet_owner;
 
@@ -2170,23 +2170,6 @@ ALTER FUNCTION wallet_core.player_balance(request wallet_core.balance_request) O
 --
 
 COMMENT ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) IS 'balance once read: {user_id, currency, balance}, or 1006/2002 when there is no such account.';
-
---
--- Name: player_bets_page(text, bigint, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) RETURNS TABLE(bet_id bigint, currency text, made_at timestamp with time zone, state text, result text, closing_status text, stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric, potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $_$...$_$;  -- body: sql/functions/40_books.sql
-
-ALTER FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) OWNER TO wallet_owner;
-
---
--- Name: FUNCTION player_bets_page(player_id text, before bigint, page integer); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) IS 'The query behind wallet.player_bets: per account, the bets below "before" newest first through bets_account_bet_idx (at most page each), then the page across the player''s accounts.';
 
 --
 -- Name: player_refusal(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -4299,12 +4282,6 @@ REVOKE ALL ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_tra
 --
 
 REVOKE ALL ON FUNCTION wallet_core.player_balance(request wallet_core.balance_request) FROM PUBLIC;
-
---
--- Name: FUNCTION player_bets_page(player_id text, before bigint, page integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner
---
-
-REVOKE ALL ON FUNCTION wallet_core.player_bets_page(player_id text, before bigint, page integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION player_refusal(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

@@ -180,32 +180,18 @@ begin
     return query
     with staked as (
         -- The bets made in the window and not discarded (a discarded bet was never taken by
-        -- the provider: its stake came back), summed per account in one pass.
-        select b.account_id, count(*) as bets, sum(b.stake) as stakes, sum(b.bonus_stake) as bonus,
-            coalesce(sum(b.stake * b.cross_rate_euro), 0) as stakes_rated,
-            coalesce(sum(b.bonus_stake * b.cross_rate_euro), 0) as bonus_rated,
-            coalesce(sum(b.stake) filter (where b.cross_rate_euro is null), 0) as stakes_unrated,
-            coalesce(sum(b.bonus_stake) filter (where b.cross_rate_euro is null), 0) as bonus_unrated,
-            count(*) filter (where b.cross_rate_euro is null) as unrated
+        -- the provider: its stake came back), summed per account and rate in one pass, as
+        -- integers: each sum is multiplied by its rate once, below.
+        select b.account_id, b.cross_rate_euro as rate, count(*) as bets, sum(b.stake) as stakes,
+            sum(b.bonus_stake) as bonus
         from wallet_core.bets as b
         where b.made and b.state <> 'discarded' and b.created_at >= window_from and b.created_at < window_to
-        group by b.account_id
+        group by b.account_id, b.cross_rate_euro
     ),
     credited as (
         -- What went back in the window: wins, refunds; and rollbacks, which took them back.
         -- An operation sent without a rate takes its bet's.
-        select o.account_id,
-            coalesce(sum(o.amount) filter (where o.operation = 'win'), 0) as wins,
-            coalesce(sum(o.amount) filter (where o.operation = 'refund'), 0) as refunds,
-            coalesce(sum(o.amount) filter (where o.operation = 'rollback'), 0) as rollbacks,
-            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'win'), 0) as wins_rated,
-            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'refund'), 0) as refunds_rated,
-            coalesce(sum(o.amount * r.rate) filter (where o.operation = 'rollback'), 0) as rollbacks_rated,
-            coalesce(sum(o.amount) filter (where o.operation = 'win' and r.rate is null), 0) as wins_unrated,
-            coalesce(sum(o.amount) filter (where o.operation = 'refund' and r.rate is null), 0) as refunds_unrated,
-            coalesce(sum(o.amount) filter (where o.operation = 'rollback' and r.rate is null), 0)
-            as rollbacks_unrated,
-            count(*) filter (where r.rate is null) as unrated
+        select o.account_id, o.operation, r.rate, count(*) as n, sum(o.amount) as amount
         from wallet_core.bet_operations as o
         cross join lateral (
             select coalesce(
@@ -214,45 +200,71 @@ begin
             ) as rate
         ) as r
         where o.operation <> 'lost' and o.amount > 0 and o.created_at >= window_from and o.created_at < window_to
-        group by o.account_id
+        group by o.account_id, o.operation, r.rate
     ),
-    per_account as (
-        -- Per account, in its currency and in euros; an unrated operation in EUR is at 1, in any
-        -- other currency it is left out of the euros and counted.
-        select a.currency, a.player_id,
-            coalesce(s.bets, 0) as bets, coalesce(s.stakes, 0) as stakes, coalesce(s.bonus, 0) as bonus,
-            coalesce(c.wins, 0) as wins, coalesce(c.refunds, 0) as refunds, coalesce(c.rollbacks, 0) as rollbacks,
-            coalesce(s.stakes_rated + s.stakes_unrated * x.one, 0) as stakes_eur,
-            coalesce(s.bonus_rated + s.bonus_unrated * x.one, 0) as bonus_eur,
-            coalesce(c.wins_rated + c.wins_unrated * x.one, 0) as wins_eur,
-            coalesce(c.refunds_rated + c.refunds_unrated * x.one, 0) as refunds_eur,
-            coalesce(c.rollbacks_rated + c.rollbacks_unrated * x.one, 0) as rollbacks_eur,
-            (coalesce(s.unrated, 0) + coalesce(c.unrated, 0)) * (1 - x.one) as unconverted
+    lines as (
+        select a.currency, a.player_id, s.rate, s.bets, s.stakes, s.bonus,
+            0 as wins, 0 as refunds, 0 as rollbacks, 0 as credits
         from staked as s
-        full join credited as c on s.account_id = c.account_id
-        join wallet_core.accounts as a on a.account_id = coalesce(s.account_id, c.account_id)
-        cross join lateral (select case when a.currency = 'EUR' then 1 else 0 end as one) as x
+        join wallet_core.accounts as a on s.account_id = a.account_id
+        union all
+        select a.currency, null, c.rate, 0, 0, 0,
+            case when c.operation = 'win' then c.amount else 0 end,
+            case when c.operation = 'refund' then c.amount else 0 end,
+            case when c.operation = 'rollback' then c.amount else 0 end,
+            c.n
+        from credited as c
+        join wallet_core.accounts as a on c.account_id = a.account_id
+    ),
+    at_rate as (
+        -- Per currency and rate: an operation without a rate is at 1 in EUR; in any other
+        -- currency it is left out of the euros and counted.
+        select l.currency, l.rate, coalesce(l.rate, case when l.currency = 'EUR' then 1 end) as euro,
+            sum(l.bets) as bets, sum(l.stakes) as stakes, sum(l.bonus) as bonus, sum(l.wins) as wins,
+            sum(l.refunds) as refunds, sum(l.rollbacks) as rollbacks, sum(l.bets + l.credits) as operations
+        from lines as l
+        group by l.currency, l.rate
+    ),
+    players as (
+        select l.currency, grouping(l.currency) as all_currencies, count(distinct l.player_id) as players
+        from lines as l
+        where l.player_id is not null
+        group by grouping sets ((l.currency), ())
+    ),
+    totals as (
+        select
+            grouping(r.currency) as all_currencies, r.currency,
+            sum(r.stakes) as stakes, sum(r.wins) as wins, sum(r.refunds) as refunds,
+            sum(r.rollbacks) as rollbacks, sum(r.bonus) as bonus, sum(r.bets) as bets,
+            sum(r.stakes * r.euro) as stakes_eur, sum(r.wins * r.euro) as wins_eur,
+            sum(r.refunds * r.euro) as refunds_eur, sum(r.rollbacks * r.euro) as rollbacks_eur,
+            sum(r.bonus * r.euro) as bonus_eur,
+            coalesce(sum(r.operations) filter (where r.euro is null), 0) as unconverted
+        from at_rate as r
+        group by grouping sets ((r.currency), ())
     )
     select
-        case when grouping(p.currency) = 0 then p.currency else 'ALL' end,
-        case when grouping(p.currency) = 0 then sum(p.stakes) end::bigint,
-        case when grouping(p.currency) = 0 then sum(p.wins) end::bigint,
-        case when grouping(p.currency) = 0 then sum(p.refunds) end::bigint,
-        case when grouping(p.currency) = 0 then sum(p.rollbacks) end::bigint,
-        case when grouping(p.currency) = 0 then sum(p.bonus) end::bigint,
-        case when grouping(p.currency) = 0 then sum(p.stakes - p.wins - p.refunds + p.rollbacks) end::bigint,
-        coalesce(sum(p.bets), 0)::bigint,
-        count(distinct p.player_id) filter (where p.bets > 0),
-        round(coalesce(sum(p.stakes_eur), 0)),
-        round(coalesce(sum(p.wins_eur), 0)),
-        round(coalesce(sum(p.refunds_eur), 0)),
-        round(coalesce(sum(p.rollbacks_eur), 0)),
-        round(coalesce(sum(p.bonus_eur), 0)),
-        round(coalesce(sum(p.stakes_eur - p.wins_eur - p.refunds_eur + p.rollbacks_eur), 0)),
-        coalesce(sum(p.unconverted), 0)::bigint
-    from per_account as p
-    group by grouping sets ((p.currency), ())
-    order by grouping(p.currency), p.currency;
+        case when t.all_currencies = 0 then t.currency else 'ALL' end,
+        case when t.all_currencies = 0 then t.stakes end::bigint,
+        case when t.all_currencies = 0 then t.wins end::bigint,
+        case when t.all_currencies = 0 then t.refunds end::bigint,
+        case when t.all_currencies = 0 then t.rollbacks end::bigint,
+        case when t.all_currencies = 0 then t.bonus end::bigint,
+        case when t.all_currencies = 0 then t.stakes - t.wins - t.refunds + t.rollbacks end::bigint,
+        coalesce(t.bets, 0)::bigint,
+        coalesce(p.players, 0),
+        round(coalesce(t.stakes_eur, 0)),
+        round(coalesce(t.wins_eur, 0)),
+        round(coalesce(t.refunds_eur, 0)),
+        round(coalesce(t.rollbacks_eur, 0)),
+        round(coalesce(t.bonus_eur, 0)),
+        round(coalesce(t.stakes_eur, 0) - coalesce(t.wins_eur, 0) - coalesce(t.refunds_eur, 0)
+            + coalesce(t.rollbacks_eur, 0)),
+        t.unconverted::bigint
+    from totals as t
+    left join players as p
+        on p.all_currencies = t.all_currencies and p.currency is not distinct from t.currency
+    order by t.all_currencies, t.currency;
 end
 $$;
 comment on function wallet.money_report(timestamptz, timestamptz) is

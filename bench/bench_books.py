@@ -240,7 +240,7 @@ def report(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, 
             "ratio_with_report_to_alone": round(
                 statistics.median(beside) / statistics.median(alone), 3
             ),
-            "audit_findings": pgbench.audit_findings(url),
+            "audit_findings": audit_findings(url),
         }
     finally:
         if not args.keep:

@@ -178,6 +178,15 @@ def make_while_excluded(conn: psycopg.Connection) -> str:
     return made_behind_the_back_of(conn, "while-excluded", 20) + " while excluded indefinitely"
 
 
+def kept_win_rewritten(conn: psycopg.Connection) -> str:
+    """The books' record of a win changed after the fact (books, issue 15)."""
+    conn.execute(
+        "update wallet_core.bet_operations set amount = 1800 where transaction_id = 'won-win'"
+    )
+    bet = bet_id_of(conn, "won")
+    return f"win won-win of bet {bet}: the books say 1800, the journal 1850 in 1 row(s)"
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
@@ -188,6 +197,7 @@ DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "negative_balance": balance_below_zero,
     "make_over_limit": make_above_a_limit,
     "make_while_excluded": make_while_excluded,
+    "books_vs_journal": kept_win_rewritten,
 }
 
 

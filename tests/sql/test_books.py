@@ -158,6 +158,28 @@ def test_settlements_keep_rate_time_legs_and_odds_and_never_refuse_for_them(
     assert db.execute("select count(*) from wallet_core.bet_operations").fetchone() == (4,)
 
 
+@pytest.mark.damages_ledger
+def test_the_audit_finds_a_kept_operation_that_differs_from_its_journal_row(
+    db: psycopg.Connection, player: str
+) -> None:
+    won = made(db, player, 1_000, "a-won")
+    lost = made(db, player, 1_000, "a-lost")
+    assert call(db, "bet/win", p.win(player, won, 1_500, tx="a-win")).status == 200
+    assert call(db, "bet/lost", p.lost(player, lost, tx="a-lost-op")).status == 200
+    assert call(db, "bet/rollback", p.rollback(player, won, "a-win", tx="a-rb")).status == 200
+    assert db.execute("select * from wallet.audit()").fetchall() == []
+    db.execute("update wallet_core.bet_operations set amount = 1400 where transaction_id = 'a-win'")
+    db.execute(
+        "update wallet_core.bet_operations set amount = 5 where transaction_id = 'a-lost-op'"
+    )
+    findings = db.execute("select * from wallet.audit()").fetchall()
+    assert sorted((check, detail.split(" of ")[0]) for check, _, detail in findings) == [
+        ("books_vs_journal", "lost a-lost-op"),
+        ("books_vs_journal", "win a-win"),
+    ]
+    assert all(player_id == player for _, player_id, _ in findings)
+
+
 # The money report -------------------------------------------------------------------------------
 
 

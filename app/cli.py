@@ -1,5 +1,6 @@
 """The ``wallet`` command: ``wallet serve`` runs the service, ``wallet token`` signs a test
-request with the development key, ``wallet relay`` publishes the events outbox to RabbitMQ
+request with the development key, ``wallet report`` prints the money report and the
+reconciliation (:mod:`app.ops.books`), ``wallet relay`` publishes the events outbox to RabbitMQ
 (see :mod:`app.relay.publisher`), ``wallet simulate`` plays the provider against a running wallet
 (``app.simulator.main``).
 
@@ -75,6 +76,29 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument(
         "--pause", type=float, default=0.1, help="seconds between batches (default 0.1)"
     )
+
+    books = commands.add_parser(
+        "report",
+        help="print the money report and the reconciliation with the provider's file "
+        "(exit 1 when they differ)",
+        description="wallet report: wallet.money_report and wallet.reconcile over [--from, --to), "
+        "read from one snapshot (REPEATABLE READ READ ONLY) of DATABASE_URL (a role that is "
+        "a member of wallet_support, or the owner). Exit status 0: the wallet's books and the "
+        "provider's file agree; 1: reconciliation found a difference; 2: a usage or database "
+        "error. docs/reconciliation.md explains every column.",
+    )
+    books.add_argument(
+        "--from",
+        dest="window_from",
+        required=True,
+        help="start of the window, included: an ISO 8601 date (midnight UTC) or time",
+    )
+    books.add_argument(
+        "--to",
+        dest="window_to",
+        help="end of the window, excluded (default: a day after --from)",
+    )
+    books.add_argument("--csv", action="store_true", help="print CSV instead of tables")
 
     token = commands.add_parser(
         "token", help="sign a request with the development key and print the request body"
@@ -393,6 +417,21 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    from app.ops.books import ReportError
+    from app.ops.books import report as print_report
+
+    settings = Settings.from_environ()
+    if not settings.database_url:
+        raise ConfigError("wallet report needs DATABASE_URL (a member of wallet_support)")
+    try:
+        return print_report(
+            settings.database_url, args.window_from, args.window_to, as_csv_output=args.csv
+        )
+    except ReportError as error:
+        raise ConfigError(f"report: {error}") from None
+
+
 # The optional dependencies of two programs, by extra: the top-level modules whose absence
 # means the extra is not installed (the image carries `relay`, not `simulate`).
 EXTRAS = {
@@ -444,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "purge":
             return purge(args)
+        if args.command == "report":
+            return report(args)
         if args.command == "relay":
             return relay(args)
         if args.command == "simulate":

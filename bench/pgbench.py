@@ -48,6 +48,7 @@ _TRANSACTION = {
     "amount": 100,
     "currency": "EUR",
     "operation": "bet",
+    "cross_rate_euro": "1.0",
 }
 _BETSLIP = {
     "timestamp": 1767225000.25,

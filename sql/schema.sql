@@ -165,7 +165,8 @@ COMMENT ON TYPE wallet_core.discard_request IS 'A bet/discard request, validated
 CREATE TYPE wallet_core.transaction_json AS (
 	id text,
 	player_id text,
-	"timestamp" numeric
+	"timestamp" numeric,
+	cross_rate_euro numeric
 );
 
 ALTER TYPE wallet_core.transaction_json OWNER TO wallet_owner;
@@ -251,7 +252,8 @@ CREATE TYPE wallet_core.make_request AS (
 	is_quick_bet boolean,
 	accept_odds_change boolean,
 	selections wallet_core.selection_request[],
-	bonus_type text
+	bonus_type text,
+	cross_rate_euro numeric
 );
 
 ALTER TYPE wallet_core.make_request OWNER TO wallet_owner;
@@ -312,7 +314,9 @@ CREATE TYPE wallet_core.rollback_request AS (
 	bet_ref text,
 	settlement_id text,
 	amount bigint,
-	currency text
+	currency text,
+	cross_rate_euro numeric,
+	provider_at timestamp with time zone
 );
 
 ALTER TYPE wallet_core.rollback_request OWNER TO wallet_owner;
@@ -334,7 +338,11 @@ CREATE TYPE wallet_core.settle_request AS (
 	amount bigint,
 	currency text,
 	reason text,
-	result text
+	result text,
+	cross_rate_euro numeric,
+	provider_at timestamp with time zone,
+	final_odds numeric,
+	legs jsonb
 );
 
 ALTER TYPE wallet_core.settle_request OWNER TO wallet_owner;
@@ -377,7 +385,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back).';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
 
 --
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -720,6 +728,26 @@ ALTER FUNCTION wallet.mark_events_published(event_ids bigint[]) OWNER TO wallet_
 COMMENT ON FUNCTION wallet.mark_events_published(event_ids bigint[]) IS 'Marks events published; the relay calls it only after the broker confirmed them. Returns how many were still unpublished.';
 
 --
+-- Name: money_report(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(currency text, stakes bigint, wins bigint, refunds bigint, rollbacks bigint, bonus_cost bigint, ggr bigint, bets bigint, players bigint, stakes_eur numeric, wins_eur numeric, refunds_eur numeric, rollbacks_eur numeric, bonus_cost_eur numeric, ggr_eur numeric, unconverted bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET max_parallel_workers_per_gather TO '0'
+    SET jit TO 'off'
+    SET work_mem TO '64MB'
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION money_report(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The money of [from, to), per currency and for ALL currencies in euros: stakes of the bets made in the window (discarded bets excluded), wins, refunds and rollbacks taken in it, bonus cost (the stakes'' bonus_stake), GGR = stakes - wins - refunds + rollbacks, bets, players (who made a bet). The *_eur columns convert each operation at its own transaction.cross_rate_euro (else its bet''s; EUR at 1), in euro cents rounded once; unconverted counts the operations without a rate, left out of them. Read-only.';
+
+--
 -- Name: open_session(text, text, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -752,6 +780,40 @@ ALTER FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body
 --
 
 COMMENT ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) IS 'Route balance: {user_id, currency, balance} for the request''s player_id and currency. Takes the request, returns (status, body). Blocked players still get their balance.';
+
+--
+-- Name: player_bets(text, bigint, integer); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.player_bets(player_id text, before bigint DEFAULT NULL::bigint, page integer DEFAULT 50) RETURNS TABLE(bet_id bigint, currency text, made_at timestamp with time zone, state text, result text, closing_status text, stake bigint, paid bigint, bonus_id text, bonus_stake bigint, odds numeric, final_odds numeric, potential_win bigint, make_transaction_id text, betslip_id text, legs jsonb, operations jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.player_bets(player_id text, before bigint, page integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_bets(player_id text, before bigint, page integer); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) IS 'A player''s bets in every currency, newest first, page bets at a time (keyset: pass the last bet_id of a page as before to get the next; never OFFSET). Each with its state, result and closing status, stake, paid (what its current settlement credited), bonus, odds and final odds, its legs (each selection with its status and final odds from the current win or lost) and its operations (every win, lost, refund and rollback). WA006 for an unknown player, WA204 for a page outside 1 to 1000. Read-only.';
+
+--
+-- Name: player_statement(text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(entry_id bigint, at timestamp with time zone, operation text, amount bigint, balance_after bigint, transaction_id text, bet_id bigint, reason text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) IS 'A player''s account in one currency over [from, to): every journal line (deposit, withdrawal, bet, discard, win, refund, rollback) in order, with the balance after each. WA006 / WA202 when there is no such account, WA204 for an empty window. Read-only.';
 
 --
 -- Name: purge_events(interval, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
@@ -802,6 +864,25 @@ ALTER FUNCTION wallet.purge_limit_counters(older_than interval) OWNER TO wallet_
 --
 
 COMMENT ON FUNCTION wallet.purge_limit_counters(older_than interval) IS 'Deletes the counter rows no window reads any more: older than older_than (at least 31 days, the default), keeping each account''s newest such row. Returns how many it deleted. Takes no lock a make waits for.';
+
+--
+-- Name: reconcile(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(difference text, transaction_id text, player_id text, detail text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET max_parallel_workers_per_gather TO '0'
+    SET jit TO 'off'
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reconcile(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) IS 'Compares the wallet''s books with wallet.provider_report over [from, to): one row per difference (missing_in_wallet, missing_in_provider, operation, amount, currency, player, bet_state), matched by the provider''s transaction id. A pair belongs to the window of the wallet''s time; an operation present on one side only within wallet_core.reconcile_margin() (5 minutes) of an edge is not a difference. No rows: the books agree. Read-only.';
 
 --
 -- Name: relay_lead(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1177,6 +1258,23 @@ ALTER FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus
 COMMENT ON FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) IS 'What a bet/make naming a bonus may do: the grant the account holds under that bonus_id (locked) and its policy, or a type that needs no grant; else the refusal: WA301 (unknown, another player''s or currency''s, revoked, expired, another type than the make''s bonus_type) or WA402 (a stake taken from the grant above what it has left). The caller holds the account''s lock.';
 
 --
+-- Name: booked_operations(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS TABLE(transaction_id text, operation text, player_id text, amount bigint, currency text, booked_at timestamp with time zone, bet_state text, bet_id bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION booked_operations(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The wallet''s side of the books: every make (operation bet, with the bet''s state as the provider names it) and every win, lost, refund and rollback the wallet took in [from, to), with what it moved.';
+
+--
 -- Name: change_time(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1210,6 +1308,23 @@ ALTER FUNCTION wallet_core.check_limit_change(kind text, reason text) OWNER TO w
 COMMENT ON FUNCTION wallet_core.check_limit_change(kind text, reason text) IS 'WA204 unless the kind is a limit kind and the reason is not blank.';
 
 --
+-- Name: check_window(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION check_window(window_from timestamp with time zone, window_to timestamp with time zone); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) IS 'WA204 unless from < to, both given: the window of wallet.reconcile and wallet.money_report.';
+
+--
 -- Name: claim(wallet_core.operation); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1225,6 +1340,22 @@ ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigi
 --
 
 COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+
+--
+-- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.now() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
+
+ALTER FUNCTION wallet_core.now() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION now(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.now() IS 'The wallet''s clock for responsible gambling: the time of a make (the start of its transaction), of the journal rows, and of the windows. now() in production; the tests replace it to move time. Inlined by the planner.';
 
 SET default_tablespace = '';
 
@@ -1299,15 +1430,17 @@ CREATE TABLE wallet_core.bets (
     accept_odds_change boolean,
     placed_at timestamp with time zone,
     transaction_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     bonus_stake bigint DEFAULT 0 NOT NULL,
+    cross_rate_euro numeric,
     CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
     CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
     CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
     CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
     CONSTRAINT bets_check3 CHECK ((made OR ((state = 'discarded'::text) AND (stake = 0)))),
     CONSTRAINT bets_closing_status_check CHECK ((closing_status = ANY (ARRAY['won'::text, 'lost'::text, 'canceled'::text, 'refund'::text, 'cashed out'::text, 'half-won'::text, 'half-lost'::text]))),
+    CONSTRAINT bets_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
     CONSTRAINT bets_make_transaction_id_check CHECK (((length(make_transaction_id) >= 1) AND (length(make_transaction_id) <= 128))),
     CONSTRAINT bets_odds_check CHECK ((odds > (0)::numeric)),
     CONSTRAINT bets_potential_win_check CHECK ((potential_win >= 0)),
@@ -1386,10 +1519,34 @@ COMMENT ON COLUMN wallet_core.bets.bonus_id IS 'The make''s bonus_id: the bonus 
 COMMENT ON COLUMN wallet_core.bets.odds IS 'betslip.k, stored exactly.';
 
 --
+-- Name: COLUMN bets.placed_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.placed_at IS 'betslip.timestamp: when the player placed the slip, by the provider.';
+
+--
+-- Name: COLUMN bets.transaction_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.transaction_at IS 'transaction.timestamp of the make: the provider''s time.';
+
+--
+-- Name: COLUMN bets.created_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.created_at IS 'When the wallet took the make: the wallet''s clock (wallet_core.now()), the time the reports use.';
+
+--
 -- Name: COLUMN bets.bonus_stake; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.bets.bonus_stake IS 'The part of the stake taken from a bonus grant (0 for a real-money stake): the real balance was debited stake - bonus_stake.';
+
+--
+-- Name: COLUMN bets.cross_rate_euro; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.cross_rate_euro IS 'transaction.cross_rate_euro of the make, exactly as sent (an amount in this currency times it is the amount in euros); null when the provider sent none.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1886,6 +2043,72 @@ ALTER FUNCTION wallet_core.journal_mark() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.journal_mark() IS 'The newest journal entry this transaction sees. Read by a change under the player''s locks: the player''s later entries all have larger ids (wallet_core.control_changes.journal_mark).';
 
 --
+-- Name: keep_settle_fields(wallet_core.settle_request, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) RETURNS wallet_core.settle_request
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION keep_settle_fields(read wallet_core.settle_request, request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) IS 'The typed bet/win, bet/lost or bet/refund request with what the books keep from the raw request: transaction.cross_rate_euro, transaction.timestamp, and for win and lost the top-level odds and the legs (selections). Both settle readers end with it, so they agree.';
+
+--
+-- Name: kept_decimal(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_decimal(value jsonb) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_decimal(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_decimal(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_decimal(value jsonb) IS 'A positive decimal (a JSON number or decimal string, as wallet_core.is_odds accepts) as an exact numeric; null for anything else. Inlined by the planner.';
+
+--
+-- Name: kept_legs(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_legs(selections jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_legs(selections jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_legs(selections jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_legs(selections jsonb) IS 'The selections of a bet/win or bet/lost as kept: [{id, event_id, status, odds}] in the order sent, each field kept when it has its usual type (ids and status cut to the id length, odds a positive decimal, kept as sent); objects only, at most 100; null when selections is not an array.';
+
+--
+-- Name: kept_time(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.kept_time(value jsonb) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/07_kept_fields.sql
+
+ALTER FUNCTION wallet_core.kept_time(value jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION kept_time(value jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.kept_time(value jsonb) IS 'Unix seconds sent as a JSON number (as wallet_core.is_unix_seconds accepts) as a timestamptz; null for anything else. Inlined by the planner.';
+
+--
 -- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2050,22 +2273,6 @@ ALTER FUNCTION wallet_core.new_settle_request(transaction_id text, player_id tex
 --
 
 COMMENT ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) IS 'A wallet_core.settle_request from named arguments. Inlined by the planner.';
-
---
--- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE FUNCTION wallet_core.now() RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$...$$;  -- body: sql/migrations/0400_responsible_gambling.sql
-
-ALTER FUNCTION wallet_core.now() OWNER TO wallet_owner;
-
---
--- Name: FUNCTION now(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON FUNCTION wallet_core.now() IS 'The wallet''s clock for responsible gambling: the time of a make (the start of its transaction), of the journal rows, and of the windows. now() in production; the tests replace it to move time. Inlined by the planner.';
 
 --
 -- Name: odds_limit(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2353,6 +2560,23 @@ ALTER FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint,
 COMMENT ON FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) IS 'What a settlement (result won, cashed_out, refunded or lost, of the provider''s amount) credits to the real balance of a bet with this stake, bonus stake and win policy: a win its amount, or its amount less the stake (never below 0) when win_net; a refund what exceeds the bonus stake (that part goes back to the grant); a loss nothing. For a bet without a bonus: the amount. Inlined by the planner.';
 
 --
+-- Name: reconcile_margin(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.reconcile_margin() RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.reconcile_margin() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reconcile_margin(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.reconcile_margin() IS 'How close to an edge of wallet.reconcile''s window an operation present on one side only is not a difference: 5 minutes (the other side may have it just across the edge).';
+
+--
 -- Name: record_limit_change(wallet_core.accounts, timestamp with time zone, text, text, bigint, bigint, timestamp with time zone, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2452,6 +2676,39 @@ ALTER FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigin
 --
 
 COMMENT ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) IS 'Stores an operation''s answer with its key and content, for replay: the one write of idempotency.';
+
+--
+-- Name: reported_state(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.reported_state(state text, result text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.reported_state(state text, result text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION reported_state(state text, result text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.reported_state(state text, result text) IS 'A bet''s state as the provider''s file names it: open, accepted, discarded, or its result (won, cashed_out, lost, refunded) once settled, closed or not. Inlined by the planner.';
+
+--
+-- Name: require_player(text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.require_player(player_id text, currency text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/40_books.sql
+
+ALTER FUNCTION wallet_core.require_player(player_id text, currency text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION require_player(player_id text, currency text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.require_player(player_id text, currency text) IS 'WA006 when the player has no account, WA202 when none in that currency (a null currency is not checked).';
 
 --
 -- Name: roll_back_bet(wallet_core.rollback_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2785,6 +3042,56 @@ ALTER TABLE wallet.events OWNER TO wallet_owner;
 COMMENT ON VIEW wallet.events IS 'Every event in the outbox, with its published time (null while unpublished) and the message body consumers receive. Readable by the schema owner; grant SELECT to a DBA role if you have one.';
 
 --
+-- Name: provider_report; Type: TABLE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE TABLE wallet.provider_report (
+    transaction_id text NOT NULL,
+    operation text NOT NULL,
+    player_id text NOT NULL,
+    amount bigint NOT NULL,
+    currency text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    make_transaction_id text NOT NULL,
+    bet_state text,
+    cross_rate_euro numeric,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_report_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT provider_report_bet_state_check CHECK ((bet_state = ANY (ARRAY['open'::text, 'accepted'::text, 'won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text, 'discarded'::text]))),
+    CONSTRAINT provider_report_check CHECK (((operation = 'bet'::text) = (bet_state IS NOT NULL))),
+    CONSTRAINT provider_report_check1 CHECK (((operation <> 'bet'::text) OR (make_transaction_id = transaction_id))),
+    CONSTRAINT provider_report_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
+    CONSTRAINT provider_report_operation_check CHECK ((operation = ANY (ARRAY['bet'::text, 'win'::text, 'lost'::text, 'refund'::text, 'rollback'::text]))),
+    CONSTRAINT provider_report_transaction_id_check CHECK (((length(transaction_id) >= 1) AND (length(transaction_id) <= 128)))
+);
+
+ALTER TABLE wallet.provider_report OWNER TO wallet_owner;
+
+--
+-- Name: TABLE provider_report; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet.provider_report IS 'The provider''s transaction files, one row per operation, loaded with \copy (docs/reconciliation.md gives the columns); wallet.reconcile compares them with the wallet''s books. A transaction id appears once: to load a day again, delete its rows first.';
+
+--
+-- Name: COLUMN provider_report.created_at; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.created_at IS 'The provider''s time of the operation.';
+
+--
+-- Name: COLUMN provider_report.make_transaction_id; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.make_transaction_id IS 'The provider''s transaction id of the bet''s make (for a bet row, its own transaction_id).';
+
+--
+-- Name: COLUMN provider_report.bet_state; Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet.provider_report.bet_state IS 'On bet rows only: the bet''s state in the provider''s books when the file was made.';
+
+--
 -- Name: settings; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2885,6 +3192,103 @@ COMMENT ON COLUMN wallet_core.bet_bonuses.win_net IS 'The policy at the make: a 
 --
 
 COMMENT ON COLUMN wallet_core.bet_bonuses.returned IS 'What the bet has given back to its grant now: the bonus stake after a discard, the refunded part of it after a refund; 0 again after the refund is rolled back.';
+
+--
+-- Name: bet_operations; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TABLE wallet_core.bet_operations (
+    transaction_id text NOT NULL,
+    bet_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    operation text NOT NULL,
+    result text NOT NULL,
+    amount bigint NOT NULL,
+    credited bigint NOT NULL,
+    cross_rate_euro numeric,
+    provider_at timestamp with time zone,
+    final_odds numeric,
+    legs jsonb,
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
+    CONSTRAINT bet_operations_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT bet_operations_check CHECK (((legs IS NULL) OR (operation = ANY (ARRAY['win'::text, 'lost'::text])))),
+    CONSTRAINT bet_operations_check1 CHECK (((final_odds IS NULL) OR (operation = ANY (ARRAY['win'::text, 'lost'::text])))),
+    CONSTRAINT bet_operations_check2 CHECK (((credited >= 0) AND (credited <= amount))),
+    CONSTRAINT bet_operations_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
+    CONSTRAINT bet_operations_final_odds_check CHECK ((final_odds > (0)::numeric)),
+    CONSTRAINT bet_operations_legs_check CHECK ((jsonb_typeof(legs) = 'array'::text)),
+    CONSTRAINT bet_operations_operation_check CHECK ((operation = ANY (ARRAY['win'::text, 'lost'::text, 'refund'::text, 'rollback'::text]))),
+    CONSTRAINT bet_operations_result_check CHECK ((result = ANY (ARRAY['won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text]))),
+    CONSTRAINT bet_operations_transaction_id_check CHECK (((length(transaction_id) >= 1) AND (length(transaction_id) <= 128)))
+);
+
+ALTER TABLE wallet_core.bet_operations OWNER TO wallet_owner;
+
+--
+-- Name: TABLE bet_operations; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TABLE wallet_core.bet_operations IS 'One row per accepted bet/win, bet/lost, bet/refund and bet/rollback, written in its transaction and never changed: the history of a bet''s settlements (wallet.player_bets) and the wallet''s side of wallet.reconcile and wallet.money_report.';
+
+--
+-- Name: COLUMN bet_operations.transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.transaction_id IS 'The provider''s transaction.id of the operation.';
+
+--
+-- Name: COLUMN bet_operations.account_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.account_id IS 'The bet''s account (as wallet_core.bets has it), so that the reports sum per account without joining the bets.';
+
+--
+-- Name: COLUMN bet_operations.result; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.result IS 'What the bet was settled as (win, lost, refund), or, for a rollback, the result it undid.';
+
+--
+-- Name: COLUMN bet_operations.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.amount IS 'The amount as the provider sent it, never negative: a win''s or refund''s amount, 0 for lost, for a rollback the amount of the settlement it undid. The provider''s file carries the same (wallet.reconcile).';
+
+--
+-- Name: COLUMN bet_operations.credited; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.credited IS 'What the real balance moved (the journal row''s amount, as a positive number; a rollback''s is what it took back). Equal to amount but for bonus bets, whose policy may credit less (docs/bonus-bets.md).';
+
+--
+-- Name: COLUMN bet_operations.cross_rate_euro; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.cross_rate_euro IS 'transaction.cross_rate_euro, exactly as sent; null when absent or not a positive decimal (a settlement is never refused for it).';
+
+--
+-- Name: COLUMN bet_operations.provider_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.provider_at IS 'transaction.timestamp: the provider''s time of the operation; null when absent or malformed.';
+
+--
+-- Name: COLUMN bet_operations.final_odds; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.final_odds IS 'The odds of a win or lost (its top-level odds).';
+
+--
+-- Name: COLUMN bet_operations.legs; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.legs IS 'What a win or lost said about each leg: [{id, event_id, status, odds}] from its selections, as sent.';
+
+--
+-- Name: COLUMN bet_operations.created_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bet_operations.created_at IS 'When the wallet took it (wallet_core.now()).';
 
 --
 -- Name: bonus_grants; Type: TABLE; Schema: wallet_core; Owner: wallet_owner
@@ -3428,6 +3832,13 @@ ALTER TABLE wallet_core.tournaments OWNER TO wallet_owner;
 COMMENT ON TABLE wallet_core.tournaments IS 'Tournaments of a category, inserted by bet/make when new.';
 
 --
+-- Name: provider_report provider_report_transaction_id_key; Type: CONSTRAINT; Schema: wallet; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet.provider_report
+    ADD CONSTRAINT provider_report_transaction_id_key UNIQUE (transaction_id);
+
+--
 -- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3447,6 +3858,13 @@ ALTER TABLE ONLY wallet_core.accounts
 
 ALTER TABLE ONLY wallet_core.bet_bonuses
     ADD CONSTRAINT bet_bonuses_pkey PRIMARY KEY (bet_id);
+
+--
+-- Name: bet_operations bet_operations_pkey; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_operations
+    ADD CONSTRAINT bet_operations_pkey PRIMARY KEY (transaction_id);
 
 --
 -- Name: bets bets_make_transaction_id_key; Type: CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -3589,16 +4007,34 @@ ALTER TABLE ONLY wallet_core.tournaments
     ADD CONSTRAINT tournaments_pkey PRIMARY KEY (tournament_id);
 
 --
+-- Name: provider_report_created_idx; Type: INDEX; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE INDEX provider_report_created_idx ON wallet.provider_report USING btree (created_at);
+
+--
 -- Name: bet_bonuses_grant_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
 CREATE INDEX bet_bonuses_grant_idx ON wallet_core.bet_bonuses USING btree (grant_id) WHERE (grant_id IS NOT NULL);
 
 --
--- Name: bets_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+-- Name: bet_operations_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE INDEX bets_account_idx ON wallet_core.bets USING btree (account_id);
+CREATE INDEX bet_operations_bet_idx ON wallet_core.bet_operations USING btree (bet_id);
+
+--
+-- Name: bet_operations_created_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bet_operations_created_idx ON wallet_core.bet_operations USING brin (created_at);
+
+--
+-- Name: bets_account_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE INDEX bets_account_bet_idx ON wallet_core.bets USING btree (account_id, bet_id);
 
 --
 -- Name: bonus_grants_account_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
@@ -3693,6 +4129,13 @@ ALTER TABLE ONLY wallet_core.bet_bonuses
     ADD CONSTRAINT bet_bonuses_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES wallet_core.bonus_grants(grant_id);
 
 --
+-- Name: bet_operations bet_operations_bet_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
+--
+
+ALTER TABLE ONLY wallet_core.bet_operations
+    ADD CONSTRAINT bet_operations_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
+
+--
 -- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3775,6 +4218,7 @@ ALTER TABLE ONLY wallet_core.tournaments
 
 GRANT USAGE ON SCHEMA wallet TO wallet_app;
 GRANT USAGE ON SCHEMA wallet TO wallet_relay;
+GRANT USAGE ON SCHEMA wallet TO wallet_support;
 
 --
 -- Name: FUNCTION adjust_balance(player_id text, currency text, amount bigint, reason text); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3793,6 +4237,7 @@ REVOKE ALL ON FUNCTION wallet.audit() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet.balance(player_id text, currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.balance(player_id text, currency text) TO wallet_support;
 
 --
 -- Name: FUNCTION bet_commit(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3920,6 +4365,13 @@ REVOKE ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) FROM PUB
 GRANT ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) TO wallet_relay;
 
 --
+-- Name: FUNCTION money_report(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
+
+--
 -- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -3931,6 +4383,20 @@ REVOKE ALL ON FUNCTION wallet.open_session(player_id text, session_id text, expi
 
 REVOKE ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.player_balance(request jsonb, OUT status integer, OUT body jsonb) TO wallet_app;
+
+--
+-- Name: FUNCTION player_bets(player_id text, before bigint, page integer); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.player_bets(player_id text, before bigint, page integer) TO wallet_support;
+
+--
+-- Name: FUNCTION player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.player_statement(player_id text, currency text, window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
 
 --
 -- Name: PROCEDURE purge_events(IN older_than interval, INOUT deleted bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -3949,6 +4415,13 @@ REVOKE ALL ON FUNCTION wallet.purge_idempotency(keep interval, first_block bigin
 --
 
 REVOKE ALL ON FUNCTION wallet.purge_limit_counters(older_than interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconcile(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.reconcile(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
 
 --
 -- Name: FUNCTION relay_lead(); Type: ACL; Schema: wallet; Owner: wallet_owner
@@ -4085,6 +4558,12 @@ REVOKE ALL ON FUNCTION wallet_core.bonus_journal_is_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.bonus_of_make(account_id bigint, bonus_id text, bonus_type text, stake bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION booked_operations(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.booked_operations(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION change_time(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4097,10 +4576,22 @@ REVOKE ALL ON FUNCTION wallet_core.change_time() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.check_limit_change(kind text, reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_window(window_from timestamp with time zone, window_to timestamp with time zone); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.check_window(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION now(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.now() FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_bet(op wallet_core.operation, bet_ref text, player_id text, currency text, OUT operation_id bigint, OUT answer wallet_core.reply, OUT bet wallet_core.bets, OUT account wallet_core.accounts); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -4247,6 +4738,30 @@ REVOKE ALL ON FUNCTION wallet_core.journal_is_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.journal_mark() FROM PUBLIC;
 
 --
+-- Name: FUNCTION keep_settle_fields(read wallet_core.settle_request, request jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.keep_settle_fields(read wallet_core.settle_request, request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_decimal(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_decimal(value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_legs(selections jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_legs(selections jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kept_time(value jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.kept_time(value jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4305,12 +4820,6 @@ REVOKE ALL ON FUNCTION wallet_core.new_selection_request(ordinal integer, select
 --
 
 REVOKE ALL ON FUNCTION wallet_core.new_settle_request(transaction_id text, player_id text, bet_ref text, amount bigint, currency text, reason text, result text) FROM PUBLIC;
-
---
--- Name: FUNCTION now(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
---
-
-REVOKE ALL ON FUNCTION wallet_core.now() FROM PUBLIC;
 
 --
 -- Name: FUNCTION odds_limit(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -4415,6 +4924,12 @@ REVOKE ALL ON FUNCTION wallet_core.read_settlement(request jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.real_credit(result text, amount bigint, stake bigint, bonus_stake bigint, win_net boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION reconcile_margin(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.reconcile_margin() FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_limit_change(account wallet_core.accounts, at timestamp with time zone, action text, kind text, previous bigint, amount bigint, effective timestamp with time zone, reason text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4449,6 +4964,18 @@ REVOKE ALL ON FUNCTION wallet_core.reject(field text, problem text, state text) 
 --
 
 REVOKE ALL ON FUNCTION wallet_core.remember(op wallet_core.operation, operation_id bigint, status integer, answer jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reported_state(state text, result text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.reported_state(state text, result text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_player(player_id text, currency text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.require_player(player_id text, currency text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION roll_back_bet(request wallet_core.rollback_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner

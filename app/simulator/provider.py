@@ -62,10 +62,14 @@ def make(
     betslip_id: str | None = None,
     bonus_id: str | None = None,
     bonus_type: str | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
     """bet/make: a single bet of ``amount`` on ``selections`` (one selection by default), on
     the bet slip ``betslip_id`` (default ``slip-<tx>``); a bonus bet when ``bonus_id`` is given
-    (``bonus_type`` as providers send it alongside)."""
+    (``bonus_type`` as providers send it alongside); ``at`` is the provider's time of it
+    (unix seconds; a fixed time by default), ``cross_rate`` its ``transaction.cross_rate_euro``
+    (none by default)."""
     tx = new_id("make") if tx is None else tx
     betslip_id = f"slip-{tx}" if betslip_id is None else betslip_id
     bonus: Request = {}
@@ -73,7 +77,7 @@ def make(
         bonus["bonus_id"] = bonus_id
     if bonus_type is not None:
         bonus["bonus_type"] = bonus_type
-    return {
+    request = {
         **bonus,
         "amount": amount,
         "currency": currency,
@@ -85,14 +89,14 @@ def make(
             "betslip_id": betslip_id,
             "player_id": f"provider-{player}",
             "ext_player_id": player,
-            "timestamp": 1767225000,
+            "timestamp": 1767225000 if at is None else at,
             "amount": amount,
             "currency": currency,
             "operation": "bet",
         },
         "betslip": {
             "id": betslip_id,
-            "timestamp": 1767225000.25,
+            "timestamp": 1767225000.25 if at is None else at,
             "type": "single",
             "sum": amount,
             "k": "1.85",
@@ -101,6 +105,35 @@ def make(
             "bets": selections if selections is not None else [selection()],
         },
     }
+    return _kept(request, None, cross_rate)
+
+
+def _kept(
+    request: Request,
+    at: float | None,
+    cross_rate: str | None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
+) -> Request:
+    """The request with what a Betby-like provider also sends, for the books
+    (docs/contract/provider.md, "What finance and support keep"): ``transaction.timestamp``,
+    ``transaction.cross_rate_euro``, and on win and lost ``selections`` (each leg's result)
+    and ``odds``. Each only when given."""
+    transaction = request["transaction"]
+    if at is not None:
+        transaction["timestamp"] = at
+    if cross_rate is not None:
+        transaction["cross_rate_euro"] = cross_rate
+    if legs is not None:
+        request["selections"] = legs
+    if odds is not None:
+        request["odds"] = odds
+    return request
+
+
+def leg(n: int = 1, status: str = "won", odds: str = "1.85") -> Request:
+    """One leg's result as win and lost send it (``selections[]``), for ``selection(n)``."""
+    return {"id": f"sel-{n}", "event_id": f"event-{n}", "status": status, "odds": odds}
 
 
 def commit(bet_id: str) -> Request:
@@ -123,16 +156,21 @@ def win(
     cashout: bool = False,
     bonus_type: str | None = None,
     comboboost_multiplier: str | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
 ) -> Request:
     """bet/win of ``amount`` (a cash-out when ``cashout``); a win of a bonus bet may carry
-    ``bonus_type`` and ``comboboost_multiplier``, which the wallet does not read."""
+    ``bonus_type`` and ``comboboost_multiplier``, which the wallet does not read; ``at``,
+    ``cross_rate``, ``legs`` and ``odds``: see :func:`_kept`."""
     tx = new_id("win") if tx is None else tx
     bonus: Request = {}
     if bonus_type is not None:
         bonus["bonus_type"] = bonus_type
     if comboboost_multiplier is not None:
         bonus["comboboost_multiplier"] = comboboost_multiplier
-    return {
+    request = {
         **bonus,
         "amount": amount,
         "currency": currency,
@@ -146,13 +184,22 @@ def win(
             "operation": "win",
         },
     }
+    return _kept(request, at, cross_rate, legs, odds)
 
 
 def lost(
-    player: str, bet_id: str, *, currency: str = "EUR", tx: str | int | None = None
+    player: str,
+    bet_id: str,
+    *,
+    currency: str = "EUR",
+    tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
+    legs: list[Request] | None = None,
+    odds: str | None = None,
 ) -> Request:
-    """bet/lost."""
-    return {
+    """bet/lost; ``at``, ``cross_rate``, ``legs`` and ``odds``: see :func:`_kept`."""
+    request = {
         "amount": 0,
         "currency": currency,
         "bet_transaction_id": bet_id,
@@ -162,13 +209,22 @@ def lost(
             "operation": "lost",
         },
     }
+    return _kept(request, at, cross_rate, legs, odds)
 
 
 def refund(
-    player: str, bet_id: str, amount: int, *, currency: str = "EUR", tx: str | int | None = None
+    player: str,
+    bet_id: str,
+    amount: int,
+    *,
+    currency: str = "EUR",
+    tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
-    """bet/refund of ``amount`` (at most the stake)."""
-    return {
+    """bet/refund of ``amount`` (at most the stake); ``at`` and ``cross_rate``: see
+    :func:`_kept`."""
+    request = {
         "bet_transaction_id": bet_id,
         "reason": "event cancelled",
         "reason_code": "cancelled",
@@ -180,6 +236,7 @@ def refund(
             "operation": "refund",
         },
     }
+    return _kept(request, at, cross_rate)
 
 
 def rollback(
@@ -190,8 +247,11 @@ def rollback(
     amount: int | None = None,
     currency: str | None = None,
     tx: str | int | None = None,
+    at: float | None = None,
+    cross_rate: str | None = None,
 ) -> Request:
-    """bet/rollback of the settlement the provider knows as ``settlement_tx``."""
+    """bet/rollback of the settlement the provider knows as ``settlement_tx``; ``at`` and
+    ``cross_rate``: see :func:`_kept`."""
     transaction: Request = {
         "id": new_id("rollback") if tx is None else tx,
         "ext_player_id": player,
@@ -201,11 +261,12 @@ def rollback(
         transaction["amount"] = amount
     if currency is not None:
         transaction["currency"] = currency
-    return {
+    request = {
         "bet_transaction_id": bet_id,
         "parent_transaction_id": settlement_tx,
         "transaction": transaction,
     }
+    return _kept(request, at, cross_rate)
 
 
 def settlement(bet_id: str, status: str = "won") -> Request:

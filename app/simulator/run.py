@@ -76,6 +76,9 @@ class Simulation:
         self._numbers = itertools.count(1)
         self._planned = 0
         self._last_balances: dict[tuple[str, str], int | None] = {}
+        self.sent: list[Answer] = []
+        """Every delivery sent and its answer, in the order the answers were judged: what the
+        provider knows, from which a test writes the provider's file."""
 
     # Ids, tokens, deliveries ----------------------------------------------------------------
 
@@ -117,13 +120,19 @@ class Simulation:
         """Send the deliveries at once, then judge the answers."""
         answers = await self.sender.burst(deliveries)
         self.referee.judge(answers)
+        self.sent.extend(answers)
         if self.steps:
             self.steps[-1].requests += len(deliveries)
         return answers
 
     async def paced(self, lanes: Sequence[Sequence[Delivery]], rate: float) -> None:
         """Send lane by lane at ``rate`` requests per second, judging each answer."""
-        await self.sender.paced(lanes, rate, lambda answer: self.referee.judge([answer]))
+
+        def judge(answer: Answer) -> None:
+            self.referee.judge([answer])
+            self.sent.append(answer)
+
+        await self.sender.paced(lanes, rate, judge)
         if self.steps:
             self.steps[-1].requests += sum(len(lane) for lane in lanes)
 

@@ -258,9 +258,15 @@ def build(sim: Simulation, move: Move) -> Delivery | None:
     """The signed request for a move, or None when it names a bet the wallet never made."""
     bet, currency = move.bet, sim.currency
     player, kind = bet.player, move.kind
+    # What a Betby-like provider also sends, for the books: its time and the cross rate of
+    # every transaction, each leg's result and the final odds of a win or lost.
+    at = time.time()
+    rate = "1" if currency == "EUR" else None
     if kind == "make":
         return sim.deliver(
-            "bet/make", player, p.make(player, bet.stake, currency=currency, tx=bet.make_tx)
+            "bet/make",
+            player,
+            p.make(player, bet.stake, currency=currency, tx=bet.make_tx, at=at, cross_rate=rate),
         )
     if kind == "discard":
         return sim.deliver("bet/discard", player, p.discard(player, bet.make_tx))
@@ -272,17 +278,39 @@ def build(sim: Simulation, move: Move) -> Delivery | None:
     if kind in ("win", "cash-out"):
         amount = bet.stake * 2 if kind == "win" else bet.stake * 13 // 10
         request = p.win(
-            player, bet_id, amount, currency=currency, tx=bet.settle_tx, cashout=kind == "cash-out"
+            player,
+            bet_id,
+            amount,
+            currency=currency,
+            tx=bet.settle_tx,
+            cashout=kind == "cash-out",
+            at=at,
+            cross_rate=rate,
+            legs=[p.leg(1, "won")],
+            odds="1.85",
         )
         return sim.deliver("bet/win", player, request)
     if kind == "lost":
-        request = p.lost(player, bet_id, currency=currency, tx=f"{bet.settle_tx}-lost")
+        request = p.lost(
+            player,
+            bet_id,
+            currency=currency,
+            tx=f"{bet.settle_tx}-lost",
+            at=at,
+            cross_rate=rate,
+            legs=[p.leg(1, "lost")],
+            odds="1.85",
+        )
         return sim.deliver("bet/lost", player, request)
     if kind == "refund":
-        request = p.refund(player, bet_id, bet.stake, currency=currency, tx=bet.settle_tx)
+        request = p.refund(
+            player, bet_id, bet.stake, currency=currency, tx=bet.settle_tx, at=at, cross_rate=rate
+        )
         return sim.deliver("bet/refund", player, request)
     if kind == "rollback":
-        request = p.rollback(player, bet_id, bet.settle_tx, tx=bet.rollback_tx)
+        request = p.rollback(
+            player, bet_id, bet.settle_tx, tx=bet.rollback_tx, at=at, cross_rate=rate
+        )
         return sim.deliver("bet/rollback", player, request)
     status = kind.removeprefix("settlement:")
     return sim.deliver("bet/settlement", player, p.settlement(bet_id, status))

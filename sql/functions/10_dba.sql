@@ -399,6 +399,23 @@ as $$
             when 'loss' then s.stakes - s.credits
             else s.bets
         end > l.amount
+
+    -- books (issue 15): every win, refund and rollback the books keep (wallet_core.bet_operations)
+    -- moved what its journal row moved, on its bet's account; a lost moved nothing
+    union all
+    select 'books_vs_journal', a.player_id,
+        format('%s %s of bet %s: the books say %s, the journal %s in %s row(s)', o.operation, o.transaction_id,
+            o.bet_id, o.credited, coalesce(j.total, 0), coalesce(j.n, 0))
+    from wallet_core.bet_operations as o
+    join wallet_core.bets as b on o.bet_id = b.bet_id
+    join wallet_core.accounts as a on b.account_id = a.account_id
+    left join (
+        select x.bet_id, x.transaction_id, sum(abs(x.amount)) as total, count(*) as n
+        from wallet_core.journal as x
+        where x.operation in ('win', 'refund', 'rollback') and x.bet_id is not null
+        group by x.bet_id, x.transaction_id
+    ) as j on o.bet_id = j.bet_id and o.transaction_id = j.transaction_id
+    where coalesce(j.total, 0) <> o.credited or coalesce(j.n, 0) > 1 or o.account_id <> b.account_id
 $$;
 comment on function wallet.audit() is
 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
@@ -406,7 +423,8 @@ comment on function wallet.audit() is
 'there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other '
 'row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion '
 'or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder '
-'is not what its bets took and gave back).';
+'is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real '
+'credit differs from its journal row).';
 
 revoke all on function wallet.create_player(text, text, bigint) from public;
 revoke all on function wallet.adjust_balance(text, text, bigint, text) from public;

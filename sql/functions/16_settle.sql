@@ -9,7 +9,11 @@ create or replace function wallet_core.new_settle_request(
 returns wallet_core.settle_request
 language sql immutable parallel safe
 as $$
-    select row(transaction_id, player_id, bet_ref, amount, currency, reason, result)::wallet_core.settle_request
+    -- books (issue 15): cross_rate_euro, provider_at, final_odds, legs: set by wallet_core.keep_settle_fields
+    select row(
+        transaction_id, player_id, bet_ref, amount, currency, reason, result,
+        null::numeric, null::timestamptz, null::numeric, null::jsonb
+    )::wallet_core.settle_request
 $$;
 comment on function wallet_core.new_settle_request(text, text, text, bigint, text, text, text) is
 'A wallet_core.settle_request from named arguments. Inlined by the planner.';
@@ -71,7 +75,7 @@ begin
     end if;
     read.amount := amount;
     read.currency := currency;
-    return read;
+    return wallet_core.keep_settle_fields(read, request);  -- books (issue 15)
 end
 $$;
 comment on function wallet_core.read_settle_slowly(jsonb, text) is
@@ -118,7 +122,7 @@ begin
     ) then
         return null;
     end if;
-    return wallet_core.new_settle_request(
+    return wallet_core.keep_settle_fields(wallet_core.new_settle_request(  -- books (issue 15)
         transaction_id => tx ->> 'id',
         player_id => tx ->> 'ext_player_id',
         bet_ref => request ->> 'bet_transaction_id',
@@ -130,7 +134,7 @@ begin
             when 'lost' then 'lost'
             when 'refund' then 'refunded'
         end
-    );
+    ), request);
 end
 $$;
 comment on function wallet_core.read_settle_quickly(jsonb, text) is
@@ -210,6 +214,15 @@ begin
             bonus.grant_id, 'refund', request.amount - credit, bet.bet_id, request.transaction_id
         );
     end if;
+    -- books (issue 15): the operation as the provider sent it, for the history and the reports
+    insert into wallet_core.bet_operations (
+        transaction_id, bet_id, account_id, operation, result, amount, credited, cross_rate_euro, provider_at,
+        final_odds, legs
+    )
+    values (
+        request.transaction_id, bet.bet_id, account.account_id, operation, request.result, request.amount, credit,
+        request.cross_rate_euro, request.provider_at, request.final_odds, request.legs
+    );
     perform wallet_core.emit_event(
         case request.result when 'lost' then 'bet.lost' when 'refunded' then 'bet.refunded' else 'bet.won' end,
         account.player_id, account.currency, credit, account.balance,

@@ -39,6 +39,9 @@ begin
             when 'string' then tx -> 'betslip_id' = slip -> 'id'
             else false end
         and wallet_core.is_unix_seconds(tx -> 'timestamp', optional => true)
+        -- books (issue 15): transaction.cross_rate_euro, optional, a positive decimal
+        and (coalesce(jsonb_typeof(tx -> 'cross_rate_euro'), 'null') = 'null'
+            or wallet_core.is_odds(tx -> 'cross_rate_euro'))
         and jsonb_typeof(slip -> 'id') = 'string'
         and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
             when 'null' then true
@@ -121,7 +124,7 @@ as $$
     select row(
         transaction_id, player_id, currency, amount, session_id, bonus_id, potential_win, betslip_id,
         provider_player_id, transaction_at, placed_at, betslip_type, odds, is_quick_bet, accept_odds_change,
-        selections, null
+        selections, null, null::numeric  -- bonus_type, cross_rate_euro (books, issue 15): set by the readers
     )::wallet_core.make_request
 $$;
 comment on function wallet_core.new_make_request(
@@ -176,6 +179,7 @@ begin
         selections => '{}'
     );
     read.bonus_type := typed.bonus_type;
+    read.cross_rate_euro := (typed.transaction).cross_rate_euro;  -- books (issue 15)
     foreach one in array (typed.betslip).bets loop
         if not coalesce(
             wallet_core.fits_id(one.id) and wallet_core.fits_id(one.event_id) and wallet_core.fits_id(one.sport_id)
@@ -266,6 +270,8 @@ begin
     read.provider_player_id := wallet_core.as_id(tx -> 'player_id', 'transaction.player_id', false);
     read.transaction_at := wallet_core.as_timestamp(tx -> 'timestamp', 'transaction.timestamp', false);
     read.placed_at := wallet_core.as_timestamp(slip -> 'timestamp', 'betslip.timestamp', false);
+    -- books (issue 15)
+    read.cross_rate_euro := wallet_core.as_decimal(tx -> 'cross_rate_euro', 'transaction.cross_rate_euro', false);
     read.betslip_type := wallet_core.as_text(slip -> 'type', 'betslip.type', true, 64);
     read.odds := wallet_core.as_decimal(slip -> 'k', 'betslip.k');
     read.is_quick_bet := wallet_core.as_boolean(slip -> 'is_quick_bet', 'betslip.is_quick_bet');
@@ -416,13 +422,13 @@ begin
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at
+            placed_at, transaction_at, cross_rate_euro
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-            request.accept_odds_change, request.placed_at, request.transaction_at
+            request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro
         )
         on conflict (make_transaction_id) do nothing;
         if not found then

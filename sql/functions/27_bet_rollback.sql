@@ -21,6 +21,9 @@ begin
     read.settlement_id := wallet_core.as_id(request -> 'parent_transaction_id', 'parent_transaction_id');
     read.amount := wallet_core.as_amount(tx -> 'amount', 'transaction.amount', false);
     read.currency := wallet_core.as_currency(tx -> 'currency', 'transaction.currency', false);
+    -- books (issue 15): kept when well-formed, never a reason to refuse
+    read.cross_rate_euro := wallet_core.kept_decimal(tx -> 'cross_rate_euro');
+    read.provider_at := wallet_core.kept_time(tx -> 'timestamp');
     return read;
 end
 $$;
@@ -93,6 +96,14 @@ begin
         update wallet_core.bet_bonuses as x set returned = 0 where x.bet_id = bet.bet_id;
         perform wallet_core.move_bonus(bonus.grant_id, 'rollback', -bonus.returned, bet.bet_id, request.transaction_id);
     end if;
+    -- books (issue 15): the rollback, with the result it undid and what it took back
+    insert into wallet_core.bet_operations (
+        transaction_id, bet_id, account_id, operation, result, amount, credited, cross_rate_euro, provider_at
+    )
+    values (
+        request.transaction_id, bet.bet_id, account.account_id, 'rollback', bet.result, bet.settled_amount, taken,
+        request.cross_rate_euro, request.provider_at
+    );
     perform wallet_core.emit_event(
         'bet.rolled_back', account.player_id, account.currency, -taken, account.balance,
         opened.operation_id, bet.bet_id, request.transaction_id,

@@ -243,6 +243,15 @@ def give_back_that_the_state_does_not_explain(conn: psycopg.Connection) -> str:
     )
 
 
+def kept_win_rewritten(conn: psycopg.Connection) -> str:
+    """The books' record of a win's real credit changed after the fact (books, issue 15)."""
+    conn.execute(
+        "update wallet_core.bet_operations set credited = 1800 where transaction_id = 'won-win'"
+    )
+    bet = bet_id_of(conn, "won")
+    return f"win won-win of bet {bet}: the books say 1800, the journal 1850 in 1 row(s)"
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
@@ -257,6 +266,7 @@ DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
     "negative_grant": grant_below_zero_after_a_rollback,
     "grant_remainder": grant_remainder_changed,
     "bonus_give_back": give_back_that_the_state_does_not_explain,
+    "books_vs_journal": kept_win_rewritten,
 }
 
 

@@ -82,7 +82,7 @@ session (a standby). The pool is recycled; the request is answered 500."""
 
 SYNCHRONOUS_SETTINGS_QUERY = (
     "SELECT current_setting('synchronous_standby_names'), current_setting('synchronous_commit'),"
-    " inet_server_addr()::text, inet_server_port()"
+    " host(inet_server_addr()), inet_server_port()"
 )
 STANDBY_CHECK_RETRY = 5.0
 """Seconds between attempts of the start-up check while the database does not answer."""

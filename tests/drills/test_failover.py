@@ -80,8 +80,9 @@ stored on wallet_app, plus the service's default margin, 2 s)."""
 BAR = 45.0
 BEFORE_THE_FAULT = 4.0
 """Seconds of load before the fault, at least (and a third of the makes)."""
-AFTER_THE_FAILOVER = 4.0
-"""Seconds of load on the new primary before the old one rejoins."""
+AFTER_THE_FAILOVER = {"dies": 4.0, "hangs": 4.0, "zombie": CALL_DEADLINE + 8.0}
+"""Seconds of load on the new primary before the old one rejoins: for the zombie, long enough
+that a service still connecting to it would exceed the bar (the failover plus the deadline)."""
 AFTER_THE_REJOIN = 3.0
 BURST_PAUSE = 0.02
 """Seconds between two bursts of the load: the machine is shared."""
@@ -185,7 +186,7 @@ def run_fault(ha: Formation, way: str, victim: str, phases: Phases, ready: threa
         wait_until(lambda: ha.primary() == survivor and ha.writable(survivor) is True,
                    120, f"{survivor} to be promoted")  # fmt: skip
         phases.promoted = time.monotonic()
-        time.sleep(AFTER_THE_FAILOVER)
+        time.sleep(AFTER_THE_FAILOVER[way])
         phases.rejoin = time.monotonic()
         if way == "hangs":
             ha.thaw_node(frozen)  # the keeper wakes up, finds itself demoted, rejoins

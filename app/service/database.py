@@ -225,7 +225,14 @@ class Database:
                 continue
             if row is not None:
                 problem = synchronous_standby_problem(str(row[0]), str(row[1]))
-                if problem:
+                if problem is None:
+                    log.info(
+                        "start-up check: commits wait for a synchronous standby "
+                        "(synchronous_standby_names = %s, synchronous_commit = %s)",
+                        row[0],
+                        row[1],
+                    )
+                else:
                     log.warning(
                         "NO SYNCHRONOUS STANDBY: the database at %s:%s %s. Its commits do not "
                         "wait for a standby: a failover to a standby can lose bets already "

@@ -38,6 +38,8 @@ from tests.support.provider import (
     make_request,
 )
 
+pytestmark = pytest.mark.slow  # a PostgreSQL of its own
+
 
 @pytest.fixture
 def zombie(db: psycopg.Connection) -> Iterator[OwnPostgres]:

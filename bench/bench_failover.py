@@ -11,7 +11,7 @@ everything (every 200 there and replaying byte for byte, no id twice, money chec
 every event delivered in order, none for a replay). Then the cost of ``wallet.await_standbys()``
 on the balance and replay paths (A/B on the formation's primary).
 
-    uv run python bench/bench_failover.py --makes 3000 --runs 3
+    uv run python bench/bench_failover.py --makes 3000 --players 48 --runs 3
 
 Needs what the test needs: ``DATABASE_URL`` (the tests' server), RabbitMQ on
 ``WALLET_TEST_AMQP_URL``, the Debian package ``postgresql-15-auto-failover``, root (the
@@ -33,12 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_once(makes: int, ways: list[str], log: Path) -> dict[str, object]:
+def run_once(makes: int, players: int, ways: list[str], log: Path) -> dict[str, object]:
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as report:
         report_path = Path(report.name)
     env = {
         **os.environ,
         "WALLET_DRILL_FAILOVER_MAKES": str(makes),
+        "WALLET_DRILL_FAILOVER_PLAYERS": str(players),
         "WALLET_DRILL_REPORT": str(report_path),
     }
     selection = " or ".join(ways)
@@ -80,6 +81,9 @@ def main() -> int:
     parser.add_argument("--makes", type=int, default=3000, help="makes per way, at least")
     parser.add_argument("--runs", type=int, default=3, help="runs in a row (default 3)")
     parser.add_argument(
+        "--players", type=int, default=48, help="players, two bets in play each (default 48)"
+    )
+    parser.add_argument(
         "--ways",
         default="dies,hangs,zombie,await_standbys",
         help="which tests of the drill (default: the three ways and the A/B)",
@@ -90,9 +94,10 @@ def main() -> int:
     runs = []
     for number in range(1, args.runs + 1):
         print(f"run {number} of {args.runs} ...", file=sys.stderr, flush=True)
-        runs.append(run_once(args.makes, ways, args.log))
+        runs.append(run_once(args.makes, args.players, ways, args.log))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
-    print(json.dumps({"makes": args.makes, "cpus": os.cpu_count(), "runs": runs}, indent=2))
+    summary = {"makes": args.makes, "players": args.players, "cpus": os.cpu_count(), "runs": runs}
+    print(json.dumps(summary, indent=2))
     return 0 if all(run["passed"] for run in runs) else 1
 
 

@@ -388,6 +388,23 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
 
 --
+-- Name: await_standbys(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet.await_standbys() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/migrations/0600_high_availability.sql
+
+ALTER FUNCTION wallet.await_standbys() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION await_standbys(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet.await_standbys() IS 'True, after making the calling transaction''s COMMIT wait for the synchronous standbys when it has written nothing (a transactional logical message): an answer that only reads is then given only once what it read is on the standby. A no-op where commits do not wait for standbys.';
+
+--
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -4233,6 +4250,14 @@ REVOKE ALL ON FUNCTION wallet.adjust_balance(player_id text, currency text, amou
 REVOKE ALL ON FUNCTION wallet.audit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION await_standbys(); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet.await_standbys() FROM PUBLIC;
+GRANT ALL ON FUNCTION wallet.await_standbys() TO wallet_app;
+GRANT ALL ON FUNCTION wallet.await_standbys() TO wallet_relay;
+
+--
 -- Name: FUNCTION balance(player_id text, currency text); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -4319,6 +4344,7 @@ REVOKE ALL ON FUNCTION wallet.close_session(session_id text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION wallet.commit_readiness() FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.commit_readiness() TO wallet_app;
+GRANT ALL ON FUNCTION wallet.commit_readiness() TO wallet_relay;
 
 --
 -- Name: FUNCTION create_player(player_id text, currency text, balance bigint); Type: ACL; Schema: wallet; Owner: wallet_owner

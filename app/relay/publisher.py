@@ -33,7 +33,10 @@ already confirmed but that could not be marked are kept in memory and marked fir
 next session, before anything is read or published again, so a database failover does not make
 the relay republish them. Either way the relay backs off (``min_backoff`` doubling up to
 ``max_backoff``) and reconnects by itself; with a multi-host ``DATABASE_URL`` and
-``target_session_attrs=read-write`` it reconnects to whichever host is the primary.
+``target_session_attrs=read-write`` it reconnects to whichever host is the primary and can
+commit (``app.primary.PrimaryConnection``). The batch is read so that its COMMIT waits for the
+synchronous standby (``wallet.await_standbys()``): an event is published only once the standby
+has it, so a failover never leaves the broker with an event the new primary never had.
 
 Every database call has a deadline on the relay's side, the session's statement timeout
 (``statement_timeout``, 30 s) plus ``call_margin``: past it the session's socket is shut down and
@@ -61,11 +64,18 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from psycopg.rows import TupleRow
 
 from app.config import ConfigError
+from app.primary import PrimaryConnection
 
 log = logging.getLogger("wallet.relay")
 
 EXCHANGE = "wallet.events"
 MARK_QUERY = "select wallet.mark_events_published(%s)"
+UNPUBLISHED_QUERY = (
+    "select event_id, type, body from wallet.unpublished_events(%s) where wallet.await_standbys()"
+)
+"""The batch to publish; ``wallet.await_standbys()`` (migration 0600) makes the read's COMMIT
+wait for the synchronous standby, so that no event is published before the standby has it (on
+an old primary back without its standby, the read never completes, and nothing is published)."""
 AMQP_URL_VARIABLE = "WALLET_AMQP_URL"
 
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
@@ -187,9 +197,10 @@ class Backoff:
 
 async def connect_database(settings: RelaySettings) -> psycopg.AsyncConnection[TupleRow]:
     """An autocommit connection: every statement the relay runs is its own transaction. The
-    URL may name several hosts (libpq tries them in order; with
-    ``target_session_attrs=read-write`` it keeps the one that accepts writes)."""
-    conn = await psycopg.AsyncConnection.connect(
+    URL may name several hosts (tried in order; with ``target_session_attrs=read-write`` the
+    first that accepts writes and can commit them: :class:`app.primary.PrimaryConnection`
+    leaves an old primary whose synchronous standby no longer follows it)."""
+    conn: psycopg.AsyncConnection[TupleRow] = await PrimaryConnection.connect(
         settings.database_url,
         autocommit=True,
         connect_timeout=5,
@@ -332,7 +343,7 @@ class Relay:
         rows = await fetch(
             database,
             deadline,
-            "select event_id, type, body from wallet.unpublished_events(%s)",
+            UNPUBLISHED_QUERY,
             [self.settings.batch_size],
         )
         if not rows:

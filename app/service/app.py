@@ -141,6 +141,7 @@ def create_app(settings: Settings) -> Litestar:
         async with open_pool(settings) as pool:
             watch_pool(pool)
             database = Database(pool, settings)
+            database.check_standbys_soon()
             app.state.database = database
             provider_path.database = database
             try:

@@ -21,7 +21,13 @@ opens each new connection on the host that accepts writes. A call that finds its
 connection on a server that cannot write for it (SQLSTATE 25006: a standby, or a
 read-only session) or that lost its server (class 08, 57P01-57P03, no SQLSTATE) recycles
 the pool: every idle connection is closed and every busy one is discarded when it comes
-back, so the next requests connect afresh, to whichever host is the primary now.
+back, so the next requests connect afresh, to whichever host is the primary now. Every new
+connection is a :class:`app.primary.PrimaryConnection`: a read-write server whose commits cannot
+complete (an old primary back without its synchronous standby) is left for the next host.
+
+An answer that wrote nothing (a replay, a balance) must not be given before what it read is on
+the synchronous standby: each route's statement ends with ``WHERE wallet.await_standbys()``
+(migration 0600), which makes such a transaction's COMMIT wait for the standby as a write's does.
 
 ``/readyz`` asks on a connection of its own (:class:`ReadinessProbe`), so that it answers
 within its own short deadline even while every pooled connection is busy.
@@ -31,9 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,6 +50,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from app.contract import ROUTES
 from app.envelope import ErrorCode, error_bytes
 from app.ops import migrations
+from app.primary import NoUsablePrimary, PrimaryConnection, sever
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -75,6 +80,13 @@ NOT_SERVING_CLASSES = ("08", "57P", "25006")
 (any more): connection exceptions, the server shutting down or starting, a read-only
 session (a standby). The pool is recycled; the request is answered 500."""
 
+SYNCHRONOUS_SETTINGS_QUERY = (
+    "SELECT current_setting('synchronous_standby_names'), current_setting('synchronous_commit'),"
+    " host(inet_server_addr()), inet_server_port()"
+)
+STANDBY_CHECK_RETRY = 5.0
+"""Seconds between attempts of the start-up check while the database does not answer."""
+
 NO_DEADLINE_TCP_USER_TIMEOUT = 30.0
 """``tcp_user_timeout`` (seconds) when there is no call deadline (statement timeout 0)."""
 
@@ -86,13 +98,18 @@ class RouteAnswer:
 
 
 _ROUTE_QUERIES = {
-    route.path: f"SELECT status, body::text FROM {route.function}($1::jsonb)" for route in ROUTES
+    route.path: f"SELECT status, body::text FROM {route.function}($1::jsonb)"
+    " WHERE wallet.await_standbys()"
+    for route in ROUTES
 }
 """Provider route (after the prefix) -> the one statement that does the whole operation
-(``ProviderRoute.query``, with the server's own placeholder: it runs on a raw cursor)."""
+(``ProviderRoute.query``, with the server's own placeholder: it runs on a raw cursor), and
+makes its COMMIT wait for the synchronous standby even when it wrote nothing (the filter is
+evaluated on the route's row, after the route function ran: it is volatile, never a one-time
+filter)."""
 
 
-class RouteConnection(psycopg.AsyncConnection[Any]):
+class RouteConnection(PrimaryConnection):
     """A pooled connection that keeps one raw cursor for the route calls it carries, instead
     of building a cursor (and its adapters) and converting ``%s`` per request: about 20 µs of
     CPU less per call (bench/README.md). A pooled connection serves one request at a time,
@@ -179,16 +196,6 @@ class Deadline:
         return self._loop.time() >= self._timer.when()
 
 
-def sever(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Shut the connection's socket down in both directions (on a duplicate of its file
-    descriptor: the descriptor stays libpq's, and libpq reads end-of-file at once)."""
-    try:
-        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, psycopg.Error):  # closed meanwhile: nothing to cut
-        log.debug("could not shut down a connection past its deadline", exc_info=True)
-
-
 class Database:
     """What the handlers use: the pool, the one call per request, and the readiness probe."""
 
@@ -197,6 +204,45 @@ class Database:
         self.deadline = settings.call_deadline
         self.readiness = ReadinessProbe(settings)
         self._recycling: asyncio.Task[None] | None = None
+        self._standby_check: asyncio.Task[None] | None = None
+        self._conninfo = pool_conninfo(settings, f"{settings.application_name} start-up check")
+
+    def check_standbys_soon(self) -> None:
+        """At start-up, in the background: warn loudly when the database's commits do not
+        wait for a synchronous standby (see :func:`synchronous_standby_problem`)."""
+        self._standby_check = asyncio.get_running_loop().create_task(self._check_standbys())
+
+    async def _check_standbys(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True
+                ) as conn:
+                    row = await (await conn.execute(SYNCHRONOUS_SETTINGS_QUERY)).fetchone()
+            except psycopg.Error as error:
+                log.debug("start-up check of the standbys: %s", error)
+                await asyncio.sleep(STANDBY_CHECK_RETRY)
+                continue
+            if row is not None:
+                problem = synchronous_standby_problem(str(row[0]), str(row[1]))
+                if problem is None:
+                    log.info(
+                        "start-up check: commits wait for a synchronous standby "
+                        "(synchronous_standby_names = %s, synchronous_commit = %s)",
+                        row[0],
+                        row[1],
+                    )
+                else:
+                    log.warning(
+                        "NO SYNCHRONOUS STANDBY: the database at %s:%s %s. Its commits do not "
+                        "wait for a standby: a failover to a standby can lose bets already "
+                        "answered 200 and issue their ids again. Run it with a synchronous "
+                        "standby (docs/high-availability.md).",
+                        row[2] or "its socket",
+                        row[3] or "",
+                        problem,
+                    )
+            return
 
     async def call_route(self, route: str, request_json: str) -> RouteAnswer:
         """Run the route's function on the request; map database failures to envelopes."""
@@ -271,8 +317,9 @@ class Database:
             log.debug("pool recycling failed", exc_info=True)
 
     async def close(self) -> None:
-        if self._recycling is not None:
-            self._recycling.cancel()
+        for task in (self._recycling, self._standby_check):
+            if task is not None:
+                task.cancel()
         await self.readiness.close()
 
 
@@ -326,7 +373,7 @@ class ReadinessProbe:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 await self.close()
                 async with asyncio.timeout(seconds):
-                    self._conn = await psycopg.AsyncConnection.connect(
+                    self._conn = await PrimaryConnection.connect(
                         self._conninfo, autocommit=True, prepare_threshold=None
                     )
             conn = self._conn
@@ -346,6 +393,9 @@ class ReadinessProbe:
         except TimeoutError:
             await self.close()
             return [f"no database connection within {self.timeout:g} s"]
+        except NoUsablePrimary as error:
+            await self.close()
+            return [str(error)]
         except psycopg.Error as error:
             await self.close()
             log.warning("readiness check failed: %s", str(error).strip())
@@ -371,6 +421,19 @@ class ReadinessProbe:
                 await conn.close()
             except Exception:  # already broken: nothing to close cleanly
                 log.debug("closing the readiness connection failed", exc_info=True)
+
+
+def synchronous_standby_problem(standby_names: str, synchronous_commit: str) -> str | None:
+    """Why a server with these settings does not make commits wait for a synchronous standby
+    (None: it does)."""
+    if not standby_names.strip():
+        return "has no synchronous standby configured (synchronous_standby_names is empty)"
+    if synchronous_commit in ("off", "local"):
+        return (
+            f"has synchronous_commit = {synchronous_commit} for the service's role, so its "
+            f"commits do not wait for the standbys it names ({standby_names})"
+        )
+    return None
 
 
 def is_request_decoding(error: psycopg.Error) -> bool:

@@ -3,8 +3,8 @@
 Read from the source (every ``import``, also those inside functions) and checked again at run
 time in a fresh interpreter, so that a lazy import cannot hide a leak:
 
-- the shared modules (``config``, ``contract``, ``envelope``, ``keys``, ``embedded``) import no
-  program;
+- the shared modules (``config``, ``contract``, ``envelope``, ``keys``, ``embedded``,
+  ``primary``) import no program;
 - the service imports neither the simulator nor the relay, nor their extra dependencies;
 - the relay and the simulator import neither the service nor each other;
 - ``app.ops`` (migrations, roles, retention) imports no program;
@@ -25,7 +25,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
-SHARED = ("app.config", "app.contract", "app.envelope", "app.keys", "app.embedded")
+SHARED = (
+    "app.config",
+    "app.contract",
+    "app.envelope",
+    "app.keys",
+    "app.embedded",
+    "app.primary",
+)
 PROGRAMS = ("app.service", "app.relay", "app.simulator")
 
 # room -> the rooms of app it may import (itself always)

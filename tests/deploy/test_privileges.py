@@ -121,7 +121,8 @@ def reachable_by_service(conn: psycopg.Connection) -> dict[str, set[str]]:
 
 
 EXPECTED_SERVICE_REACH = {
-    "functions": ROUTE_FUNCTION_NAMES | {"wallet_migrate.applied_files", "wallet.commit_readiness"},
+    "functions": ROUTE_FUNCTION_NAMES
+    | {"wallet_migrate.applied_files", "wallet.commit_readiness", "wallet.await_standbys"},
     "relations": set(),
     "schemas": {"wallet", "wallet_migrate"},
 }
@@ -335,9 +336,11 @@ def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
             """
         ).fetchall()
     }
-    # and /readyz's question (migration 0300)
+    # and /readyz's question (migration 0300), and the commit barrier of answers that wrote
+    # nothing (migration 0600)
     assert executable == {f"{route.function}(jsonb)" for route in ROUTES} | {
-        "wallet.commit_readiness()"
+        "wallet.commit_readiness()",
+        "wallet.await_standbys()",
     }
     # wallet_core's functions are out of reach: the role may not even look into the schema.
     row = db.execute("select has_schema_privilege('wallet_app', 'wallet_core', 'USAGE')").fetchone()

@@ -51,7 +51,17 @@ def pair() -> Iterator[tuple[OwnPostgres, Standby]]:
             conn.execute(
                 "select wallet.create_player(%s, %s, %s)", (PLAYER, CURRENCY, START_BALANCE)
             )
+            row = conn.execute("select pg_current_wal_lsn()::text").fetchone()
+        assert row is not None
+        wait_until(lambda: replayed(standby, row[0]), 60, "the standby to replay the migrations")
         yield primary, standby
+
+
+def replayed(standby: Standby, lsn: str) -> bool:
+    """Whether the (asynchronous) standby has replayed the primary's WAL up to ``lsn``."""
+    with psycopg.connect(standby.url(), autocommit=True) as conn:
+        row = conn.execute("select pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()
+    return bool(row and row[0])
 
 
 def balance(server: OwnPostgres) -> int:
@@ -167,6 +177,91 @@ def test_a_primary_waiting_for_a_missing_synchronous_standby_is_not_ready_and_do
                 assert response.status_code == 500, response.text
                 assert time.monotonic() < retried, "the provider's retry was never answered"
                 time.sleep(0.2)
+        assert balance(primary) == before - 100 - 200
+    finally:
+        set_synchronous_standby(primary, None)
+        if streaming(primary, STANDBY) is None:
+            standby.start()
+
+
+def test_an_answer_that_wrote_nothing_waits_for_the_synchronous_standby(
+    pair: tuple[OwnPostgres, Standby], provider_key: ProviderKey
+) -> None:
+    """The acknowledged-but-lost hole: with the synchronous standby gone, a make commits on the
+    primary but its COMMIT never returns (the request ends at the call deadline, 500); once the
+    wait is cancelled its row is visible there, on the primary only. A replay, or a balance,
+    writes nothing: without
+    ``wallet.await_standbys()`` its commit would not wait, and it would answer 200 for a bet
+    the standby never got (lost if the standby is promoted). It must wait too: 500, until the
+    standby is back; then the retry is answered from the one stored answer."""
+    primary, standby = pair
+    set_synchronous_standby(primary, STANDBY)
+    try:
+        wait_until(lambda: streaming(primary, STANDBY) == "sync", 30, "a synchronous standby")
+        before = balance(primary)
+        settings = service_settings(
+            provider_key,
+            primary.url(WALLET_DB, user="wallet_app"),  # one host: the pool keeps using it
+            statement_timeout=1.0,
+            call_margin=0.5,
+        )
+        balance_body = body_of(provider_key.token({"player_id": PLAYER, "currency": CURRENCY}))
+        with (
+            LiveServer(create_app(settings)) as server,
+            httpx.Client(base_url=server.url, timeout=60) as http,
+        ):
+            replicated = make(http, provider_key, "ack-replicated", 100)
+            assert replicated.status_code == 200, replicated.text
+            assert http.post("/balance", content=balance_body, headers=JSON).status_code == 200
+
+            standby.stop()
+            wait_until(lambda: streaming(primary, STANDBY) is None, 30, "the standby to go")
+            stuck = make(http, provider_key, "ack-unreplicated", 200)
+            assert stuck.status_code == 500, stuck.text
+            # Its backend still waits for the standby, the row invisible to others until the
+            # wait ends. It ends without the standby when the wait is cancelled (an operator,
+            # a restart: a crashed primary's recovery makes such commits visible too, which
+            # is how an old primary back read-write shows them).
+            with psycopg.connect(primary.url(WALLET_DB), autocommit=True) as conn:
+                wait_until(
+                    lambda: (
+                        conn.execute(
+                            "select count(pg_cancel_backend(pid)) from pg_stat_activity"
+                            " where wait_event = 'SyncRep'"
+                        ).fetchone()
+                        == (1,)
+                    ),
+                    10,
+                    "the make's commit to wait for the standby",
+                )
+                wait_until(
+                    lambda: (
+                        conn.execute(
+                            "select count(*) from wallet_core.bets where make_transaction_id = %s",
+                            ["ack-unreplicated"],
+                        ).fetchone()
+                        == (1,)
+                    ),
+                    10,
+                    "the make committed locally, not on the standby",
+                )
+
+            for answer in (
+                make(http, provider_key, "ack-unreplicated", 200),  # the provider's retry
+                make(http, provider_key, "ack-replicated", 100),  # an older replay
+                http.post("/balance", content=balance_body, headers=JSON),
+            ):
+                assert answer.status_code == 500, answer.text
+                assert answer.json()["message"] == "the database did not answer in time"
+
+            standby.start()
+            wait_until(lambda: streaming(primary, STANDBY) == "sync", 60, "the standby back")
+            retried = time.monotonic() + 30
+            while (answer := make(http, provider_key, "ack-unreplicated", 200)).status_code != 200:
+                assert time.monotonic() < retried, answer.text
+                time.sleep(0.2)
+            assert make(http, provider_key, "ack-unreplicated", 200).content == answer.content
+            assert make(http, provider_key, "ack-replicated", 100).content == replicated.content
         assert balance(primary) == before - 100 - 200
     finally:
         set_synchronous_standby(primary, None)

@@ -10,6 +10,8 @@
 - ``own_postgres``: a PostgreSQL server of a test's own, to configure or to crash.
 - ``replication``: a primary of a test's own with a streaming standby (``pg_basebackup``).
 - ``frozen_proxy``: a TCP forwarder the test can freeze mid-request (a database that hangs).
+- ``auto_failover``: a pg_auto_failover formation (a monitor, two data nodes, synchronous
+  replication) whose primary a drill kills, freezes or turns into a zombie.
 """
 
 from pathlib import Path

@@ -385,7 +385,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
 
 --
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1463,6 +1463,12 @@ COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a di
 --
 
 COMMENT ON COLUMN wallet_core.bets.bet_id IS 'The wallet''s id of the bet, sent back by the provider as bet_transaction_id.';
+
+--
+-- Name: COLUMN bets.account_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.account_id IS 'The account the bet was made on (no foreign key: written under that account''s lock, and accounts are never deleted; wallet.audit() checks it, orphan_row).';
 
 --
 -- Name: COLUMN bets.make_transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -3629,7 +3635,7 @@ COMMENT ON COLUMN wallet_core.journal.transaction_id IS 'The provider''s transac
 -- Name: COLUMN journal.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, if any.';
+COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, if any (no foreign key: written by the transaction that holds the bet; wallet.audit() checks it, orphan_row).';
 
 --
 -- Name: COLUMN journal.reason; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -4067,12 +4073,6 @@ CREATE INDEX events_unpublished_idx ON wallet_core.events USING btree (event_id)
 CREATE INDEX journal_account_idx ON wallet_core.journal USING btree (account_id, entry_id);
 
 --
--- Name: journal_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE INDEX journal_bet_idx ON wallet_core.journal USING btree (bet_id) WHERE (bet_id IS NOT NULL);
-
---
 -- Name: sessions_open_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4136,13 +4136,6 @@ ALTER TABLE ONLY wallet_core.bet_operations
     ADD CONSTRAINT bet_operations_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
 
 --
--- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.bets
-    ADD CONSTRAINT bets_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
-
---
 -- Name: bonus_grants bonus_grants_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4176,20 +4169,6 @@ ALTER TABLE ONLY wallet_core.bonus_journal
 
 ALTER TABLE ONLY wallet_core.categories
     ADD CONSTRAINT categories_sport_id_fkey FOREIGN KEY (sport_id) REFERENCES wallet_core.sports(sport_id);
-
---
--- Name: journal journal_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.journal
-    ADD CONSTRAINT journal_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
-
---
--- Name: journal journal_bet_fk; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.journal
-    ADD CONSTRAINT journal_bet_fk FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
 
 --
 -- Name: limits limits_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner

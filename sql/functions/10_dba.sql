@@ -314,6 +314,25 @@ as $$
         end
 
     union all
+    -- what the foreign keys dropped by migration 0600 refused: a bet or journal row on no account, a
+    -- journal row naming no bet
+    select 'orphan_row', a.player_id,
+        format('journal entry %s names bet %s, which does not exist', j.entry_id, j.bet_id)
+    from wallet_core.journal as j
+    left join wallet_core.accounts as a on j.account_id = a.account_id
+    where j.bet_id is not null and not exists (select from wallet_core.bets as b where b.bet_id = j.bet_id)
+    union all
+    select 'orphan_row', null,
+        format('journal entry %s is on account %s, which does not exist', j.entry_id, j.account_id)
+    from wallet_core.journal as j
+    where not exists (select from wallet_core.accounts as a where a.account_id = j.account_id)
+    union all
+    select 'orphan_row', null,
+        format('bet %s is on account %s, which does not exist', b.bet_id, b.account_id)
+    from wallet_core.bets as b
+    where not exists (select from wallet_core.accounts as a where a.account_id = b.account_id)
+
+    union all
     -- every operation key that was claimed has its answer
     select 'unanswered_operation', null, format('%s %s (%s) has no stored answer', i.kind, i.key, i.route)
     from wallet_core.idempotency as i
@@ -421,7 +440,8 @@ comment on function wallet.audit() is
 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
 'returns only negative_balance rows, one per account below zero, naming the rollback that took it '
 'there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other '
-'row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion '
+'row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; '
+'make_while_excluded, make_over_limit: a make accepted against an exclusion '
 'or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder '
 'is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real '
 'credit differs from its journal row).';

@@ -252,7 +252,21 @@ def kept_win_rewritten(conn: psycopg.Connection) -> str:
     return f"win won-win of bet {bet}: the books say 1800, the journal 1850 in 1 row(s)"
 
 
+def journal_row_naming_no_bet(conn: psycopg.Connection) -> str:
+    """What the journal's foreign key to bets refused before migration 0600 dropped it: a row
+    naming a bet that does not exist (moving no money, so that only this check sees it)."""
+    conn.execute(
+        "insert into wallet_core.journal (account_id, operation, amount, balance_after, bet_id)"
+        " select account_id, 'discard', 0, balance, 987654321 from wallet_core.accounts"
+        " where player_id = %s",
+        [PLAYER],
+    )
+    entry = last_entry(conn)
+    return f"journal entry {entry} names bet 987654321, which does not exist"
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
+    "orphan_row": journal_row_naming_no_bet,
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
     "stake_debit": stake_changed_after_the_debit,

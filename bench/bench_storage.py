@@ -17,9 +17,17 @@ makes from one connection after ``--warm``; prints each function's self and tota
 (``pg_stat_user_functions``) and the statements by time per make (``pg_stat_statements``).
 Absolute times include the instrumentation and move with the machine; the shares are what count.
 
+``move``: a scratch database holding ``--preload`` bets in the layout before migration 0610
+(``bench/growth_load_before_0610.sql``: an idempotency record and three selections rows each),
+then ``CALL wallet.move_to_bet_rows(--batch)`` while one client settles (``bet/win``) randomly
+chosen old bets back to back, the money path on exactly the rows the batches lock. Prints the
+move's total time, every batch's time (the longest any bet row was locked) and the wins'
+latencies (max, p99), then replays old makes and checks the bytes.
+
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         uv run python bench/bench_storage.py storage --bets 20000 --tree /tmp/before-lean --tree .
     uv run python bench/bench_storage.py profile --bets 3000
+    uv run python bench/bench_storage.py move --preload 2000000
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -240,18 +249,122 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def move(args: argparse.Namespace, admin_url: str) -> dict[str, Any]:
+    from app.simulator import provider
+
+    name, url = pgbench.scratch_database(admin_url, "wallet_move")
+    try:
+        migrate.Migrator(url, out=lambda line: None).up()
+        say(f"bulk-loading {args.preload:,} bets in the layout before 0610 ...")
+        started = time.monotonic()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("select set_config('bench.bets', %s, false)", [str(args.preload)])
+            conn.execute((ROOT / "bench" / "growth_load_before_0610.sql").read_text())
+            conn.execute("vacuum analyze")
+            loaded = time.monotonic() - started
+            say(f"loaded in {loaded:.0f} s")
+            old = conn.execute(
+                "select b.bet_id::text, a.player_id, b.make_transaction_id, i.response::text"
+                " from wallet_core.bets as b join wallet_core.accounts as a using (account_id)"
+                " join wallet_core.idempotency as i on i.key = b.make_transaction_id"
+                " order by random() limit 2000"
+            ).fetchall()
+        stop = threading.Event()
+        latencies: list[float] = []
+
+        def settle() -> None:
+            with psycopg.connect(url, autocommit=True) as conn:
+                for n, (bet, player, _, _) in enumerate(old):
+                    if stop.is_set():
+                        return
+                    begun = time.monotonic()
+                    status, text = provider.call(
+                        conn, "bet/win", provider.win(player, bet, 100, tx=f"move-win-{n}")
+                    )
+                    latencies.append(time.monotonic() - begun)
+                    if status != 200:
+                        raise SystemExit(f"a win on old bet {bet} answered {status} {text}")
+
+        batches: list[float] = []
+
+        def notice(diagnostic: psycopg.errors.Diagnostic) -> None:
+            text = diagnostic.message_primary or ""
+            if "this batch" in text:
+                batches.append(_seconds(text.split("this batch ", 1)[1].split(",", 1)[0]))
+
+        settler = threading.Thread(target=settle, daemon=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.add_notice_handler(notice)
+            settler.start()
+            started = time.monotonic()
+            conn.execute("call wallet.move_to_bet_rows(%s)", [args.batch])
+            took = time.monotonic() - started
+            stop.set()
+            settler.join()
+            replayed = 0
+            for bet, player, tx, answer in old[:200]:
+                request = provider.make(player, 100, tx=tx)
+                status, text = provider.call(conn, "bet/make", request)
+                if (status, text) != (200, answer):
+                    raise SystemExit(f"old make {tx} of bet {bet}: {status} {text} != {answer}")
+                replayed += 1
+            left = conn.execute(
+                "select (select count(*) from wallet_core.selections),"
+                " (select count(*) from wallet_core.idempotency where route = 'bet/make'"
+                "  and key like 'history-%%')"
+            ).fetchone()
+        latencies.sort()
+        with psycopg.connect(url, autocommit=True) as conn:
+            # growth_load's history players open without a journal row: their own findings
+            found = conn.execute(
+                "select count(*) from wallet.audit() where \"check\" <> 'negative_balance'"
+                " and coalesce(player_id, '') not like 'history-%%'"
+            ).fetchone()
+        findings = int(found[0]) if found else -1
+        return {
+            "bets": args.preload,
+            "load_seconds": round(loaded),
+            "batch": args.batch,
+            "move_seconds": round(took, 1),
+            "batches": len(batches),
+            "batch_seconds_max": max(batches, default=0.0),
+            "batch_seconds_median": sorted(batches)[len(batches) // 2] if batches else 0.0,
+            "wins_during_the_move": len(latencies),
+            "win_ms_max": round(1000 * latencies[-1], 1) if latencies else None,
+            "win_ms_p99": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1)
+            if latencies
+            else None,
+            "win_ms_median": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+            "old_makes_replayed_byte_for_byte": replayed,
+            "selections_rows_left": left[0] if left else None,
+            "make_records_left": left[1] if left else None,
+            "audit_findings_outside_the_loaded_history": findings,
+        }
+    finally:
+        if not args.keep:
+            pgbench.drop_database(admin_url, name)
+
+
+def _seconds(interval: str) -> float:
+    """An interval as PostgreSQL prints it (00:00:00.123456) in seconds."""
+    hours, minutes, seconds = interval.strip().split(":")
+    return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 3)
+
+
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["storage", "profile"])
+    parser.add_argument("mode", choices=["storage", "profile", "move"])
     parser.add_argument("--tree", action="append", help="a worktree whose sql/ to measure")
     parser.add_argument("--bets", type=int, default=10_000)
     parser.add_argument("--warm", type=int, default=500)
     parser.add_argument("--players", type=int, default=1_000)
     parser.add_argument("--bindir", type=Path, default=Path("/usr/lib/postgresql/15/bin"))
+    parser.add_argument("--preload", type=int, default=2_000_000, help="move: bets present")
+    parser.add_argument("--batch", type=int, default=5_000, help="move: bets per batch")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
     args.tree = args.tree or [str(ROOT)]
@@ -261,7 +374,7 @@ def main() -> int:
         admin_url = os.environ.get("DATABASE_URL")
         if not admin_url:
             raise SystemExit("set DATABASE_URL to a superuser URL")
-        result = storage(args, admin_url)
+        result = storage(args, admin_url) if args.mode == "storage" else move(args, admin_url)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -159,6 +159,32 @@ ALTER TYPE wallet_core.discard_request OWNER TO wallet_owner;
 COMMENT ON TYPE wallet_core.discard_request IS 'A bet/discard request, validated and typed.';
 
 --
+-- Name: leg; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.leg AS (
+	scheduled_at timestamp with time zone,
+	live boolean,
+	selection_id text,
+	event_id text,
+	sport_id text,
+	category_id text,
+	tournament_id text,
+	market_name text,
+	outcome_name text,
+	odds numeric,
+	competitor_names jsonb
+);
+
+ALTER TYPE wallet_core.leg OWNER TO wallet_owner;
+
+--
+-- Name: TYPE leg; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.leg IS 'One selection of a bet slip as the bet keeps it (betslip.bets[], in wallet_core.bets.legs): its ids, names, scheduled time, live flag, odds (exactly as sent) and competitor names (a JSON array of strings). Fixed-width fields first: the smallest row.';
+
+--
 -- Name: transaction_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -470,7 +496,7 @@ ALTER FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb
 -- Name: FUNCTION bet_make(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. Debits the stake, stores the bet slip and its selections, inserts new sports/categories/tournaments. Exactly once per transaction.id.';
+COMMENT ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. Debits the stake, stores the bet slip with its selections, inserts new sports/categories/tournaments. Exactly once per transaction.id.';
 
 --
 -- Name: bet_refund(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -746,6 +772,22 @@ ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_
 --
 
 COMMENT ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The money of [from, to), per currency and for ALL currencies in euros: stakes of the bets made in the window (discarded bets excluded), wins, refunds and rollbacks taken in it, bonus cost (the stakes'' bonus_stake), GGR = stakes - wins - refunds + rollbacks, bets, players (who made a bet). The *_eur columns convert each operation at its own transaction.cross_rate_euro (else its bet''s; EUR at 1), in euro cents rounded once; unconverted counts the operations without a rate, left out of them. Read-only.';
+
+--
+-- Name: move_to_bet_rows(integer, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE PROCEDURE wallet.move_to_bet_rows(IN batch integer DEFAULT 5000, INOUT moved bigint DEFAULT 0)
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0610_bet_row_holds_slip_and_answer.sql
+
+ALTER PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) OWNER TO wallet_owner;
+
+--
+-- Name: PROCEDURE move_to_bet_rows(IN batch integer, INOUT moved bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) IS 'Moves the bets made before migration 0610 to the bet-row layout, batch bets at a time (default 5000), each batch its own transaction: their selections into wallet_core.bets.legs, and their make records out of wallet_core.idempotency where the bet row answers the same bytes. CALL wallet.move_to_bet_rows() outside a transaction block, once after the deploy; it may be stopped and called again. Prints each batch''s time (the longest a bet row was locked).';
 
 --
 -- Name: open_session(text, text, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1339,7 +1381,7 @@ ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigi
 -- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored). A transaction key is looked up in wallet_core.idempotency, then among the bets: a make''s record is its bet row (its answer rebuilt from it).';
 
 --
 -- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1434,6 +1476,8 @@ CREATE TABLE wallet_core.bets (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     bonus_stake bigint DEFAULT 0 NOT NULL,
     cross_rate_euro numeric,
+    legs wallet_core.leg[],
+    made_balance bigint,
     CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
     CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
     CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
@@ -1553,6 +1597,18 @@ COMMENT ON COLUMN wallet_core.bets.bonus_stake IS 'The part of the stake taken f
 --
 
 COMMENT ON COLUMN wallet_core.bets.cross_rate_euro IS 'transaction.cross_rate_euro of the make, exactly as sent (an amount in this currency times it is the amount in euros); null when the provider sent none.';
+
+--
+-- Name: COLUMN bets.legs; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.legs IS 'The slip''s selections (betslip.bets[]) in the order sent; null for a discard marker, and for a bet made before migration 0610 until wallet.move_to_bet_rows() moved its wallet_core.selections rows here.';
+
+--
+-- Name: COLUMN bets.made_balance; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.made_balance IS 'The balance the make''s answer named (after its debit): with the bet row, the make''s stored answer, replayed byte for byte by wallet_core.claim. Null for a discard marker, and for a bet made before migration 0610 whose answer is still (or, purged, no longer) in wallet_core.idempotency.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2115,6 +2171,22 @@ ALTER FUNCTION wallet_core.kept_time(value jsonb) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.kept_time(value jsonb) IS 'Unix seconds sent as a JSON number (as wallet_core.is_unix_seconds accepts) as a timestamptz; null for anything else. Inlined by the planner.';
 
 --
+-- Name: legs_of(wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) RETURNS wallet_core.leg[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION legs_of(selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) IS 'A make''s selections as its bet row keeps them (wallet_core.bets.legs), in the order sent.';
+
+--
 -- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -2163,7 +2235,7 @@ ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO w
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet, its reference data and selections, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the make''s idempotency record) and its reference data, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 --
 -- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3755,7 +3827,7 @@ ALTER TABLE wallet_core.selections OWNER TO wallet_owner;
 -- Name: TABLE selections; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.selections IS 'The selections (betslip.bets[]) of a bet slip, in the order sent.';
+COMMENT ON TABLE wallet_core.selections IS 'The selections of bets made before migration 0610, until wallet.move_to_bet_rows() moves them into wallet_core.bets.legs; nothing writes here any more.';
 
 --
 -- Name: COLUMN selections.selection_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -4351,6 +4423,12 @@ REVOKE ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone,
 GRANT ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
 
 --
+-- Name: PROCEDURE move_to_bet_rows(IN batch integer, INOUT moved bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -4739,6 +4817,12 @@ REVOKE ALL ON FUNCTION wallet_core.kept_legs(selections jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet_core.kept_time(value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION legs_of(selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner

@@ -19,10 +19,10 @@ Absolute times include the instrumentation and move with the machine; the shares
 
 ``move``: a scratch database holding ``--preload`` bets in the layout before migration 0610
 (``bench/growth_load_before_0610.sql``: an idempotency record and three selections rows each),
-then ``CALL wallet.move_to_bet_rows(--batch)`` while one client settles (``bet/win``) randomly
-chosen old bets back to back, the money path on exactly the rows the batches lock. Prints the
-move's total time, every batch's time (the longest any bet row was locked) and the wins'
-latencies (max, p99), then replays old makes and checks the bytes.
+then ``CALL wallet.move_to_bet_rows(--batch)`` while one client wins and rolls back randomly
+chosen old bets back to back until it ends, the money path on the rows the batches lock.
+Prints the move's total time, every batch's time (the longest any bet row was locked) and the
+settlements' latencies (max, p99), then replays old makes and checks the bytes.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         uv run python bench/bench_storage.py storage --bets 20000 --tree /tmp/before-lean --tree .
@@ -33,6 +33,7 @@ latencies (max, p99), then replays old makes and checks the bytes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -175,7 +176,7 @@ def storage(args: argparse.Namespace, admin_url: str) -> dict[str, Any]:
 def as_postgres(*command: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """A command as the postgres user (PostgreSQL refuses to run as root)."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *command], check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run([*prefix, *command], check=True, text=True, **kwargs)
 
 
 def profile(args: argparse.Namespace) -> dict[str, Any]:
@@ -267,23 +268,31 @@ def move(args: argparse.Namespace, admin_url: str) -> dict[str, Any]:
                 "select b.bet_id::text, a.player_id, b.make_transaction_id, i.response::text"
                 " from wallet_core.bets as b join wallet_core.accounts as a using (account_id)"
                 " join wallet_core.idempotency as i on i.key = b.make_transaction_id"
-                " order by random() limit 2000"
+                " order by random() limit 20000"
             ).fetchall()
         stop = threading.Event()
         latencies: list[float] = []
 
         def settle() -> None:
+            # A win and its rollback on one old bet after another, round and round until the
+            # move ends: each writes its bet row, which a batch may hold.
             with psycopg.connect(url, autocommit=True) as conn:
-                for n, (bet, player, _, _) in enumerate(old):
-                    if stop.is_set():
-                        return
-                    begun = time.monotonic()
-                    status, text = provider.call(
-                        conn, "bet/win", provider.win(player, bet, 100, tx=f"move-win-{n}")
-                    )
-                    latencies.append(time.monotonic() - begun)
-                    if status != 200:
-                        raise SystemExit(f"a win on old bet {bet} answered {status} {text}")
+                for n in itertools.count():
+                    bet, player, _, _ = old[n % len(old)]
+                    for route, request in (
+                        ("bet/win", provider.win(player, bet, 100, tx=f"move-win-{n}")),
+                        (
+                            "bet/rollback",
+                            provider.rollback(player, bet, f"move-win-{n}", tx=f"move-back-{n}"),
+                        ),
+                    ):
+                        if stop.is_set():
+                            return
+                        begun = time.monotonic()
+                        status, text = provider.call(conn, route, request)
+                        latencies.append(time.monotonic() - begun)
+                        if status != 200:
+                            raise SystemExit(f"{route} on old bet {bet}: {status} {text}")
 
         batches: list[float] = []
 
@@ -329,12 +338,10 @@ def move(args: argparse.Namespace, admin_url: str) -> dict[str, Any]:
             "batches": len(batches),
             "batch_seconds_max": max(batches, default=0.0),
             "batch_seconds_median": sorted(batches)[len(batches) // 2] if batches else 0.0,
-            "wins_during_the_move": len(latencies),
-            "win_ms_max": round(1000 * latencies[-1], 1) if latencies else None,
-            "win_ms_p99": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1)
-            if latencies
-            else None,
-            "win_ms_median": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+            "settlements_during_the_move": len(latencies),
+            "settlement_ms_max": _ms(latencies, 1.0),
+            "settlement_ms_p99": _ms(latencies, 0.99),
+            "settlement_ms_median": _ms(latencies, 0.5),
             "old_makes_replayed_byte_for_byte": replayed,
             "selections_rows_left": left[0] if left else None,
             "make_records_left": left[1] if left else None,
@@ -343,6 +350,12 @@ def move(args: argparse.Namespace, admin_url: str) -> dict[str, Any]:
     finally:
         if not args.keep:
             pgbench.drop_database(admin_url, name)
+
+
+def _ms(sorted_seconds: list[float], quantile: float) -> float | None:
+    if not sorted_seconds:
+        return None
+    return round(1000 * sorted_seconds[int(quantile * (len(sorted_seconds) - 1))], 1)
 
 
 def _seconds(interval: str) -> float:

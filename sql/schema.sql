@@ -2171,22 +2171,6 @@ ALTER FUNCTION wallet_core.kept_time(value jsonb) OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.kept_time(value jsonb) IS 'Unix seconds sent as a JSON number (as wallet_core.is_unix_seconds accepts) as a timestamptz; null for anything else. Inlined by the planner.';
 
 --
--- Name: legs_of(wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) RETURNS wallet_core.leg[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
-
-ALTER FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) OWNER TO wallet_owner;
-
---
--- Name: FUNCTION legs_of(selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) IS 'A make''s selections as its bet row keeps them (wallet_core.bets.legs), in the order sent.';
-
---
 -- Name: limit_refusal(bigint, text, text, bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4817,12 +4801,6 @@ REVOKE ALL ON FUNCTION wallet_core.kept_legs(selections jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet_core.kept_time(value jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION legs_of(selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
---
-
-REVOKE ALL ON FUNCTION wallet_core.legs_of(selections wallet_core.selection_request[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION limit_refusal(account_id bigint, player_id text, currency text, stake bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner

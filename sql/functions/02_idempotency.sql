@@ -36,22 +36,28 @@ declare
     seen wallet_core.idempotency;
 begin
     perform pg_advisory_xact_lock(hashtext(op.kind), hashtext(op.key));
-    select i.* into seen from wallet_core.idempotency as i where i.kind = op.kind and i.key = op.key;
-    if not found and op.kind = 'transaction' then
-        -- A make's record is its bet row (migration 0610): the answer is rebuilt from it, the same
-        -- bytes the make answered. A discard marker (made_balance null) is no answer.
+    -- One statement: the key's row, or for a transaction key that has none, its make's bet row
+    -- (migration 0610: a make's record is its bet row, and the answer is rebuilt from it, the same
+    -- bytes the make answered; a discard marker, made_balance null, is no answer).
+    select x.route, x.player_id, x.amount, x.currency, x.parent, x.detail, x.status, x.response
+    into seen.route, seen.player_id, seen.amount, seen.currency, seen.parent, seen.detail, seen.status,
+        seen.response
+    from (
+        select i.route, i.player_id, i.amount, i.currency, i.parent, i.detail, i.status, i.response
+        from wallet_core.idempotency as i
+        where i.kind = op.kind and i.key = op.key
+        union all
         select 'bet/make', a.player_id, b.stake, a.currency, null, null, 200,
             wallet_core.operation_answer(
                 operation_id => b.bet_id, ext_transaction_id => b.make_transaction_id, parent_transaction_id => null,
                 user_id => a.player_id, operation => 'bet', amount => b.stake, currency => a.currency,
                 balance => b.made_balance
             )
-        into seen.route, seen.player_id, seen.amount, seen.currency, seen.parent, seen.detail, seen.status,
-            seen.response
         from wallet_core.bets as b
         join wallet_core.accounts as a on b.account_id = a.account_id
-        where b.make_transaction_id = op.key and b.made_balance is not null;
-    end if;
+        where op.kind = 'transaction' and b.make_transaction_id = op.key and b.made_balance is not null
+        limit 1
+    ) as x;
     if not found then
         operation_id := nextval('wallet_core.operation_id_seq');
     elsif seen.route = op.route

@@ -15,13 +15,20 @@ as $$
 declare
     account wallet_core.accounts;
 begin
-    -- The ledger's invariant: a balance changes only together with its journal row.
-    update wallet_core.accounts as a
-    set balance = a.balance + post.amount
-    where a.account_id = post.account_id
-    returning a.* into strict account;
-    insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
-    values (account.account_id, post.operation, post.amount, account.balance, post.transaction_id, post.bet_id, post.reason);
+    -- The ledger's invariant: a balance changes only together with its journal row, here in one
+    -- statement (a data-modifying WITH runs whether or not the query reads it).
+    with moved as (
+        update wallet_core.accounts as a
+        set balance = a.balance + post.amount
+        where a.account_id = post.account_id
+        returning a.*
+    ),
+    entry as (
+        insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
+        select m.account_id, post.operation, post.amount, m.balance, post.transaction_id, post.bet_id, post.reason
+        from moved as m
+    )
+    select m.* into strict account from moved as m;
     return account;
 end
 $$;

@@ -328,23 +328,6 @@ comment on function wallet_core.read_make(jsonb) is
 'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
 'the field when it is malformed. Inlined by the planner.';
 
--- No SET clause: it runs only inside bet/make, whose route function pins search_path to ''.
-create or replace function wallet_core.legs_of(selections wallet_core.selection_request[])
-returns wallet_core.leg[]
-language sql immutable parallel safe
-as $$
-    select pg_catalog.array_agg(
-        row(
-            s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
-            s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
-        )::wallet_core.leg
-        order by s.position
-    )
-    from pg_catalog.unnest(selections) as s
-$$;
-comment on function wallet_core.legs_of(wallet_core.selection_request[]) is
-'A make''s selections as its bet row keeps them (wallet_core.bets.legs), in the order sent.';
-
 create or replace function wallet_core.make_bet(request wallet_core.make_request)
 returns wallet_core.reply
 language plpgsql
@@ -360,6 +343,7 @@ declare
     refusal text;
     message text;
     staked bigint;
+    made_event bigint;
     bonus wallet_core.bonus_check;
     real_stake bigint := request.amount;
     bonus_left bigint;
@@ -411,7 +395,10 @@ begin
     end if;
     if refusal is not null then
         null;
-    elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+    elsif (bonus.refusal is not null or account.balance < real_stake)
+        and exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+        -- A discard marker comes before the refusals below. When none of them applies, the
+        -- insert finds the marker itself (ON CONFLICT), with the same answer and one read less.
         refusal := 'WA206';
     elsif bonus.refusal is not null then
         refusal := bonus.refusal;
@@ -430,7 +417,16 @@ begin
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
             request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake,
-            wallet_core.legs_of(request.selections), account.balance - real_stake
+            (
+                select pg_catalog.array_agg(
+                    row(
+                        s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                        s.tournament_id, s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
+                    )::wallet_core.leg
+                    order by s.position
+                )
+                from pg_catalog.unnest(request.selections) as s
+            ), account.balance - real_stake
         )
         on conflict (make_transaction_id) do nothing;
         if not found then
@@ -447,7 +443,16 @@ begin
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
-            wallet_core.legs_of(request.selections), account.balance - real_stake
+            (
+                select pg_catalog.array_agg(
+                    row(
+                        s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                        s.tournament_id, s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
+                    )::wallet_core.leg
+                    order by s.position
+                )
+                from pg_catalog.unnest(request.selections) as s
+            ), account.balance - real_stake
         )
         on conflict (make_transaction_id) do nothing;
         if not found then
@@ -470,7 +475,8 @@ begin
         staked := wallet_core.count_activity(account.account_id, real_stake, 0, 1);
     end if;
     if request.bonus_id is null then
-        perform wallet_core.emit_event(
+        -- An assignment, not a PERFORM (here and below): an expression costs less than a query.
+        made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -request.amount, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
             jsonb_build_object(
@@ -486,7 +492,7 @@ begin
                 bonus.grant_id, 'bet', -request.amount, claimed.operation_id, request.transaction_id
             );
         end if;
-        perform wallet_core.emit_event(
+        made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -real_stake, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
             jsonb_build_object(

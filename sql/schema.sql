@@ -411,7 +411,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; bet_rules, journal_rules, event_rules, account_rules: a row breaking a rule its table''s CHECK constraints enforced before migration 0620; make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
 
 --
 -- Name: balance(text, text); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1414,9 +1414,7 @@ CREATE TABLE wallet_core.accounts (
     balance bigint NOT NULL,
     blocked boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    guarded boolean DEFAULT false NOT NULL,
-    CONSTRAINT accounts_currency_check CHECK ((currency ~ '^[A-Z0-9]{3,8}$'::text)),
-    CONSTRAINT accounts_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128)))
+    guarded boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE wallet_core.accounts OWNER TO wallet_owner;
@@ -1477,21 +1475,7 @@ CREATE TABLE wallet_core.bets (
     bonus_stake bigint DEFAULT 0 NOT NULL,
     cross_rate_euro numeric,
     legs wallet_core.leg[],
-    made_balance bigint,
-    CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
-    CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
-    CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
-    CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
-    CONSTRAINT bets_check3 CHECK ((made OR ((state = 'discarded'::text) AND (stake = 0)))),
-    CONSTRAINT bets_closing_status_check CHECK ((closing_status = ANY (ARRAY['won'::text, 'lost'::text, 'canceled'::text, 'refund'::text, 'cashed out'::text, 'half-won'::text, 'half-lost'::text]))),
-    CONSTRAINT bets_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
-    CONSTRAINT bets_make_transaction_id_check CHECK (((length(make_transaction_id) >= 1) AND (length(make_transaction_id) <= 128))),
-    CONSTRAINT bets_odds_check CHECK ((odds > (0)::numeric)),
-    CONSTRAINT bets_potential_win_check CHECK ((potential_win >= 0)),
-    CONSTRAINT bets_result_check CHECK ((result = ANY (ARRAY['won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text]))),
-    CONSTRAINT bets_settled_amount_check CHECK ((settled_amount >= 0)),
-    CONSTRAINT bets_stake_check CHECK (((stake >= 0) AND (stake <= '1000000000000000'::bigint))),
-    CONSTRAINT bets_state_check CHECK ((state = ANY (ARRAY['open'::text, 'accepted'::text, 'settled'::text, 'closed'::text, 'discarded'::text])))
+    made_balance bigint
 );
 
 ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
@@ -1500,7 +1484,7 @@ ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
 -- Name: TABLE bets; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a discard marker: the provider discarded a make the wallet never saw, and a make arriving later with that id is refused.';
+COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a discard marker: the provider discarded a make the wallet never saw, and a make arriving later with that id is refused. Its rules (the states and how state, result, settlement and closing status go together, the ranges) are checked by wallet.audit() (bet_rules), not by CHECK constraints (migration 0620).';
 
 --
 -- Name: COLUMN bets.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1793,11 +1777,7 @@ CREATE TABLE wallet_core.events (
     bet_id bigint,
     transaction_id text,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
-    published_at timestamp with time zone,
-    CONSTRAINT events_check1 CHECK (((currency IS NULL) = (balance IS NULL))),
-    CONSTRAINT events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT events_player_level_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])) = (currency IS NULL))),
-    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text, 'limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text, 'bonus.granted'::text, 'bonus.revoked'::text])))
+    published_at timestamp with time zone
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
 
@@ -2418,7 +2398,7 @@ ALTER FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint
 -- Name: FUNCTION post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account.';
+COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account. Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a debit below zero.';
 
 --
 -- Name: read_balance(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3655,10 +3635,7 @@ CREATE TABLE wallet_core.journal (
     transaction_id text,
     bet_id bigint,
     reason text,
-    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
-    CONSTRAINT journal_check1 CHECK ((((operation = 'deposit'::text) AND (amount > 0)) OR ((operation = ANY (ARRAY['withdrawal'::text, 'bet'::text])) AND (amount <= 0)) OR ((operation = ANY (ARRAY['discard'::text, 'win'::text, 'refund'::text])) AND (amount >= 0)) OR ((operation = 'rollback'::text) AND (amount <= 0)))),
-    CONSTRAINT journal_debit_keeps_balance_check CHECK (((operation <> ALL (ARRAY['bet'::text, 'withdrawal'::text])) OR (balance_after >= 0))),
-    CONSTRAINT journal_operation_check CHECK ((operation = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'bet'::text, 'discard'::text, 'win'::text, 'refund'::text, 'rollback'::text])))
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL
 );
 
 ALTER TABLE wallet_core.journal OWNER TO wallet_owner;
@@ -3667,7 +3644,7 @@ ALTER TABLE wallet_core.journal OWNER TO wallet_owner;
 -- Name: TABLE journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.journal IS 'Append-only record of every balance change. Nothing may update or delete it (triggers refuse).';
+COMMENT ON TABLE wallet_core.journal IS 'Append-only record of every balance change. Nothing may update or delete it (triggers refuse). Its rules (the operation, the sign of the amount, no debit below zero) are checked by wallet_core.post, its one writer, and by wallet.audit() (journal_rules).';
 
 --
 -- Name: COLUMN journal.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -3698,12 +3675,6 @@ COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, i
 --
 
 COMMENT ON COLUMN wallet_core.journal.reason IS 'Why: the DBA''s reason for manual adjustments, the provider''s for discards and refunds.';
-
---
--- Name: CONSTRAINT journal_debit_keeps_balance_check ON journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON CONSTRAINT journal_debit_keeps_balance_check ON wallet_core.journal IS 'Bets and manual withdrawals never take a balance below zero; rollbacks may, and credits may leave it there.';
 
 --
 -- Name: journal_entry_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner

@@ -91,13 +91,14 @@ from player_history as h;
 update wallet_core.bets as b set result = 'lost', settlement_transaction_id = 'hist-lost-' || h.n
 from player_history as h where b.bet_id = h.bet_id and h.n %% 2 = 0;
 
-insert into wallet_core.selections (
-    bet_id, position, selection_id, event_id, sport_id, category_id, tournament_id,
-    competitor_names, market_name, outcome_name, scheduled_at, live, odds
-)
-select h.bet_id, s - 1, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s,
-    array['Home ' || s, 'Away ' || s], '1x2', '1', now(), false, 1.05 + s / 10.0
-from player_history as h cross join generate_series(1, 3) as s;
+update wallet_core.bets as b set legs = array(
+    select row(
+        now(), false, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s, '1x2', '1',
+        1.05 + s / 10.0, jsonb_build_array('Home ' || s, 'Away ' || s)
+    )::wallet_core.leg
+    from generate_series(1, 3) as s
+), made_balance = %(opening)s - 100 * h.n
+from player_history as h where b.bet_id = h.bet_id;
 
 insert into wallet_core.journal (
     account_id, operation, amount, balance_after, transaction_id, bet_id

@@ -3,17 +3,20 @@
 ``ceiling``: pgbench's built-in TPC-B-like transaction (scale 20) and pgbench calling
 ``wallet.bet_make`` (3 selections, ``--players`` players, a new transaction id every call), the
 same clients and duration, alternating A B A B in one run, so that the machine's noise hits both.
-Prints every round, the medians and the ratio bet_make / TPC-B, and bytes per bet.
+Prints every round, the medians and the ratio bet_make / TPC-B, and bytes per bet. With
+``--before <worktree>``, each round also runs the same bet_make load on a database migrated from
+that worktree's ``sql/`` (TPC-B, before, this code, in turn), and prints this / before too.
 
 ``growth``: the same bet_make load on an empty wallet database and on one that already holds
-``--preload`` bets (bulk-loaded in SQL by ``bench/growth_load.sql``: bets, selections, journal
-and idempotency rows as bet/make writes them), alternating. Prints the ratio loaded / empty.
+``--preload`` bets (bulk-loaded in SQL by ``bench/growth_load.sql``: bets with their legs, and
+journal rows, as bet/make writes them), alternating. Prints the ratio loaded / empty.
 
 Every wallet database is checked with ``wallet.audit()`` afterwards (findings: exit 1), and
 every bet_make call must have made a bet (a refusal: exit 1). Scratch databases are dropped
 unless ``--keep``.
 
     uv run python bench/bench_db.py ceiling --seconds 15 --rounds 2
+    uv run python bench/bench_db.py ceiling --seconds 15 --rounds 3 --before /tmp/before-lean
     uv run python bench/bench_db.py growth --preload 2000000 --seconds 15 --rounds 2
 """
 
@@ -36,9 +39,9 @@ from bench import pgbench
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wallet_database(admin_url: str, players: int) -> tuple[str, str]:
+def wallet_database(admin_url: str, players: int, root: Path = ROOT / "sql") -> tuple[str, str]:
     name, url = pgbench.scratch_database(admin_url, "wallet_bench")
-    migrate.Migrator(url, out=lambda line: None).up()
+    migrate.Migrator(url, root=root, out=lambda line: None).up()
     pgbench.create_players(url, players)
     return name, url
 
@@ -67,13 +70,20 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
         pgbench.pgbench_init(tpcb_url, args.scale)
         make_name, make_url = wallet_database(admin_url, args.players)
         created.append(make_name)
+        before_url = None
+        if args.before:
+            before_name, before_url = wallet_database(admin_url, args.players, args.before / "sql")
+            created.append(before_name)
         # Warm up: the first calls create the reference rows and fill the caches.
         pgbench.run("warm-up", make_url, clients=args.clients, seconds=2, script=script)
+        if before_url:
+            pgbench.run("warm-up", before_url, clients=args.clients, seconds=2, script=script)
         pgbench.run("warm-up", tpcb_url, clients=args.clients, seconds=2, builtin="tpcb-like")
         sizes_before = pgbench.table_sizes(make_url)
         rounds: list[dict[str, object]] = []
         tpcb: list[float] = []
         make: list[float] = []
+        before: list[float] = []
         for n in range(args.rounds):
             a = pgbench.run(
                 f"tpcb-like #{n + 1}",
@@ -82,11 +92,19 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
                 seconds=args.seconds,
                 builtin="tpcb-like",
             )
-            b = make_round(f"bet_make #{n + 1}", make_url, script, args)
-            rounds += [a.as_dict(), b.as_dict()]
+            rounds.append(a.as_dict())
             tpcb.append(a.tps)
+            if before_url:
+                c = make_round(f"bet_make before #{n + 1}", before_url, script, args)
+                rounds.append(c.as_dict())
+                before.append(c.tps)
+            b = make_round(f"bet_make #{n + 1}", make_url, script, args)
+            rounds.append(b.as_dict())
             make.append(b.tps)
-            say(f"round {n + 1}: tpcb-like {a.tps:.0f} tps, bet_make {b.tps:.0f} calls/s")
+            say(
+                f"round {n + 1}: tpcb-like {a.tps:.0f} tps, bet_make {b.tps:.0f} calls/s"
+                + (f", before {before[-1]:.0f} calls/s" if before else "")
+            )
         findings = pgbench.audit_findings(make_url)
         result: dict[str, object] = {
             "benchmark": "ceiling",
@@ -102,6 +120,22 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
             "storage": pgbench.bytes_per_bet(sizes_before, pgbench.table_sizes(make_url)),
             "audit_findings": findings,
         }
+        if before_url:
+            findings += pgbench.audit_findings(before_url)
+            result |= {
+                "before": str(args.before),
+                "before_per_s_median": round(statistics.median(before)),
+                "ratio_before_to_tpcb": round(
+                    statistics.median(before) / statistics.median(tpcb), 3
+                ),
+                "ratio_bet_make_to_before": round(
+                    statistics.median(make) / statistics.median(before), 3
+                ),
+                "ratio_to_before_per_round": [
+                    round(m / b, 3) for m, b in zip(make, before, strict=True)
+                ],
+                "audit_findings": findings,
+            }
         return result
     finally:
         if not args.keep:
@@ -172,6 +206,9 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=20, help="TPC-B-like scale")
     parser.add_argument("--preload", type=int, default=2_000_000, help="growth: bets present")
     parser.add_argument("--loaded-db", help="growth: reuse a database loaded by --keep")
+    parser.add_argument(
+        "--before", type=Path, help="ceiling: also bet_make on a worktree of the code before"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
     admin_url = os.environ.get("DATABASE_URL")

@@ -1,6 +1,7 @@
 -- Bulk-loads current_setting('bench.bets') bets of history into a migrated wallet database, as
--- bet/make would have written them (idempotency row with its answer, bet, three selections,
--- journal debit), without calling the function millions of times. The history belongs to its
+-- bet/make writes them since migration 0610 (the bet with its three legs and its answer's balance,
+-- the journal debit), without calling the function millions of times. (The layout before 0610,
+-- with idempotency and selections rows: growth_load_before_0610.sql.) The history belongs to its
 -- own players (20 bets each), so the benchmark's players start with clean ledgers; what grows
 -- is every table and index bet/make writes to.
 begin;
@@ -25,35 +26,23 @@ select 'c' || s, '1', 'Category ' || s from generate_series(1, 3) as s on confli
 insert into wallet_core.tournaments (tournament_id, category_id, name)
 select 't' || s, 'c' || s, 'Tournament ' || s from generate_series(1, 3) as s on conflict do nothing;
 
-insert into wallet_core.idempotency (kind, key, operation_id, route, player_id, amount, currency, status, response)
-select
-    'transaction', h.tx, h.bet_id, 'bet/make', h.player_id, 100, 'EUR',
-    200,
-    jsonb_build_object(
-        'id', h.bet_id::text, 'ext_transaction_id', h.tx, 'parent_transaction_id', null,
-        'user_id', h.player_id, 'operation', 'bet', 'amount', 100, 'currency', 'EUR',
-        'balance', 1000000 - 100 * (h.n % 20 + 1)
-    )
-from history as h;
-
 insert into wallet_core.bets (
     bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
     session_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change, placed_at,
-    transaction_at
+    transaction_at, legs, made_balance
 )
 select
     h.bet_id, h.account_id, h.tx, true, 'open', 100, 'slip-' || h.tx, 'provider-player',
-    'session-1', 300, 'express', 3.32, false, true, now(), now()
+    'session-1', 300, 'express', 3.32, false, true, now(), now(),
+    array(
+        select row(
+            now(), false, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s, '1x2', '1', 1.05 + s / 10.0,
+            jsonb_build_array('Home ' || s, 'Away ' || s)
+        )::wallet_core.leg
+        from generate_series(1, 3) as s
+    ),
+    1000000 - 100 * (h.n % 20 + 1)
 from history_accounts as h;
-
-insert into wallet_core.selections (
-    bet_id, position, selection_id, event_id, sport_id, category_id, tournament_id,
-    competitor_names, market_name, outcome_name, scheduled_at, live, odds
-)
-select
-    h.bet_id, s - 1, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s,
-    array['Home ' || s, 'Away ' || s], '1x2', '1', now(), false, 1.05 + s / 10.0
-from history as h cross join generate_series(1, 3) as s;
 
 insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id)
 select h.account_id, 'bet', -100, 1000000 - 100 * (h.n % 20 + 1), h.tx, h.bet_id

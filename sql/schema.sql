@@ -159,6 +159,32 @@ ALTER TYPE wallet_core.discard_request OWNER TO wallet_owner;
 COMMENT ON TYPE wallet_core.discard_request IS 'A bet/discard request, validated and typed.';
 
 --
+-- Name: leg; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE TYPE wallet_core.leg AS (
+	scheduled_at timestamp with time zone,
+	live boolean,
+	selection_id text,
+	event_id text,
+	sport_id text,
+	category_id text,
+	tournament_id text,
+	market_name text,
+	outcome_name text,
+	odds numeric,
+	competitor_names jsonb
+);
+
+ALTER TYPE wallet_core.leg OWNER TO wallet_owner;
+
+--
+-- Name: TYPE leg; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON TYPE wallet_core.leg IS 'One selection of a bet slip as the bet keeps it (betslip.bets[], in wallet_core.bets.legs): its ids, names, scheduled time, live flag, odds (exactly as sent) and competitor names (a JSON array of strings). Fixed-width fields first: the smallest row.';
+
+--
 -- Name: transaction_json; Type: TYPE; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -385,7 +411,7 @@ ALTER FUNCTION wallet.audit() OWNER TO wallet_owner;
 -- Name: FUNCTION audit(); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
+COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger returns only negative_balance rows, one per account below zero, naming the rollback that took it there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; bet_rules, journal_rules, event_rules, account_rules: a row breaking a rule its table''s CHECK constraints enforced before migration 0620; make_while_excluded, make_over_limit: a make accepted against an exclusion or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real credit differs from its journal row).';
 
 --
 -- Name: await_standbys(); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -394,7 +420,7 @@ COMMENT ON FUNCTION wallet.audit() IS 'Checks the ledger''s invariants; one row 
 CREATE FUNCTION wallet.await_standbys() RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$...$$;  -- body: sql/migrations/0600_high_availability.sql
+    AS $$...$$;  -- body: sql/migrations/0700_high_availability.sql
 
 ALTER FUNCTION wallet.await_standbys() OWNER TO wallet_owner;
 
@@ -487,7 +513,7 @@ ALTER FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb
 -- Name: FUNCTION bet_make(request jsonb, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. Debits the stake, stores the bet slip and its selections, inserts new sports/categories/tournaments. Exactly once per transaction.id.';
+COMMENT ON FUNCTION wallet.bet_make(request jsonb, OUT status integer, OUT body jsonb) IS 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. Debits the stake, stores the bet slip with its selections, inserts new sports/categories/tournaments. Exactly once per transaction.id.';
 
 --
 -- Name: bet_refund(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -763,6 +789,22 @@ ALTER FUNCTION wallet.money_report(window_from timestamp with time zone, window_
 --
 
 COMMENT ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) IS 'The money of [from, to), per currency and for ALL currencies in euros: stakes of the bets made in the window (discarded bets excluded), wins, refunds and rollbacks taken in it, bonus cost (the stakes'' bonus_stake), GGR = stakes - wins - refunds + rollbacks, bets, players (who made a bet). The *_eur columns convert each operation at its own transaction.cross_rate_euro (else its bet''s; EUR at 1), in euro cents rounded once; unconverted counts the operations without a rate, left out of them. Read-only.';
+
+--
+-- Name: move_to_bet_rows(integer, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE PROCEDURE wallet.move_to_bet_rows(IN batch integer DEFAULT 5000, INOUT moved bigint DEFAULT 0)
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0610_bet_row_holds_slip_and_answer.sql
+
+ALTER PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) OWNER TO wallet_owner;
+
+--
+-- Name: PROCEDURE move_to_bet_rows(IN batch integer, INOUT moved bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) IS 'Moves the bets made before migration 0610 to the bet-row layout, batch bets at a time (default 5000), each batch its own transaction: their selections into wallet_core.bets.legs, and their make records out of wallet_core.idempotency where the bet row answers the same bytes. CALL wallet.move_to_bet_rows() outside a transaction block, once after the deploy; it may be stopped and called again. Prints each batch''s time (the longest a bet row was locked).';
 
 --
 -- Name: open_session(text, text, timestamp with time zone); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
@@ -1356,7 +1398,7 @@ ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigi
 -- Name: FUNCTION claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+COMMENT ON FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) IS 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored). A transaction key is looked up in wallet_core.idempotency, then among the bets: a make''s record is its bet row (its answer rebuilt from it).';
 
 --
 -- Name: now(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1389,9 +1431,7 @@ CREATE TABLE wallet_core.accounts (
     balance bigint NOT NULL,
     blocked boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    guarded boolean DEFAULT false NOT NULL,
-    CONSTRAINT accounts_currency_check CHECK ((currency ~ '^[A-Z0-9]{3,8}$'::text)),
-    CONSTRAINT accounts_player_id_check CHECK (((length(player_id) >= 1) AND (length(player_id) <= 128)))
+    guarded boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE wallet_core.accounts OWNER TO wallet_owner;
@@ -1451,20 +1491,8 @@ CREATE TABLE wallet_core.bets (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     bonus_stake bigint DEFAULT 0 NOT NULL,
     cross_rate_euro numeric,
-    CONSTRAINT bets_bonus_stake_check CHECK ((bonus_stake >= 0)),
-    CONSTRAINT bets_check CHECK (((state = ANY (ARRAY['settled'::text, 'closed'::text])) = (result IS NOT NULL))),
-    CONSTRAINT bets_check1 CHECK (((result IS NULL) = (settlement_transaction_id IS NULL))),
-    CONSTRAINT bets_check2 CHECK (((state = 'closed'::text) = (closing_status IS NOT NULL))),
-    CONSTRAINT bets_check3 CHECK ((made OR ((state = 'discarded'::text) AND (stake = 0)))),
-    CONSTRAINT bets_closing_status_check CHECK ((closing_status = ANY (ARRAY['won'::text, 'lost'::text, 'canceled'::text, 'refund'::text, 'cashed out'::text, 'half-won'::text, 'half-lost'::text]))),
-    CONSTRAINT bets_cross_rate_euro_check CHECK ((cross_rate_euro > (0)::numeric)),
-    CONSTRAINT bets_make_transaction_id_check CHECK (((length(make_transaction_id) >= 1) AND (length(make_transaction_id) <= 128))),
-    CONSTRAINT bets_odds_check CHECK ((odds > (0)::numeric)),
-    CONSTRAINT bets_potential_win_check CHECK ((potential_win >= 0)),
-    CONSTRAINT bets_result_check CHECK ((result = ANY (ARRAY['won'::text, 'cashed_out'::text, 'lost'::text, 'refunded'::text]))),
-    CONSTRAINT bets_settled_amount_check CHECK ((settled_amount >= 0)),
-    CONSTRAINT bets_stake_check CHECK (((stake >= 0) AND (stake <= '1000000000000000'::bigint))),
-    CONSTRAINT bets_state_check CHECK ((state = ANY (ARRAY['open'::text, 'accepted'::text, 'settled'::text, 'closed'::text, 'discarded'::text])))
+    legs wallet_core.leg[],
+    made_balance bigint
 );
 
 ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
@@ -1473,13 +1501,19 @@ ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
 -- Name: TABLE bets; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a discard marker: the provider discarded a make the wallet never saw, and a make arriving later with that id is refused.';
+COMMENT ON TABLE wallet_core.bets IS 'Bet slips. A row with made = false is a discard marker: the provider discarded a make the wallet never saw, and a make arriving later with that id is refused. Its rules (the states and how state, result, settlement and closing status go together, the ranges) are checked by wallet.audit() (bet_rules), not by CHECK constraints (migration 0620).';
 
 --
 -- Name: COLUMN bets.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.bets.bet_id IS 'The wallet''s id of the bet, sent back by the provider as bet_transaction_id.';
+
+--
+-- Name: COLUMN bets.account_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.account_id IS 'The account the bet was made on (no foreign key: written under that account''s lock, and accounts are never deleted; wallet.audit() checks it, orphan_row).';
 
 --
 -- Name: COLUMN bets.make_transaction_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1564,6 +1598,18 @@ COMMENT ON COLUMN wallet_core.bets.bonus_stake IS 'The part of the stake taken f
 --
 
 COMMENT ON COLUMN wallet_core.bets.cross_rate_euro IS 'transaction.cross_rate_euro of the make, exactly as sent (an amount in this currency times it is the amount in euros); null when the provider sent none.';
+
+--
+-- Name: COLUMN bets.legs; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.legs IS 'The slip''s selections (betslip.bets[]) in the order sent; null for a discard marker, and for a bet made before migration 0610 until wallet.move_to_bet_rows() moved its wallet_core.selections rows here.';
+
+--
+-- Name: COLUMN bets.made_balance; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.made_balance IS 'The balance the make''s answer named (after its debit): with the bet row, the make''s stored answer, replayed byte for byte by wallet_core.claim. Null for a discard marker, and for a bet made before migration 0610 whose answer is still (or, purged, no longer) in wallet_core.idempotency.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1748,11 +1794,7 @@ CREATE TABLE wallet_core.events (
     bet_id bigint,
     transaction_id text,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
-    published_at timestamp with time zone,
-    CONSTRAINT events_check1 CHECK (((currency IS NULL) = (balance IS NULL))),
-    CONSTRAINT events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT events_player_level_check CHECK (((type = ANY (ARRAY['player.blocked'::text, 'player.unblocked'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text])) = (currency IS NULL))),
-    CONSTRAINT events_type_check CHECK ((type = ANY (ARRAY['player.created'::text, 'balance.adjusted'::text, 'player.blocked'::text, 'player.unblocked'::text, 'bet.made'::text, 'bet.committed'::text, 'bet.discarded'::text, 'bet.won'::text, 'bet.lost'::text, 'bet.refunded'::text, 'bet.rolled_back'::text, 'bet.settled'::text, 'limit.set'::text, 'limit.removed'::text, 'player.excluded'::text, 'player.exclusion_lifted'::text, 'session.opened'::text, 'session.closed'::text, 'bonus.granted'::text, 'bonus.revoked'::text])))
+    published_at timestamp with time zone
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
 
@@ -2174,7 +2216,7 @@ ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO w
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet, its reference data and selections, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the make''s idempotency record) and its reference data, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 --
 -- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2373,7 +2415,7 @@ ALTER FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint
 -- Name: FUNCTION post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account.';
+COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account. Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a debit below zero.';
 
 --
 -- Name: read_balance(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3610,10 +3652,7 @@ CREATE TABLE wallet_core.journal (
     transaction_id text,
     bet_id bigint,
     reason text,
-    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL,
-    CONSTRAINT journal_check1 CHECK ((((operation = 'deposit'::text) AND (amount > 0)) OR ((operation = ANY (ARRAY['withdrawal'::text, 'bet'::text])) AND (amount <= 0)) OR ((operation = ANY (ARRAY['discard'::text, 'win'::text, 'refund'::text])) AND (amount >= 0)) OR ((operation = 'rollback'::text) AND (amount <= 0)))),
-    CONSTRAINT journal_debit_keeps_balance_check CHECK (((operation <> ALL (ARRAY['bet'::text, 'withdrawal'::text])) OR (balance_after >= 0))),
-    CONSTRAINT journal_operation_check CHECK ((operation = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'bet'::text, 'discard'::text, 'win'::text, 'refund'::text, 'rollback'::text])))
+    created_at timestamp with time zone DEFAULT wallet_core.now() NOT NULL
 );
 
 ALTER TABLE wallet_core.journal OWNER TO wallet_owner;
@@ -3622,7 +3661,7 @@ ALTER TABLE wallet_core.journal OWNER TO wallet_owner;
 -- Name: TABLE journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.journal IS 'Append-only record of every balance change. Nothing may update or delete it (triggers refuse).';
+COMMENT ON TABLE wallet_core.journal IS 'Append-only record of every balance change. Nothing may update or delete it (triggers refuse). Its rules (the operation, the sign of the amount, no debit below zero) are checked by wallet_core.post, its one writer, and by wallet.audit() (journal_rules).';
 
 --
 -- Name: COLUMN journal.amount; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -3646,19 +3685,13 @@ COMMENT ON COLUMN wallet_core.journal.transaction_id IS 'The provider''s transac
 -- Name: COLUMN journal.bet_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, if any.';
+COMMENT ON COLUMN wallet_core.journal.bet_id IS 'The bet the entry belongs to, if any (no foreign key: written by the transaction that holds the bet; wallet.audit() checks it, orphan_row).';
 
 --
 -- Name: COLUMN journal.reason; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.journal.reason IS 'Why: the DBA''s reason for manual adjustments, the provider''s for discards and refunds.';
-
---
--- Name: CONSTRAINT journal_debit_keeps_balance_check ON journal; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
---
-
-COMMENT ON CONSTRAINT journal_debit_keeps_balance_check ON wallet_core.journal IS 'Bets and manual withdrawals never take a balance below zero; rollbacks may, and credits may leave it there.';
 
 --
 -- Name: journal_entry_id_seq; Type: SEQUENCE; Schema: wallet_core; Owner: wallet_owner
@@ -3766,7 +3799,7 @@ ALTER TABLE wallet_core.selections OWNER TO wallet_owner;
 -- Name: TABLE selections; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON TABLE wallet_core.selections IS 'The selections (betslip.bets[]) of a bet slip, in the order sent.';
+COMMENT ON TABLE wallet_core.selections IS 'The selections of bets made before migration 0610, until wallet.move_to_bet_rows() moves them into wallet_core.bets.legs; nothing writes here any more.';
 
 --
 -- Name: COLUMN selections.selection_id; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -4084,12 +4117,6 @@ CREATE INDEX events_unpublished_idx ON wallet_core.events USING btree (event_id)
 CREATE INDEX journal_account_idx ON wallet_core.journal USING btree (account_id, entry_id);
 
 --
--- Name: journal_bet_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
---
-
-CREATE INDEX journal_bet_idx ON wallet_core.journal USING btree (bet_id) WHERE (bet_id IS NOT NULL);
-
---
 -- Name: sessions_open_idx; Type: INDEX; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4153,13 +4180,6 @@ ALTER TABLE ONLY wallet_core.bet_operations
     ADD CONSTRAINT bet_operations_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
 
 --
--- Name: bets bets_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.bets
-    ADD CONSTRAINT bets_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
-
---
 -- Name: bonus_grants bonus_grants_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4193,20 +4213,6 @@ ALTER TABLE ONLY wallet_core.bonus_journal
 
 ALTER TABLE ONLY wallet_core.categories
     ADD CONSTRAINT categories_sport_id_fkey FOREIGN KEY (sport_id) REFERENCES wallet_core.sports(sport_id);
-
---
--- Name: journal journal_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.journal
-    ADD CONSTRAINT journal_account_id_fkey FOREIGN KEY (account_id) REFERENCES wallet_core.accounts(account_id);
-
---
--- Name: journal journal_bet_fk; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
---
-
-ALTER TABLE ONLY wallet_core.journal
-    ADD CONSTRAINT journal_bet_fk FOREIGN KEY (bet_id) REFERENCES wallet_core.bets(bet_id);
 
 --
 -- Name: limits limits_account_id_fkey; Type: FK CONSTRAINT; Schema: wallet_core; Owner: wallet_owner
@@ -4396,6 +4402,12 @@ GRANT ALL ON FUNCTION wallet.mark_events_published(event_ids bigint[]) TO wallet
 
 REVOKE ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION wallet.money_report(window_from timestamp with time zone, window_to timestamp with time zone) TO wallet_support;
+
+--
+-- Name: PROCEDURE move_to_bet_rows(IN batch integer, INOUT moved bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION open_session(player_id text, session_id text, expires_at timestamp with time zone); Type: ACL; Schema: wallet; Owner: wallet_owner

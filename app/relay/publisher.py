@@ -73,7 +73,7 @@ MARK_QUERY = "select wallet.mark_events_published(%s)"
 UNPUBLISHED_QUERY = (
     "select event_id, type, body from wallet.unpublished_events(%s) where wallet.await_standbys()"
 )
-"""The batch to publish; ``wallet.await_standbys()`` (migration 0600) makes the read's COMMIT
+"""The batch to publish; ``wallet.await_standbys()`` (migration 0700) makes the read's COMMIT
 wait for the synchronous standby, so that no event is published before the standby has it (on
 an old primary back without its standby, the read never completes, and nothing is published)."""
 AMQP_URL_VARIABLE = "WALLET_AMQP_URL"

@@ -27,7 +27,7 @@ complete (an old primary back without its synchronous standby) is left for the n
 
 An answer that wrote nothing (a replay, a balance) must not be given before what it read is on
 the synchronous standby: each route's statement ends with ``WHERE wallet.await_standbys()``
-(migration 0600), which makes such a transaction's COMMIT wait for the standby as a write's does.
+(migration 0700), which makes such a transaction's COMMIT wait for the standby as a write's does.
 
 ``/readyz`` asks on a connection of its own (:class:`ReadinessProbe`), so that it answers
 within its own short deadline even while every pooled connection is busy.

@@ -2,7 +2,9 @@
 --
 -- claim() takes a transaction-level advisory lock on the key and looks it up; a new key gets an
 -- operation id and no row yet. The route then locks, checks and writes, and answer() or
--- refuse() inserts the key's one row with its answer. A duplicate in flight waits on the
+-- refuse() inserts the key's one row with its answer. A make that makes its bet stores no row
+-- here: its bet row is its record (bets.made_balance holds the balance of its answer, the rest
+-- of the answer is the bet's own), and claim() finds a transaction key there too. A duplicate in flight waits on the
 -- advisory lock until the first commits, then finds that row and replays it. Each transaction
 -- takes this advisory lock before any other lock, so it cannot take part in a deadlock; two
 -- keys whose hashes collide only wait for each other. (The only other advisory lock, the
@@ -34,7 +36,28 @@ declare
     seen wallet_core.idempotency;
 begin
     perform pg_advisory_xact_lock(hashtext(op.kind), hashtext(op.key));
-    select i.* into seen from wallet_core.idempotency as i where i.kind = op.kind and i.key = op.key;
+    -- One statement: the key's row, or for a transaction key that has none, its make's bet row
+    -- (migration 0610: a make's record is its bet row, and the answer is rebuilt from it, the same
+    -- bytes the make answered; a discard marker, made_balance null, is no answer).
+    select x.route, x.player_id, x.amount, x.currency, x.parent, x.detail, x.status, x.response
+    into seen.route, seen.player_id, seen.amount, seen.currency, seen.parent, seen.detail, seen.status,
+        seen.response
+    from (
+        select i.route, i.player_id, i.amount, i.currency, i.parent, i.detail, i.status, i.response
+        from wallet_core.idempotency as i
+        where i.kind = op.kind and i.key = op.key
+        union all
+        select 'bet/make', a.player_id, b.stake, a.currency, null, null, 200,
+            wallet_core.operation_answer(
+                operation_id => b.bet_id, ext_transaction_id => b.make_transaction_id, parent_transaction_id => null,
+                user_id => a.player_id, operation => 'bet', amount => b.stake, currency => a.currency,
+                balance => b.made_balance
+            )
+        from wallet_core.bets as b
+        join wallet_core.accounts as a on b.account_id = a.account_id
+        where op.kind = 'transaction' and b.make_transaction_id = op.key and b.made_balance is not null
+        limit 1
+    ) as x;
     if not found then
         operation_id := nextval('wallet_core.operation_id_seq');
     elsif seen.route = op.route
@@ -51,7 +74,9 @@ end
 $$;
 comment on function wallet_core.claim(wallet_core.operation) is
 'Claims an operation key until the transaction ends. A new key: its new operation_id, status null. '
-'A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored).';
+'A key seen before: the stored answer if the content matches, or the WA205 conflict answer (not stored). '
+'A transaction key is looked up in wallet_core.idempotency, then among the bets: a make''s record is its '
+'bet row (its answer rebuilt from it).';
 
 create or replace function wallet_core.remember(
     op wallet_core.operation, operation_id bigint, status integer, answer jsonb

@@ -15,19 +15,45 @@ as $$
 declare
     account wallet_core.accounts;
 begin
-    -- The ledger's invariant: a balance changes only together with its journal row.
-    update wallet_core.accounts as a
-    set balance = a.balance + post.amount
-    where a.account_id = post.account_id
-    returning a.* into strict account;
-    insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
-    values (account.account_id, post.operation, post.amount, account.balance, post.transaction_id, post.bet_id, post.reason);
+    -- The ledger's invariant: a balance changes only together with its journal row, here in one
+    -- statement (a data-modifying WITH runs whether or not the query reads it).
+    with moved as (
+        update wallet_core.accounts as a
+        set balance = a.balance + post.amount
+        where a.account_id = post.account_id
+        returning a.*
+    ),
+    entry as (
+        insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id, reason)
+        select m.account_id, post.operation, post.amount, m.balance, post.transaction_id, post.bet_id, post.reason
+        from moved as m
+    )
+    select m.* into strict account from moved as m;
+    -- The journal's rules (migration 0620 moved them here from its CHECK constraints, which
+    -- PostgreSQL re-read for every statement): a known operation, the sign its amount must have,
+    -- and no debit (a bet, a withdrawal) below zero. Broken, the call fails whole, as before.
+    if not coalesce(case post.operation
+            when 'deposit' then post.amount > 0
+            when 'withdrawal' then post.amount <= 0 and account.balance >= 0
+            when 'bet' then post.amount <= 0 and account.balance >= 0
+            when 'discard' then post.amount >= 0
+            when 'win' then post.amount >= 0
+            when 'refund' then post.amount >= 0
+            when 'rollback' then post.amount <= 0
+            else false
+        end, false) then
+        raise sqlstate '23514' using
+            message = format('journal rule broken: %s of %s to a balance of %s', post.operation, post.amount,
+                account.balance);
+    end if;
     return account;
 end
 $$;
 comment on function wallet_core.post(bigint, text, bigint, text, bigint, text) is
 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the '
-'balance after. The only writer of balances; the caller holds the account''s lock. Returns the account.';
+'balance after. The only writer of balances; the caller holds the account''s lock. Returns the account. '
+'Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a '
+'debit below zero.';
 
 create or replace function wallet_core.player_refusal(player_id text, currency text)
 returns text

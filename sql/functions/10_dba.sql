@@ -314,6 +314,99 @@ as $$
         end
 
     union all
+    -- what the foreign keys dropped by migration 0600 refused: a bet or journal row on no account, a
+    -- journal row naming no bet
+    select 'orphan_row', a.player_id,
+        format('journal entry %s names bet %s, which does not exist', j.entry_id, j.bet_id)
+    from wallet_core.journal as j
+    left join wallet_core.accounts as a on j.account_id = a.account_id
+    where j.bet_id is not null and not exists (select from wallet_core.bets as b where b.bet_id = j.bet_id)
+    union all
+    select 'orphan_row', null,
+        format('journal entry %s is on account %s, which does not exist', j.entry_id, j.account_id)
+    from wallet_core.journal as j
+    where not exists (select from wallet_core.accounts as a where a.account_id = j.account_id)
+    union all
+    select 'orphan_row', null,
+        format('bet %s is on account %s, which does not exist', b.bet_id, b.account_id)
+    from wallet_core.bets as b
+    where not exists (select from wallet_core.accounts as a where a.account_id = b.account_id)
+
+    -- what the CHECK constraints dropped by migration 0620 refused, row by row (a rule that is
+    -- null holds, as a CHECK's would)
+    union all
+    select 'bet_rules', a.player_id, format('bet %s breaks its rule: %s', b.bet_id, r.rule)
+    from wallet_core.bets as b
+    left join wallet_core.accounts as a on b.account_id = a.account_id
+    cross join lateral (values
+        ('make_transaction_id of 1 to max_id_length() characters',
+            length(b.make_transaction_id) between 1 and wallet_core.max_id_length()),
+        ('state is open, accepted, settled, closed or discarded',
+            b.state in ('open', 'accepted', 'settled', 'closed', 'discarded')),
+        ('stake from 0 to max_amount()', b.stake between 0 and wallet_core.max_amount()),
+        ('result is won, cashed_out, lost or refunded', b.result in ('won', 'cashed_out', 'lost', 'refunded')),
+        ('settled_amount >= 0', b.settled_amount >= 0),
+        ('closing_status is a bet/settlement status',
+            b.closing_status in ('won', 'lost', 'canceled', 'refund', 'cashed out', 'half-won', 'half-lost')),
+        ('potential_win >= 0', b.potential_win >= 0),
+        ('odds > 0', b.odds > 0),
+        ('cross_rate_euro > 0', b.cross_rate_euro > 0),
+        ('bonus_stake >= 0', b.bonus_stake >= 0),
+        ('settled or closed exactly when it has a result', (b.state in ('settled', 'closed')) = (b.result is not null)),
+        ('a result exactly with its settlement', (b.result is null) = (b.settlement_transaction_id is null)),
+        ('closed exactly with a closing status', (b.state = 'closed') = (b.closing_status is not null)),
+        ('made, or a discard marker of stake 0', b.made or (b.state = 'discarded' and b.stake = 0))
+    ) as r (rule, holds)
+    where not r.holds
+
+    union all
+    select 'journal_rules', a.player_id, format('journal entry %s breaks its rule: %s', j.entry_id, r.rule)
+    from wallet_core.journal as j
+    left join wallet_core.accounts as a on j.account_id = a.account_id
+    cross join lateral (values
+        ('a known operation',
+            j.operation in ('deposit', 'withdrawal', 'bet', 'discard', 'win', 'refund', 'rollback')),
+        ('the sign of the amount', case j.operation
+            when 'deposit' then j.amount > 0
+            when 'discard' then j.amount >= 0
+            when 'win' then j.amount >= 0
+            when 'refund' then j.amount >= 0
+            else j.amount <= 0
+        end),
+        ('no debit below zero', j.operation not in ('bet', 'withdrawal') or j.balance_after >= 0)
+    ) as r (rule, holds)
+    where not r.holds
+
+    union all
+    select 'event_rules', e.player_id, format('event %s breaks its rule: %s', e.event_id, r.rule)
+    from wallet_core.events as e
+    cross join lateral (values
+        ('a known type', e.type in (
+            'player.created', 'balance.adjusted', 'player.blocked', 'player.unblocked', 'bet.made', 'bet.committed',
+            'bet.discarded', 'bet.won', 'bet.lost', 'bet.refunded', 'bet.rolled_back', 'bet.settled', 'limit.set',
+            'limit.removed', 'player.excluded', 'player.exclusion_lifted', 'session.opened', 'session.closed',
+            'bonus.granted', 'bonus.revoked'
+        )),
+        ('detail is an object', jsonb_typeof(e.detail) = 'object'),
+        ('a currency exactly for an account''s event', (e.type in (
+            'player.blocked', 'player.unblocked', 'player.excluded', 'player.exclusion_lifted', 'session.opened',
+            'session.closed'
+        )) = (e.currency is null)),
+        ('a balance exactly with a currency', (e.currency is null) = (e.balance is null))
+    ) as r (rule, holds)
+    where not r.holds
+
+    union all
+    select 'account_rules', a.player_id, format('account %s breaks its rule: %s', a.account_id, r.rule)
+    from wallet_core.accounts as a
+    cross join lateral (values
+        ('player_id of 1 to max_id_length() characters',
+            length(a.player_id) between 1 and wallet_core.max_id_length()),
+        ('currency matches currency_pattern()', a.currency ~ wallet_core.currency_pattern())
+    ) as r (rule, holds)
+    where not r.holds
+
+    union all
     -- every operation key that was claimed has its answer
     select 'unanswered_operation', null, format('%s %s (%s) has no stored answer', i.kind, i.key, i.route)
     from wallet_core.idempotency as i
@@ -421,7 +514,10 @@ comment on function wallet.audit() is
 'Checks the ledger''s invariants; one row per finding (check, player_id, detail). A healthy ledger '
 'returns only negative_balance rows, one per account below zero, naming the rollback that took it '
 'there, and negative_grant rows, one per bonus grant a rollback of a refund took below zero. Any other '
-'row is a broken invariant (make_while_excluded, make_over_limit: a make accepted against an exclusion '
+'row is a broken invariant (orphan_row: a bet or journal row on no account, a journal row naming no bet; '
+'bet_rules, journal_rules, event_rules, account_rules: a row breaking a rule its table''s CHECK constraints '
+'enforced before migration 0620; '
+'make_while_excluded, make_over_limit: a make accepted against an exclusion '
 'or a limit in force; grant_below_zero, grant_remainder, bonus_give_back: a bonus grant whose remainder '
 'is not what its bets took and gave back; books_vs_journal: a kept win, refund or rollback whose real '
 'credit differs from its journal row).';

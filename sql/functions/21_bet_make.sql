@@ -343,6 +343,7 @@ declare
     refusal text;
     message text;
     staked bigint;
+    made_event bigint;
     bonus wallet_core.bonus_check;
     real_stake bigint := request.amount;
     bonus_left bigint;
@@ -394,7 +395,10 @@ begin
     end if;
     if refusal is not null then
         null;
-    elsif exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+    elsif (bonus.refusal is not null or account.balance < real_stake)
+        and exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+        -- A discard marker comes before the refusals below. When none of them applies, the
+        -- insert finds the marker itself (ON CONFLICT), with the same answer and one read less.
         refusal := 'WA206';
     elsif bonus.refusal is not null then
         refusal := bonus.refusal;
@@ -406,13 +410,23 @@ begin
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, bonus_stake
+            placed_at, transaction_at, bonus_stake, legs, made_balance
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-            request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake
+            request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake,
+            (
+                select pg_catalog.array_agg(
+                    row(
+                        s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                        s.tournament_id, s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
+                    )::wallet_core.leg
+                    order by s.position
+                )
+                from pg_catalog.unnest(request.selections) as s
+            ), account.balance - real_stake
         )
         on conflict (make_transaction_id) do nothing;
         if not found then
@@ -422,13 +436,23 @@ begin
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, cross_rate_euro
+            placed_at, transaction_at, cross_rate_euro, legs, made_balance
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-            request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro
+            request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
+            (
+                select pg_catalog.array_agg(
+                    row(
+                        s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                        s.tournament_id, s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
+                    )::wallet_core.leg
+                    order by s.position
+                )
+                from pg_catalog.unnest(request.selections) as s
+            ), account.balance - real_stake
         )
         on conflict (make_transaction_id) do nothing;
         if not found then
@@ -443,14 +467,6 @@ begin
     end if;
 
     perform wallet_core.record_references(request.selections);
-    insert into wallet_core.selections (
-        bet_id, position, selection_id, event_id, sport_id, category_id, tournament_id, competitor_names,
-        market_name, outcome_name, scheduled_at, live, odds
-    )
-    select
-        claimed.operation_id, s.position, s.selection_id, s.event_id, s.sport_id, s.category_id, s.tournament_id,
-        s.competitor_names, s.market_name, s.outcome_name, s.scheduled_at, s.live, s.odds
-    from unnest(request.selections) as s;
     -- The real balance pays real_stake (0 when the grant pays): always one journal row, so that
     -- every made bet has its one stake debit.
     account := wallet_core.post(account.account_id, 'bet', -real_stake, request.transaction_id, claimed.operation_id);
@@ -459,7 +475,8 @@ begin
         staked := wallet_core.count_activity(account.account_id, real_stake, 0, 1);
     end if;
     if request.bonus_id is null then
-        perform wallet_core.emit_event(
+        -- An assignment, not a PERFORM (here and below): an expression costs less than a query.
+        made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -request.amount, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
             jsonb_build_object(
@@ -475,7 +492,7 @@ begin
                 bonus.grant_id, 'bet', -request.amount, claimed.operation_id, request.transaction_id
             );
         end if;
-        perform wallet_core.emit_event(
+        made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -real_stake, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
             jsonb_build_object(
@@ -486,21 +503,21 @@ begin
         );
     end if;
 
-    return wallet_core.answer(
-        op, claimed.operation_id,
-        wallet_core.operation_answer(
-            operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
-            parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
-            amount => request.amount, currency => request.currency, balance => account.balance
-        )
-    );
+    -- The answer is not stored apart: the bet row is the make's record (bets.made_balance is this
+    -- balance), and wallet_core.claim rebuilds these bytes from it for a replay.
+    return row(200, wallet_core.operation_answer(
+        operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+        parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
+        amount => request.amount, currency => request.currency, balance => account.balance
+    ));
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
 'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is '
 'given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 '
 '(session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has '
-'left, 2001), write the bet, its reference data and selections, post the real part of the stake and take '
+'left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the '
+'make''s idempotency record) and its reference data, post the real part of the stake and take '
 'the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 create or replace function wallet.bet_make(request jsonb, out status integer, out body jsonb)
@@ -517,7 +534,7 @@ end
 $$;
 comment on function wallet.bet_make(jsonb) is
 'Route bet/make. Takes the request (the JWT payload claim) and returns (status, body) to send back. '
-'Debits the stake, stores the bet slip and its selections, inserts new sports/categories/tournaments. '
+'Debits the stake, stores the bet slip with its selections, inserts new sports/categories/tournaments. '
 'Exactly once per transaction.id.';
 
 revoke all on function wallet.bet_make(jsonb) from public;

@@ -330,8 +330,22 @@ begin
                 'status', reported.by_id -> s.selection_id ->> 'status',
                 'final_odds', reported.by_id -> s.selection_id ->> 'odds'
             ) order by s.position)
-            from wallet_core.selections as s
-            where s.bet_id = b.bet_id
+            from (
+                -- the bet row's legs (migration 0610)
+                select (l.n - 1)::integer as position, l.selection_id, l.event_id, l.sport_id, l.category_id,
+                    l.tournament_id, l.competitor_names, l.market_name, l.outcome_name, l.scheduled_at, l.live, l.odds
+                from pg_catalog.unnest(b.legs) with ordinality as l (
+                    scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
+                    outcome_name, odds, competitor_names, n
+                )
+                union all
+                -- a bet made before 0610 that wallet.move_to_bet_rows() has not moved yet
+                select o.position, o.selection_id, o.event_id, o.sport_id, o.category_id, o.tournament_id,
+                    pg_catalog.to_jsonb(o.competitor_names), o.market_name, o.outcome_name, o.scheduled_at, o.live,
+                    o.odds
+                from wallet_core.selections as o
+                where b.legs is null and o.bet_id = b.bet_id
+            ) as s
         ),
         (
             select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(

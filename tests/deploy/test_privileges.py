@@ -337,7 +337,7 @@ def test_service_role_reaches_the_routes_only(db: psycopg.Connection) -> None:
         ).fetchall()
     }
     # and /readyz's question (migration 0300), and the commit barrier of answers that wrote
-    # nothing (migration 0600)
+    # nothing (migration 0700)
     assert executable == {f"{route.function}(jsonb)" for route in ROUTES} | {
         "wallet.commit_readiness()",
         "wallet.await_standbys()",

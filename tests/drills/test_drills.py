@@ -157,8 +157,12 @@ def assert_each_applied_once(
         [txs],
     ).fetchall()
     assert sorted(debits) == sorted((tx, 1, -STAKE) for tx in txs)
+    # each make's record: its bet row, with the balance of its answer (migration 0610)
     stored = conn.execute(
-        "select count(*) from wallet_core.idempotency where kind = 'transaction' and key = any(%s)",
+        "select count(*) from wallet_core.bets where made_balance is not null"
+        " and make_transaction_id = any(%s)"
+        " and not exists (select from wallet_core.idempotency as i"
+        "  where i.kind = 'transaction' and i.key = make_transaction_id)",
         [txs],
     ).fetchone()
     assert stored == (len(txs),)
@@ -356,8 +360,8 @@ def test_worker_killed_mid_load(db: psycopg.Connection, provider_key: ProviderKe
 
     retried = [tx for tx, outcome in outcomes.items() if outcome.indefinite]
     committed_before_the_kill = db.execute(
-        "select count(*) from wallet_core.idempotency where key = any(%s)"
-        " and created_at < to_timestamp(%s)",
+        "select count(*) from wallet_core.bets where make_transaction_id = any(%s)"
+        " and created_at < to_timestamp(%s)",  # a make's record is its bet row (0610)
         [retried, killed["at"]],
     ).fetchone()
     assert committed_before_the_kill is not None
@@ -461,8 +465,12 @@ def test_a_locked_account_times_out_alone_and_writes_nothing(
             assert STATEMENT_TIMEOUT * 0.9 <= took < STATEMENT_TIMEOUT + 3, (tx, took)
         assert ledger_of(db, locked) == before  # nothing half-written
         assert db.execute(
-            "select count(*) from wallet_core.idempotency where key = any(%s)",
-            [[tx for tx, _, _ in stalled]],
+            "select count(*) from wallet_core.idempotency where key = any(%(keys)s)",
+            {"keys": [tx for tx, _, _ in stalled]},
+        ).fetchone() == (0,)
+        assert db.execute(  # nor a make's record, its bet row (migration 0610)
+            "select count(*) from wallet_core.bets where make_transaction_id = any(%(keys)s)",
+            {"keys": [tx for tx, _, _ in stalled]},
         ).fetchone() == (0,)
 
         dba.rollback()

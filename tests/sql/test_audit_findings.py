@@ -252,7 +252,66 @@ def kept_win_rewritten(conn: psycopg.Connection) -> str:
     return f"win won-win of bet {bet}: the books say 1800, the journal 1850 in 1 row(s)"
 
 
+def journal_row_naming_no_bet(conn: psycopg.Connection) -> str:
+    """What the journal's foreign key to bets refused before migration 0600 dropped it: a row
+    naming a bet that does not exist (moving no money, so that only this check sees it)."""
+    conn.execute(
+        "insert into wallet_core.journal (account_id, operation, amount, balance_after, bet_id)"
+        " select account_id, 'discard', 0, balance, 987654321 from wallet_core.accounts"
+        " where player_id = %s",
+        [PLAYER],
+    )
+    entry = last_entry(conn)
+    return f"journal entry {entry} names bet 987654321, which does not exist"
+
+
+# What the CHECK constraints refused before migration 0620 moved their rules to the audit (and the
+# journal's to wallet_core.post): each damage breaks one rule of one row, and nothing else.
+
+
+def bet_state_unheard_of(conn: psycopg.Connection) -> str:
+    bet = bet_id_of(conn, "open")
+    conn.execute("update wallet_core.bets set state = 'pending' where bet_id = %s", [bet])
+    return f"bet {bet} breaks its rule: state is open, accepted, settled, closed or discarded"
+
+
+def journal_credit_of_the_wrong_sign(conn: psycopg.Connection) -> str:
+    """A deposit of 0 on the bystander's account: it moves no money (no other check sees it),
+    but a deposit must be positive."""
+    conn.execute(
+        "insert into wallet_core.journal (account_id, operation, amount, balance_after)"
+        " select account_id, 'deposit', 0, balance from wallet_core.accounts"
+        " where player_id = 'bystander'"
+    )
+    entry = last_entry(conn, "bystander")
+    return f"journal entry {entry} breaks its rule: the sign of the amount"
+
+
+def event_detail_not_an_object(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "update wallet_core.events set detail = '[]' where event_id = ("
+        " select max(event_id) from wallet_core.events where player_id = %s) returning event_id",
+        [PLAYER],
+    ).fetchone()
+    assert row is not None
+    return f"event {row[0]} breaks its rule: detail is an object"
+
+
+def account_currency_not_a_currency(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "update wallet_core.accounts set currency = 'eur' where player_id = 'bystander'"
+        " returning account_id"
+    ).fetchone()
+    assert row is not None
+    return f"account {row[0]} breaks its rule: currency matches currency_pattern()"
+
+
 DAMAGE: dict[str, Callable[[psycopg.Connection], str]] = {
+    "orphan_row": journal_row_naming_no_bet,
+    "bet_rules": bet_state_unheard_of,
+    "journal_rules": journal_credit_of_the_wrong_sign,
+    "event_rules": event_detail_not_an_object,
+    "account_rules": account_currency_not_a_currency,
     "balance_vs_journal": balance_changed_without_a_journal_entry,
     "journal_chain": journal_entry_rewritten,
     "stake_debit": stake_changed_after_the_debit,
@@ -283,5 +342,45 @@ def test_damage_is_found_by_exactly_its_check(ledger: psycopg.Connection, check:
     balance = ledger.execute("select wallet.balance(%s, 'EUR')", [PLAYER]).fetchone()
     assert balance == (100050,)  # the damage below is written against this ledger
     detail = DAMAGE[check](ledger)
-    player = None if check == "unanswered_operation" else PLAYER
+    player = {
+        "unanswered_operation": None,
+        "journal_rules": "bystander",
+        "account_rules": "bystander",
+    }.get(check, PLAYER)
     assert findings(ledger) == [(check, player, detail)]
+
+
+@pytest.mark.parametrize(
+    ("operation", "amount"),
+    [
+        ("deposit", 0),
+        ("bet", 5),
+        ("win", -1),
+        ("rollback", 1),
+        ("payout", 1),
+        ("withdrawal", -100051),
+    ],
+)
+def test_post_refuses_what_the_journal_rules_forbid(
+    ledger: psycopg.Connection, operation: str, amount: int
+) -> None:
+    """The journal's rules, CHECK constraints until migration 0620, are wallet_core.post's: a
+    broken one fails the call whole (23514, as the constraint did), and nothing is written."""
+    before = ledger.execute(
+        "select balance, (select count(*) from wallet_core.journal) from wallet_core.accounts"
+        " where player_id = %s",
+        [PLAYER],
+    ).fetchone()
+    with pytest.raises(psycopg.errors.CheckViolation, match="journal rule broken"):
+        ledger.execute(
+            "select wallet_core.post(account_id, %s, %s) from wallet_core.accounts"
+            " where player_id = %s",
+            [operation, amount, PLAYER],
+        )
+    after = ledger.execute(
+        "select balance, (select count(*) from wallet_core.journal) from wallet_core.accounts"
+        " where player_id = %s",
+        [PLAYER],
+    ).fetchone()
+    assert after == before
+    assert findings(ledger) == []

@@ -83,13 +83,16 @@ def test_purge_removes_what_is_older_than_the_window_and_replays_still_replay(
     monkeypatch.setenv("DATABASE_URL", conninfo_of(db))
     monkeypatch.delenv("WALLET_RETENTION_DAYS", raising=False)
     assert main(["purge"]) == 0
-    # make-old's make and discard (one key, two key spaces)
-    assert "purged 2 idempotency record(s) older than 30 days" in capsys.readouterr().out
+    # make-old's discard; its make's record is its bet row (migration 0610), which retention
+    # keeps with the bet
+    assert "purged 1 idempotency record(s) older than 30 days" in capsys.readouterr().out
 
     assert keys(db) == {"make-recent", "make-29-days"}
     # inside the window: the same answer, byte for byte, and no second debit
     assert bet_make(db, "make-recent") == recent
     assert bet_make(db, "make-29-days") == edge
+    # a make's answer lives as long as its bet: the same bytes after the window too
+    assert bet_make(db, "make-old") == old
     assert balance_of(db) == balance
     # a shorter window from the environment
     monkeypatch.setenv("WALLET_RETENTION_DAYS", "10")
@@ -157,8 +160,13 @@ def test_purge_waits_for_no_lock_a_route_function_holds(
         assert finished.wait(timeout=30)
         assert errors == []
         in_flight.commit()
-    assert keys(db) == {"make-in-flight"}
+    # make-expired's discard went; the make in flight committed, its record in its bet row
+    # (migration 0610), and is replayed from there
+    assert keys(db) == set()
     assert balance_of(db) < 100_000
+    balance = balance_of(db)
+    assert bet_make(db, "make-in-flight")[0] == 200
+    assert balance_of(db) == balance
 
 
 def test_a_window_shorter_than_a_day_is_refused(
@@ -288,15 +296,21 @@ def test_the_records_of_finished_bets_and_of_no_bet_are_purged_and_come_back_as_
     """Closed (a settlement made it final) and discarded bets never change again: their records
     go, and every operation sent again answers 2004 and moves no money. So do the records
     that name no bet (a refused make, an unknown player's win naming a bet that is no wallet
-    id). The one unfinished bet keeps its record."""
-    closed = made(db, "make-closed")
+    id). The one unfinished bet keeps its record. A make's record is its bet row (migration
+    0610), which retention does not delete: a make sent again replays its answer, moving no
+    money either."""
+    closed_make = call(db, "bet/make", make_request("make-closed", 1_000, betslip_id="make-closed"))
+    closed = str(closed_make.body["id"])
     sent: list[tuple[str, dict[str, object]]] = [
         ("bet/make", make_request("make-closed", 1_000, betslip_id="make-closed")),
         ("bet/commit", {"bet_transaction_id": closed}),
         ("bet/win", win_request(closed, "win-closed", 2_500)),
         ("bet/settlement", {"bet_transaction_id": closed, "status": "won"}),
     ]
-    made(db, "make-discarded")
+    discarded_make = call(
+        db, "bet/make", make_request("make-discarded", 1_000, betslip_id="make-discarded")
+    )
+    assert discarded_make.status == 200
     sent += [
         ("bet/make", make_request("make-discarded", 1_000, betslip_id="make-discarded")),
         ("bet/discard", discard_request("make-discarded")),
@@ -324,11 +338,14 @@ def test_the_records_of_finished_bets_and_of_no_bet_are_purged_and_come_back_as_
     assert {bet_state(db, closed)} == {"closed"}
     age_all(db)
 
-    assert purge(db) == 11  # 4 of the closed bet, 2 + 2 discarded, 3 of no bet
-    assert records(db) == {("transaction", "make-open")}
+    assert purge(db) == 9  # 3 of the closed bet, 1 + 2 discarded, 3 of no bet
+    assert records(db) == set()  # make-open's record is its bet row
 
     again = [call(db, route, request) for route, request in sent]
-    assert [a.code for a in again] == [2004] * 8, [a.text for a in again]
+    assert [a.code for a in again] == [None, *[2004] * 3, None, *[2004] * 3], [
+        a.text for a in again
+    ]
+    assert (again[0], again[4]) == (closed_make, discarded_make)
     assert [call(db, route, request).code for route, request in refused] == [2001, 1006, 1006]
     assert balance_of(db) == balance
     assert bet_state(db, open_bet) == "open"

@@ -6,9 +6,10 @@ primary fails, one way per test:
 
 - ``dies``: its keeper, the keeper's children and Postgres SIGKILLed;
 - ``hangs``: the same processes SIGSTOPped (the kernel still accepts TCP, nothing answers);
-- ``zombie``: the keeper's supervisor and the postmaster SIGKILLed, and the keeper's child
-  restarts the old primary's Postgres read-write, with a synchronous standby that no longer
-  follows it (first in the URL, ``read-write``: what libpq alone would pick).
+- ``zombie``: the node dies, and while the monitor promotes the standby the old primary's
+  Postgres comes back read-write (started as the keeper's Postgres controller child restarts
+  it when it outlives its supervisor), with a synchronous standby that no longer follows it:
+  first in the URL, ``read-write``, what libpq alone would pick.
 
 The monitor promotes the standby; the load goes on; then the old primary rejoins as a standby
 (started again, let go, or its zombie stopped and its keeper started again), the load still

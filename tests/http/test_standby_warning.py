@@ -79,8 +79,7 @@ def test_no_warning_where_commits_wait_for_a_standby_but_one_for_synchronous_com
 
     caplog.clear()
     with psycopg.connect(server.url(), autocommit=True) as conn:
-        # this session's own commit must not wait for the standby that is not there
-        conn.execute("set synchronous_commit = local")
+        conn.execute("set synchronous_commit = local")  # this commit must not wait either
         conn.execute("alter role postgres set synchronous_commit = local")
     messages = start_and_wait(settings, caplog)
     assert len(messages) == 1, messages

@@ -406,43 +406,20 @@ begin
     elsif account.balance < real_stake then
         refusal := 'WA201';
         message := format('balance %s is less than the stake %s', account.balance, request.amount);
-    elsif request.bonus_id is not null then
-        insert into wallet_core.bets (
-            bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
-            session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, bonus_stake, legs, made_balance
-        )
-        values (
-            claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
-            request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
-            request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-            request.accept_odds_change, request.placed_at, request.transaction_at, request.amount - real_stake,
-            (
-                select pg_catalog.array_agg(
-                    row(
-                        s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
-                        s.tournament_id, s.market_name, s.outcome_name, s.odds, pg_catalog.to_jsonb(s.competitor_names)
-                    )::wallet_core.leg
-                    order by s.position
-                )
-                from pg_catalog.unnest(request.selections) as s
-            ), account.balance - real_stake
-        )
-        on conflict (make_transaction_id) do nothing;
-        if not found then
-            refusal := 'WA206';
-        end if;
     else
+        -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
+        -- (real_stake = amount), and a bonus make keeps its cross rate like any other.
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, cross_rate_euro, legs, made_balance
+            placed_at, transaction_at, cross_rate_euro, bonus_stake, legs, made_balance
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
+            request.amount - real_stake,
             (
                 select pg_catalog.array_agg(
                     row(

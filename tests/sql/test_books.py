@@ -87,6 +87,21 @@ def test_make_keeps_the_cross_rate_exactly_and_refuses_a_malformed_one(
         assert nothing_stored(db, f"m-bad-{bad!s}")
 
 
+def test_a_bonus_make_keeps_its_cross_rate_too(db: psycopg.Connection, player: str) -> None:
+    """A make naming a bonus is written by the same insert as any other: its rate is kept (the
+    euro columns of the money report count it), and so is what the grant paid."""
+    db.execute(
+        "select wallet.grant_bonus(%s, 'EUR', 'rate-fb', 'freebet_freemoney', 600, null)", (player,)
+    )
+    made(db, player, 400, "m-bonus", bonus_id="rate-fb", cross_rate="1.0850")
+    made(db, player, 300, "m-plain", cross_rate="0.5")
+    kept = db.execute(
+        "select make_transaction_id, cross_rate_euro, bonus_stake, stake from wallet_core.bets"
+        " order by bet_id"
+    ).fetchall()
+    assert kept == [("m-bonus", Decimal("1.0850"), 400, 400), ("m-plain", Decimal("0.5"), 0, 300)]
+
+
 def test_settlements_keep_rate_time_legs_and_odds_and_never_refuse_for_them(
     db: psycopg.Connection, player: str
 ) -> None:

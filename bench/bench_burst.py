@@ -12,7 +12,8 @@ make was accepted and the ledger audits clean.
 
 ``--before <worktree>`` compares with the code of another checkout (``git worktree add
 --detach /tmp/http-before main``) in one run: the two servers take turns (A B, then B A, for
-``--turns`` turns each), each started afresh on the same database with the same warm-up, and
+``--turns`` turns each), each started afresh on a database of its own migrated from its own
+``sql/`` (the SQL is part of what is compared), with the same warm-up, and
 the p99 of every request of every turn of each code is compared, per client:
 
     uv run python bench/bench_burst.py --burst 20 --rounds 10 --before /tmp/http-before --turns 2
@@ -190,15 +191,19 @@ def main() -> int:
         label: {client: [] for client in CLIENTS} for label in codes
     }
     by_turn: list[dict[str, object]] = []
-    name, db_url = pgbench.scratch_database(url, "wallet_bench_burst")
+    # One database per code, migrated from that code's own sql/: the server of each checks the
+    # migration history it knows (/readyz), and the SQL is part of what is compared.
+    databases: dict[str, tuple[str, str]] = {}
     try:
-        migrate.Migrator(db_url, out=lambda line: None).up()
-        pgbench.create_players(db_url, 2)
+        for label, root in codes.items():
+            databases[label] = name, db_url = pgbench.scratch_database(url, "wallet_bench_burst")
+            migrate.Migrator(db_url, root=root / "sql", out=lambda line: None).up()
+            pgbench.create_players(db_url, 2)
         for turn in range(turns):
             # A B, then B A: neither code always runs first
             order = list(codes) if turn % 2 == 0 else list(reversed(codes))
             for label in order:
-                latencies = run_turn(db_url, args, codes[label], len(by_turn))
+                latencies = run_turn(databases[label][1], args, codes[label], len(by_turn))
                 by_turn.append(
                     {"code": label, "turn": turn + 1}
                     | {client: summary(values) for client, values in latencies.items()}
@@ -206,9 +211,10 @@ def main() -> int:
                 for client, values in latencies.items():
                     every[label][client] += values
                 print(json.dumps(by_turn[-1]), file=sys.stderr, flush=True)
-        findings = pgbench.audit_findings(db_url)
+        findings = sum(pgbench.audit_findings(db_url) for _, db_url in databases.values())
     finally:
-        pgbench.drop_database(url, name)
+        for name, _ in databases.values():
+            pgbench.drop_database(url, name)
     result: dict[str, object] = {
         "benchmark": "certification burst",
         "burst": args.burst,

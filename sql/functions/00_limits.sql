@@ -7,9 +7,10 @@
 -- request. The tests of a JSON value are LANGUAGE sql functions of one SELECT and no SET clause:
 -- the planner inlines them into the expression that calls them, so they cost no call either.
 -- (A SET clause would stop the inlining; they name every function in full instead, and only
--- functions that pin search_path to '' call them.) The tables keep their own CHECK constraints
--- (wallet_core.bets.stake <= 10^15, the currency pattern of wallet_core.accounts): migrations
--- are applied once and never change.
+-- functions that pin search_path to '' call them.) The tables no longer hold these bounds as
+-- CHECK constraints (migration 0620 dropped them from bets, events, journal and accounts):
+-- wallet.audit() checks every stored row against them (bet_rules, account_rules), and
+-- wallet_core.post checks the journal's rules as it writes.
 
 create or replace function wallet_core.max_amount()
 returns bigint

@@ -39,6 +39,11 @@ DEFAULT_CHECK_TIMEOUT = 5.0
 """Seconds the check may take when the URL has no ``connect_timeout``."""
 
 
+NOT_MIGRATED = (errors.UndefinedFunction, errors.InvalidSchemaName, errors.InsufficientPrivilege)
+"""What asking ``wallet.commit_readiness()`` raises on a database not migrated yet, or where
+the role was not granted it: the server is then taken as libpq would take it."""
+
+
 class NoUsablePrimary(psycopg.OperationalError):
     """Every host was refused: down, a standby, or a primary whose commits cannot complete."""
 
@@ -51,6 +56,34 @@ def sever(conn: psycopg.AsyncConnection[Any]) -> None:
             sock.shutdown(socket.SHUT_RDWR)
     except (OSError, psycopg.Error):  # closed meanwhile: nothing to cut
         log.debug("could not shut down a connection", exc_info=True)
+
+
+class Deadline:
+    """A call's end on this side: when ``seconds`` pass before :meth:`end`, the
+    connection's socket is shut down (:func:`sever`), so that the waiting call fails at once
+    (psycopg then sees the connection broken). Cancelling the call instead would make psycopg
+    send a cancel request and wait for the server, which may never answer.
+
+    Whether the deadline passed is what the timer did, not a comparison of clocks:
+    uvloop's ``TimerHandle.when()`` (milliseconds times ``1e-3``) can exceed its
+    ``loop.time()`` (milliseconds divided by 1000) by one unit in the last place in the very
+    millisecond the timer fires, and a severed call was then taken for a lost connection."""
+
+    __slots__ = ("_timer", "passed")
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
+        self.passed = False
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._expire, conn)
+
+    def _expire(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.passed = True
+        sever(conn)
+
+    def end(self) -> bool:
+        """Stop the clock; True when the deadline passed first (the socket is shut: a call
+        that still got its answer, read before the cut, leaves a connection to discard)."""
+        self._timer.cancel()
+        return self.passed
 
 
 class PrimaryConnection(psycopg.AsyncConnection[Any]):
@@ -108,8 +141,7 @@ async def commit_problems(conn: psycopg.AsyncConnection[Any], seconds: float) ->
     """What ``wallet.commit_readiness()`` says stands in the way of this session's commits
     (nothing where the function is missing or not granted), within ``seconds``: past
     it the socket is shut down and the call fails as a lost connection does."""
-    loop = asyncio.get_running_loop()
-    timer = loop.call_later(seconds, sever, conn)
+    deadline = Deadline(conn, seconds)
     try:
         try:
             cursor = await conn.execute(COMMIT_READINESS_QUERY)
@@ -117,14 +149,14 @@ async def commit_problems(conn: psycopg.AsyncConnection[Any], seconds: float) ->
         finally:
             if not conn.autocommit and not conn.broken:
                 await conn.rollback()  # leave no transaction open behind the check
-    except (errors.UndefinedFunction, errors.InvalidSchemaName, errors.InsufficientPrivilege):
-        return []
     except psycopg.Error as error:
-        if loop.time() >= timer.when():
+        if deadline.end():
             raise psycopg.OperationalError(f"no answer within {seconds:g} s") from error
+        if isinstance(error, NOT_MIGRATED):
+            return []
         raise
-    finally:
-        timer.cancel()
+    if deadline.end():  # answered just in time, but the socket is shut: refuse this session
+        raise psycopg.OperationalError(f"no answer within {seconds:g} s")
     return [str(row[0]) for row in rows]
 
 

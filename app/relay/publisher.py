@@ -52,7 +52,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -64,7 +63,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from psycopg.rows import TupleRow
 
 from app.config import ConfigError
-from app.primary import PrimaryConnection
+from app.primary import Deadline, PrimaryConnection
 
 log = logging.getLogger("wallet.relay")
 
@@ -228,31 +227,19 @@ async def fetch(
     """Run one statement and return its rows, within ``deadline`` seconds: past it the
     session's socket is shut down (a cancel request would wait for the server too) and the
     call fails with an OperationalError, as a lost connection does."""
-    loop = asyncio.get_running_loop()
-    timer = loop.call_later(deadline, _sever, conn)
+    timer = Deadline(conn, deadline)
     try:
         cursor = await conn.execute(query, params)
         return await cursor.fetchall() if cursor.description is not None else []
     except psycopg.Error as error:
-        if loop.time() >= timer.when():
+        if timer.end():
             raise psycopg.OperationalError(
                 f"no answer from the database within {deadline:g} s"
             ) from error
         raise
     finally:
-        timer.cancel()
-        if loop.time() >= timer.when():  # answered just in time: the socket may be shut
+        if timer.end():  # answered just in time, but the socket is shut
             await conn.close()
-
-
-def _sever(conn: psycopg.AsyncConnection[TupleRow]) -> None:
-    """Shut the session's socket down (on a duplicate of its descriptor, which stays
-    libpq's): the waiting call reads end-of-file at once."""
-    try:
-        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, psycopg.Error):
-        log.debug("could not shut down a session past its deadline", exc_info=True)
 
 
 class Relay:

@@ -50,7 +50,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from app.contract import ROUTES
 from app.envelope import ErrorCode, error_bytes
 from app.ops import migrations
-from app.primary import NoUsablePrimary, PrimaryConnection, sever
+from app.primary import Deadline, NoUsablePrimary, PrimaryConnection
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -176,24 +176,6 @@ async def open_pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool[Rou
         yield pool
     finally:
         await pool.close()
-
-
-class Deadline:
-    """A call's end on this side: when ``seconds`` pass before :meth:`end`, the
-    connection's socket is shut down, so that the waiting call fails at once (psycopg then
-    sees the connection broken, and the pool discards it). Cancelling the call instead would
-    make psycopg send a cancel request and wait for the server, which may never answer."""
-
-    __slots__ = ("_loop", "_timer")
-
-    def __init__(self, conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._timer = self._loop.call_later(seconds, sever, conn)
-
-    def end(self) -> bool:
-        """Stop the clock; True when the deadline had passed (the socket may be shut)."""
-        self._timer.cancel()
-        return self._loop.time() >= self._timer.when()
 
 
 class Database:

@@ -61,6 +61,10 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--players", type=int, default=1000)
     parser.add_argument("--bindir", type=Path, default=Path("/usr/lib/postgresql/15/bin"))
+    parser.add_argument(
+        "--keep", type=Path,
+        help="a directory to copy callgrind's output files to (callgrind_annotate reads them)",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is missing (apt-get install valgrind)")
@@ -110,6 +114,9 @@ def main() -> int:
                 found = re.search(r"Collected : (\d+)", done.stderr)
                 assert found is not None, done.stderr[-500:]
                 totals.append(int(found.group(1)))
+                if args.keep is not None:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(work / f"{name}.{count}", args.keep / f"{name}.{count}")
             results[tree] = (totals[1] - totals[0]) // 200
             print(f"{tree}: {results[tree]} instructions per make", file=sys.stderr, flush=True)
     finally:

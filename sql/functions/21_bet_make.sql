@@ -1,97 +1,116 @@
 -- bet/make: debit the stake, store the bet slip and its selections, record new reference data.
 
-create or replace function wallet_core.is_usual_make(request jsonb)
-returns boolean
-language plpgsql stable
+-- The fast reader's test of a bet/make request's types, ranges and equalities, as one JSON path: a
+-- constant of the plan (IMMUTABLE, no argument), built from the limits of 00_limits.sql. In lax
+-- mode, so that a missing field is an empty sequence and not an error; lax mode unwraps arrays
+-- for an accessor or a comparison but not for .type(), so every value is known by its .type()
+-- before it is read or compared. JSON null counts as absent, as for the field-by-field reader.
+create or replace function wallet_core.usual_make_path()
+returns jsonpath
+language sql immutable parallel safe
 set search_path = ''
 as $$
-declare
-    tx constant jsonb := request -> 'transaction';
-    slip constant jsonb := request -> 'betslip';
-    selection jsonb;
-begin
-    -- Plain expressions only: no query, so no executor to start; every cast sits behind a CASE
-    -- on the JSON type. JSON null counts as absent, as for the field-by-field reader.
-    if not coalesce(
-        jsonb_typeof(request) = 'object' and jsonb_typeof(tx) = 'object' and jsonb_typeof(slip) = 'object'
-        and jsonb_typeof(request -> 'player_id') = 'string'
-        and wallet_core.is_currency(request -> 'currency')
-        and wallet_core.is_amount(request -> 'amount')
-        and coalesce(jsonb_typeof(request -> 'session_id'), 'null') in ('null', 'string')
-        and coalesce(jsonb_typeof(request -> 'bonus_id'), 'null') in ('null', 'string')
-        and coalesce(jsonb_typeof(request -> 'bonus_type'), 'null') in ('null', 'string')
-        and wallet_core.is_amount(request -> 'potential_win', optional => true)
-        and jsonb_typeof(tx -> 'id') = 'string'
-        and tx ->> 'operation' = 'bet'
-        and case coalesce(jsonb_typeof(tx -> 'ext_player_id'), 'null')
-            when 'null' then true
-            when 'string' then tx -> 'ext_player_id' = request -> 'player_id'
-            else false end
-        and case coalesce(jsonb_typeof(tx -> 'currency'), 'null')
-            when 'null' then true
-            when 'string' then tx -> 'currency' = request -> 'currency'
-            else false end
-        and tx -> 'amount' = request -> 'amount'
-        and wallet_core.is_amount(tx -> 'amount')
-        and coalesce(jsonb_typeof(tx -> 'player_id'), 'null') in ('null', 'string')
-        and case coalesce(jsonb_typeof(tx -> 'betslip_id'), 'null')
-            when 'null' then true
-            when 'string' then tx -> 'betslip_id' = slip -> 'id'
-            else false end
-        and wallet_core.is_unix_seconds(tx -> 'timestamp', optional => true)
-        -- books (issue 15): transaction.cross_rate_euro, optional, a positive decimal
-        and (coalesce(jsonb_typeof(tx -> 'cross_rate_euro'), 'null') = 'null'
-            or wallet_core.is_odds(tx -> 'cross_rate_euro'))
-        and jsonb_typeof(slip -> 'id') = 'string'
-        and case coalesce(jsonb_typeof(slip -> 'sum'), 'null')
-            when 'null' then true
-            when 'number' then slip -> 'sum' = request -> 'amount'
-            else false end
-        and wallet_core.is_amount(slip -> 'sum', optional => true)
-        and wallet_core.is_unix_seconds(slip -> 'timestamp', optional => true)
-        and jsonb_typeof(slip -> 'type') = 'string'
-        and wallet_core.is_odds(slip -> 'k')
-        and coalesce(jsonb_typeof(slip -> 'is_quick_bet'), 'null') in ('null', 'boolean')
-        and coalesce(jsonb_typeof(slip -> 'accept_odds_change'), 'null') in ('null', 'boolean')
-        and case jsonb_typeof(slip -> 'bets')
-            when 'array' then jsonb_array_length(slip -> 'bets') between 1 and 100
-            else false end
-    , false) then
-        return false;
-    end if;
-    for n in 0 .. jsonb_array_length(slip -> 'bets') - 1 loop
-        selection := slip -> 'bets' -> n;
-        if not coalesce(
-            jsonb_typeof(selection) = 'object'
-            and jsonb_typeof(selection -> 'id') = 'string'
-            and jsonb_typeof(selection -> 'event_id') = 'string'
-            and jsonb_typeof(selection -> 'sport_id') = 'string'
-            and jsonb_typeof(selection -> 'category_id') = 'string'
-            and jsonb_typeof(selection -> 'tournament_id') = 'string'
-            and jsonb_typeof(selection -> 'sport_name') = 'string'
-            and jsonb_typeof(selection -> 'category_name') = 'string'
-            and jsonb_typeof(selection -> 'tournament_name') = 'string'
-            and coalesce(jsonb_typeof(selection -> 'market_name'), 'null') in ('null', 'string')
-            and coalesce(jsonb_typeof(selection -> 'outcome_name'), 'null') in ('null', 'string')
-            and case coalesce(jsonb_typeof(selection -> 'competitor_name'), 'null')
-                when 'null' then true
-                when 'array' then not jsonb_path_exists(selection -> 'competitor_name', 'strict $[*].type() ? (@ != "string")')
-                else false
-            end
-            and wallet_core.is_unix_seconds(selection -> 'scheduled', optional => true)
-            and coalesce(jsonb_typeof(selection -> 'live'), 'null') in ('null', 'boolean')
-            and wallet_core.is_odds(selection -> 'odds')
-        , false) then
-            return false;
-        end if;
-    end loop;
-    return true;
-end
+    select pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+        'lax $.type() == "object"
+        && $.player_id.type() == "string"
+        && $.currency.type() == "string" && $.currency like_regex CURRENCY
+        && $.amount.type() == "number" && $.amount >= 0 && $.amount <= MAX_AMOUNT
+        && (!exists($.session_id) || $.session_id.type() == "null" || $.session_id.type() == "string")
+        && (!exists($.bonus_id) || $.bonus_id.type() == "null" || $.bonus_id.type() == "string")
+        && (!exists($.bonus_type) || $.bonus_type.type() == "null" || $.bonus_type.type() == "string")
+        && (!exists($.potential_win) || $.potential_win.type() == "null"
+            || $.potential_win.type() == "number" && $.potential_win >= 0 && $.potential_win <= MAX_AMOUNT)
+        && $.transaction.type() == "object"
+        && $.transaction.id.type() == "string"
+        && $.transaction.operation.type() == "string" && $.transaction.operation == "bet"
+        && (!exists($.transaction.ext_player_id) || $.transaction.ext_player_id.type() == "null"
+            || $.transaction.ext_player_id.type() == "string" && $.transaction.ext_player_id == $.player_id)
+        && (!exists($.transaction.currency) || $.transaction.currency.type() == "null"
+            || $.transaction.currency.type() == "string" && $.transaction.currency == $.currency)
+        && $.transaction.amount.type() == "number" && $.transaction.amount == $.amount
+        && (!exists($.transaction.player_id) || $.transaction.player_id.type() == "null"
+            || $.transaction.player_id.type() == "string")
+        && (!exists($.transaction.betslip_id) || $.transaction.betslip_id.type() == "null"
+            || $.transaction.betslip_id.type() == "string" && $.transaction.betslip_id == $.betslip.id)
+        && (!exists($.transaction.timestamp) || $.transaction.timestamp.type() == "null"
+            || $.transaction.timestamp.type() == "number"
+            && $.transaction.timestamp >= 0 && $.transaction.timestamp < UNIX_SECONDS_LIMIT)
+        && (!exists($.transaction.cross_rate_euro) || $.transaction.cross_rate_euro.type() == "null"
+            || $.transaction.cross_rate_euro.type() == "number"
+            && $.transaction.cross_rate_euro > 0 && $.transaction.cross_rate_euro < ODDS_LIMIT
+            || $.transaction.cross_rate_euro.type() == "string"
+            && $.transaction.cross_rate_euro like_regex DECIMAL && $.transaction.cross_rate_euro like_regex "[1-9]")
+        && $.betslip.type() == "object"
+        && $.betslip.id.type() == "string"
+        && (!exists($.betslip.sum) || $.betslip.sum.type() == "null"
+            || $.betslip.sum.type() == "number" && $.betslip.sum == $.amount)
+        && (!exists($.betslip.timestamp) || $.betslip.timestamp.type() == "null"
+            || $.betslip.timestamp.type() == "number"
+            && $.betslip.timestamp >= 0 && $.betslip.timestamp < UNIX_SECONDS_LIMIT)
+        && $.betslip."type".type() == "string"
+        && ($.betslip.k.type() == "number" && $.betslip.k > 0 && $.betslip.k < ODDS_LIMIT
+            || $.betslip.k.type() == "string" && $.betslip.k like_regex DECIMAL && $.betslip.k like_regex "[1-9]")
+        && (!exists($.betslip.is_quick_bet) || $.betslip.is_quick_bet.type() == "null"
+            || $.betslip.is_quick_bet.type() == "boolean")
+        && (!exists($.betslip.accept_odds_change) || $.betslip.accept_odds_change.type() == "null"
+            || $.betslip.accept_odds_change.type() == "boolean")
+        && $.betslip.bets.type() == "array" && $.betslip.bets.size() >= 1 && $.betslip.bets.size() <= 100
+        && !exists($.betslip.bets[*].type() ? (@ != "object"))
+        && !exists($.betslip.bets[*] ? (!(
+            @.id.type() == "string"
+            && @.event_id.type() == "string"
+            && @.sport_id.type() == "string"
+            && @.category_id.type() == "string"
+            && @.tournament_id.type() == "string"
+            && @.sport_name.type() == "string"
+            && @.category_name.type() == "string"
+            && @.tournament_name.type() == "string"
+            && (!exists(@.market_name) || @.market_name.type() == "null" || @.market_name.type() == "string")
+            && (!exists(@.outcome_name) || @.outcome_name.type() == "null" || @.outcome_name.type() == "string")
+            && (!exists(@.competitor_name) || @.competitor_name.type() == "null"
+                || @.competitor_name.type() == "array" && !exists(@.competitor_name[*].type() ? (@ != "string")))
+            && (!exists(@.scheduled) || @.scheduled.type() == "null"
+                || @.scheduled.type() == "number" && @.scheduled >= 0 && @.scheduled < UNIX_SECONDS_LIMIT)
+            && (!exists(@.live) || @.live.type() == "null" || @.live.type() == "boolean")
+            && (@.odds.type() == "number" && @.odds > 0 && @.odds < ODDS_LIMIT
+                || @.odds.type() == "string" && @.odds like_regex DECIMAL && @.odds like_regex "[1-9]")
+        )))',
+        'MAX_AMOUNT', wallet_core.max_amount()::text),
+        'UNIX_SECONDS_LIMIT', wallet_core.unix_seconds_limit()::text),
+        'ODDS_LIMIT', wallet_core.odds_limit()::text),
+        'CURRENCY', pg_catalog.to_json(wallet_core.currency_pattern())::text),
+        'DECIMAL', pg_catalog.to_json(wallet_core.decimal_pattern())::text)::jsonpath
+$$;
+comment on function wallet_core.usual_make_path() is
+'The JSON path (lax) of wallet_core.is_usual_make: true when every field of a bet/make request has its '
+'usual JSON type, is within its range and equals what it must equal. A constant to the planner.';
+
+-- No SET clause: the planner inlines it into wallet_core.read_make_quickly (see 00_limits.sql).
+create or replace function wallet_core.is_usual_make(request jsonb)
+returns boolean
+language sql stable parallel safe
+as $$
+    -- One function call per request where plain expressions were about 200, each initialised (and
+    -- its execute permission checked) once per transaction: the path (a constant), then what
+    -- a JSON path cannot see, a number's scale: an amount has no fraction, not even .0, and a
+    -- number's text (numeric_out, never an exponent) has a point exactly when it has a fraction.
+    select coalesce(
+        pg_catalog.jsonb_path_match(request, wallet_core.usual_make_path(), silent => true)
+        and pg_catalog.strpos(
+            pg_catalog.concat(
+                request ->> 'amount', request #>> '{transaction,amount}', request #>> '{betslip,sum}',
+                request ->> 'potential_win'
+            ),
+            '.'
+        ) = 0,
+        false
+    )
 $$;
 comment on function wallet_core.is_usual_make(jsonb) is
 'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts '
 'integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and '
-'equals what it must equal. Lengths are not checked here. False for anything else.';
+'equals what it must equal (wallet_core.usual_make_path(), and no amount with a fraction). Lengths are '
+'not checked here. False for anything else. Inlined by the planner.';
 
 -- Named constructors of the typed request (no SET clause: the planner inlines them, 00_limits.sql).
 create or replace function wallet_core.new_selection_request(

@@ -498,6 +498,12 @@ def changed(request: Any, path: tuple, value: Any, delete: bool = False) -> Any:
     return request
 
 
+def value_at(request: Any, path: tuple) -> Any:
+    for step in path:
+        request = request[step]
+    return request
+
+
 def make_corpus() -> list[Any]:
     """bet/make requests: usual ones, and each field of a two-selection slip removed or replaced
     by each of ODD_VALUES (numeric ids, float amounts, strings for numbers, limits, nulls...)."""
@@ -508,6 +514,8 @@ def make_corpus() -> list[Any]:
         if isinstance(path[-1], str):
             corpus.append(changed(base, path, None, delete=True))
         corpus += [changed(base, path, value) for value in ODD_VALUES]
+        # the field's own value in a one-element array (a JSON path in lax mode unwraps arrays)
+        corpus.append(changed(base, path, [value_at(base, path)]))
     # fields that must agree, changed together
     for group in AGREEING:
         for value in ODD_VALUES:
@@ -515,9 +523,16 @@ def make_corpus() -> list[Any]:
             for path in group:
                 request = changed(request, path, value)
             corpus.append(request)
-    # one of them equal in value but not in form: 500.0, 5e2, "500"
+    # one of them equal in value but not in form: 500.0, 5e2, "500", [500]
     for path in AGREEING[2]:
-        corpus += [changed(base, path, value) for value in (500.0, 5e2, "500", 500)]
+        corpus += [changed(base, path, value) for value in (500.0, 5e2, "500", 500, [500])]
+    # all of them wrapped alike, and the slip's selections wrapped
+    for group in AGREEING:
+        request = base
+        for path in group:
+            request = changed(request, path, [value_at(base, path)])
+        corpus.append(request)
+    corpus.append(changed(base, ("betslip", "bets"), [base["betslip"]["bets"]]))
     corpus.append(changed(base, ("betslip", "bets"), [p.selection(n) for n in range(101)]))
     corpus.append(changed(base, ("betslip", "bets"), [p.selection(n) for n in range(100)]))
     return corpus

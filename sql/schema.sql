@@ -2056,9 +2056,8 @@ COMMENT ON FUNCTION wallet_core.is_unix_seconds(value jsonb, optional boolean) I
 --
 
 CREATE FUNCTION wallet_core.is_usual_make(request jsonb) RETURNS boolean
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $_$...$_$;  -- body: sql/functions/21_bet_make.sql
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$...$$;  -- body: sql/functions/21_bet_make.sql
 
 ALTER FUNCTION wallet_core.is_usual_make(request jsonb) OWNER TO wallet_owner;
 
@@ -2066,7 +2065,7 @@ ALTER FUNCTION wallet_core.is_usual_make(request jsonb) OWNER TO wallet_owner;
 -- Name: FUNCTION is_usual_make(request jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.is_usual_make(request jsonb) IS 'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and equals what it must equal. Lengths are not checked here. False for anything else.';
+COMMENT ON FUNCTION wallet_core.is_usual_make(request jsonb) IS 'True when every field of a bet/make request has its usual JSON type (ids and names strings, amounts integers, odds numbers or decimal strings, times numbers, flags booleans), is within its range and equals what it must equal (wallet_core.usual_make_path(), and no amount with a fraction). Lengths are not checked here. False for anything else. Inlined by the planner.';
 
 --
 -- Name: journal_is_append_only(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2885,6 +2884,23 @@ ALTER FUNCTION wallet_core.unix_seconds_limit() OWNER TO wallet_owner;
 --
 
 COMMENT ON FUNCTION wallet_core.unix_seconds_limit() IS 'The first unix second the wallet does not accept: 10^11 (a time is from 0 up to, not including, it).';
+
+--
+-- Name: usual_make_path(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.usual_make_path() RETURNS jsonpath
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$...$_$;  -- body: sql/functions/21_bet_make.sql
+
+ALTER FUNCTION wallet_core.usual_make_path() OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION usual_make_path(); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.usual_make_path() IS 'The JSON path (lax) of wallet_core.is_usual_make: true when every field of a bet/make request has its usual JSON type, is within its range and equals what it must equal. A constant to the planner.';
 
 --
 -- Name: window_of(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -5056,6 +5072,12 @@ REVOKE ALL ON FUNCTION wallet_core.start_guarding(account_id bigint) FROM PUBLIC
 --
 
 REVOKE ALL ON FUNCTION wallet_core.unix_seconds_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION usual_make_path(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.usual_make_path() FROM PUBLIC;
 
 --
 -- Name: FUNCTION window_of(kind text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

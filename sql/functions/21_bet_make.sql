@@ -415,17 +415,20 @@ begin
     end if;
     if refusal is not null then
         null;
-    elsif (bonus.refusal is not null or account.balance < real_stake)
-        and exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
-        -- A discard marker comes before the refusals below. When none of them applies, the
-        -- insert finds the marker itself (ON CONFLICT), with the same answer and one read less.
-        refusal := 'WA206';
-    elsif bonus.refusal is not null then
-        refusal := bonus.refusal;
-        message := bonus.message;
-    elsif account.balance < real_stake then
-        refusal := 'WA201';
-        message := format('balance %s is less than the stake %s', account.balance, request.amount);
+    elsif bonus.refusal is not null or account.balance < real_stake then
+        -- A discard marker comes before these refusals. When none of them applies, the insert
+        -- finds the marker itself (ON CONFLICT), with the same answer and one read less. (The
+        -- marker's read is its own statement, in this branch only: a condition that holds a
+        -- query is a query, started for every make even when its first term is false.)
+        if exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+            refusal := 'WA206';
+        elsif bonus.refusal is not null then
+            refusal := bonus.refusal;
+            message := bonus.message;
+        else
+            refusal := 'WA201';
+            message := format('balance %s is less than the stake %s', account.balance, request.amount);
+        end if;
     else
         -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
         -- (real_stake = amount), and a bonus make keeps its cross rate like any other.

@@ -2489,7 +2489,6 @@ COMMENT ON FUNCTION wallet_core.read_make(request jsonb) IS 'A bet/make request,
 
 CREATE FUNCTION wallet_core.read_make_quickly(request jsonb) RETURNS wallet_core.make_request
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/21_bet_make.sql
 
 ALTER FUNCTION wallet_core.read_make_quickly(request jsonb) OWNER TO wallet_owner;

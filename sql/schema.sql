@@ -1389,7 +1389,6 @@ COMMENT ON FUNCTION wallet_core.check_window(window_from timestamp with time zon
 
 CREATE FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) RETURNS record
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/02_idempotency.sql
 
 ALTER FUNCTION wallet_core.claim(op wallet_core.operation, OUT operation_id bigint, OUT status integer, OUT body jsonb) OWNER TO wallet_owner;
@@ -1750,7 +1749,6 @@ COMMENT ON FUNCTION wallet_core.discard_bet(request wallet_core.discard_request)
 
 CREATE FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint DEFAULT NULL::bigint, bet_id bigint DEFAULT NULL::bigint, transaction_id text DEFAULT NULL::text, detail jsonb DEFAULT '{}'::jsonb) RETURNS bigint
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/05_events.sql
 
 ALTER FUNCTION wallet_core.emit_event(type text, player_id text, currency text, amount bigint, balance bigint, operation_id bigint, bet_id bigint, transaction_id text, detail jsonb) OWNER TO wallet_owner;
@@ -2206,7 +2204,6 @@ COMMENT ON FUNCTION wallet_core.locked_account(player_id text, currency text) IS
 
 CREATE FUNCTION wallet_core.make_bet(request wallet_core.make_request) RETURNS wallet_core.reply
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/21_bet_make.sql
 
 ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO wallet_owner;
@@ -2405,7 +2402,6 @@ COMMENT ON FUNCTION wallet_core.player_refusal(player_id text, currency text) IS
 
 CREATE FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text DEFAULT NULL::text, bet_id bigint DEFAULT NULL::bigint, reason text DEFAULT NULL::text) RETURNS wallet_core.accounts
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/03_ledger.sql
 
 ALTER FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) OWNER TO wallet_owner;
@@ -2656,7 +2652,6 @@ COMMENT ON FUNCTION wallet_core.record_limit_change(account wallet_core.accounts
 
 CREATE FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 
 ALTER FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) OWNER TO wallet_owner;

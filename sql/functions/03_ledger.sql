@@ -1,5 +1,9 @@
 -- The ledger: the one way money moves, and why a player has no account.
 
+-- No SET clause: it runs only inside functions that pin search_path to '' (the route functions and
+-- the other wallet.* functions), and a SET clause would save and restore that setting on every
+-- call (callgrind: with make_bet, claim, record_references and post, 60 000 instructions per make);
+-- it names every function in full instead.
 create or replace function wallet_core.post(
     account_id bigint,
     operation text,
@@ -10,7 +14,6 @@ create or replace function wallet_core.post(
 )
 returns wallet_core.accounts
 language plpgsql
-set search_path = ''
 as $$
 declare
     account wallet_core.accounts;
@@ -43,7 +46,7 @@ begin
             else false
         end, false) then
         raise sqlstate '23514' using
-            message = format('journal rule broken: %s of %s to a balance of %s', post.operation, post.amount,
+            message = pg_catalog.format('journal rule broken: %s of %s to a balance of %s', post.operation, post.amount,
                 account.balance);
     end if;
     return account;

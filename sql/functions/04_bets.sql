@@ -133,15 +133,18 @@ comment on function wallet_core.advance_bet(wallet_core.operation, text, text, t
 'settlement: settled -> closed), exactly once per operation key. Behind wallet_core.commit_bet and '
 'wallet_core.close_bet.';
 
+-- No SET clause: it runs only inside functions that pin search_path to '' (the route functions and
+-- the other wallet.* functions), and a SET clause would save and restore that setting on every
+-- call (callgrind: with make_bet, claim, record_references and post, 60 000 instructions per make);
+-- it names every function in full instead.
 create or replace function wallet_core.record_references(selections wallet_core.selection_request[])
 returns void
 language plpgsql
-set search_path = ''
 as $$
 begin
     -- Usually every sport, category and tournament is known, under the same name: one read, no write.
     if not exists (
-        select from unnest(selections) as s
+        select from pg_catalog.unnest(selections) as s
         where
             not exists (
                 select from wallet_core.sports as r where r.sport_id = s.sport_id and r.name = s.sport_name
@@ -162,30 +165,30 @@ begin
     -- two bet slips naming the same new keys in opposite orders wait for each other instead of
     -- deadlocking, and nobody gets a duplicate-key error. Existing rows are not touched.
     insert into wallet_core.sports (sport_id, name)
-    select distinct on (s.sport_id) s.sport_id, s.sport_name from unnest(selections) as s order by s.sport_id
+    select distinct on (s.sport_id) s.sport_id, s.sport_name from pg_catalog.unnest(selections) as s order by s.sport_id
     on conflict (sport_id) do nothing;
     insert into wallet_core.categories (category_id, sport_id, name)
-    select distinct on (s.category_id) s.category_id, s.sport_id, s.category_name from unnest(selections) as s
+    select distinct on (s.category_id) s.category_id, s.sport_id, s.category_name from pg_catalog.unnest(selections) as s
     order by s.category_id
     on conflict (category_id) do nothing;
     insert into wallet_core.tournaments (tournament_id, category_id, name)
     select distinct on (s.tournament_id) s.tournament_id, s.category_id, s.tournament_name
-    from unnest(selections) as s
+    from pg_catalog.unnest(selections) as s
     order by s.tournament_id
     on conflict (tournament_id) do nothing;
 
     -- A renamed row is rewritten, locked first in key order; an unchanged one is not locked.
-    perform from wallet_core.sports as r join unnest(selections) as s on r.sport_id = s.sport_id
+    perform from wallet_core.sports as r join pg_catalog.unnest(selections) as s on r.sport_id = s.sport_id
     where r.name <> s.sport_name order by r.sport_id for no key update of r;
-    update wallet_core.sports as r set name = s.sport_name from unnest(selections) as s
+    update wallet_core.sports as r set name = s.sport_name from pg_catalog.unnest(selections) as s
     where r.sport_id = s.sport_id and r.name <> s.sport_name;
-    perform from wallet_core.categories as r join unnest(selections) as s on r.category_id = s.category_id
+    perform from wallet_core.categories as r join pg_catalog.unnest(selections) as s on r.category_id = s.category_id
     where r.name <> s.category_name order by r.category_id for no key update of r;
-    update wallet_core.categories as r set name = s.category_name from unnest(selections) as s
+    update wallet_core.categories as r set name = s.category_name from pg_catalog.unnest(selections) as s
     where r.category_id = s.category_id and r.name <> s.category_name;
-    perform from wallet_core.tournaments as r join unnest(selections) as s on r.tournament_id = s.tournament_id
+    perform from wallet_core.tournaments as r join pg_catalog.unnest(selections) as s on r.tournament_id = s.tournament_id
     where r.name <> s.tournament_name order by r.tournament_id for no key update of r;
-    update wallet_core.tournaments as r set name = s.tournament_name from unnest(selections) as s
+    update wallet_core.tournaments as r set name = s.tournament_name from pg_catalog.unnest(selections) as s
     where r.tournament_id = s.tournament_id and r.name <> s.tournament_name;
 end
 $$;

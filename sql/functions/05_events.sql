@@ -12,6 +12,10 @@
 -- over when the leader's session ends. The leader reads and marks in short autocommit
 -- statements and holds no lock a route function needs while it talks to the broker.
 
+-- No SET clause: it runs only inside functions that pin search_path to '' (the route functions and
+-- the other wallet.* functions), and a SET clause would save and restore that setting on every
+-- call (callgrind: with make_bet, claim, record_references and post, 60 000 instructions per make);
+-- it names every function in full instead.
 create or replace function wallet_core.emit_event(
     type text,
     player_id text,
@@ -25,7 +29,6 @@ create or replace function wallet_core.emit_event(
 )
 returns bigint
 language plpgsql
-set search_path = ''
 as $$
 declare
     new_event_id bigint;

@@ -364,10 +364,12 @@ comment on function wallet_core.read_make(jsonb) is
 'A bet/make request, typed: in one step when it is usual, field by field otherwise. WA204/WA202 naming '
 'the field when it is malformed. Inlined by the planner.';
 
+-- No SET clause (as for wallet_core.claim_bet): it runs only inside wallet_core.route, within the
+-- route function, which pins search_path to ''; a SET clause would save and restore that setting
+-- on every make.
 create or replace function wallet_core.make_bet(request wallet_core.make_request)
 returns wallet_core.reply
 language plpgsql
-set search_path = ''
 as $$
 declare
     op constant wallet_core.operation := wallet_core.new_operation(

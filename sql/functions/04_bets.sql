@@ -143,19 +143,24 @@ language plpgsql
 as $$
 begin
     -- Usually every sport, category and tournament is known, under the same name: one read, no write.
+    -- Each name is read by its key in a scalar subquery (at most one row: the key is the primary
+    -- key; none, or another name, is a null or false comparison): a NOT EXISTS here let the planner
+    -- hash the whole table, three hash tables built for every make while the tables are small.
     if not exists (
         select from pg_catalog.unnest(selections) as s
-        where
-            not exists (
-                select from wallet_core.sports as r where r.sport_id = s.sport_id and r.name = s.sport_name
+        where not coalesce(
+                (select r.name = s.sport_name from wallet_core.sports as r where r.sport_id = s.sport_id), false
             )
-            or not exists (
-                select from wallet_core.categories as r
-                where r.category_id = s.category_id and r.name = s.category_name
+            or not coalesce(
+                (select r.name = s.category_name from wallet_core.categories as r where r.category_id = s.category_id),
+                false
             )
-            or not exists (
-                select from wallet_core.tournaments as r
-                where r.tournament_id = s.tournament_id and r.name = s.tournament_name
+            or not coalesce(
+                (
+                    select r.name = s.tournament_name from wallet_core.tournaments as r
+                    where r.tournament_id = s.tournament_id
+                ),
+                false
             )
     ) then
         return;
@@ -168,7 +173,8 @@ begin
     select distinct on (s.sport_id) s.sport_id, s.sport_name from pg_catalog.unnest(selections) as s order by s.sport_id
     on conflict (sport_id) do nothing;
     insert into wallet_core.categories (category_id, sport_id, name)
-    select distinct on (s.category_id) s.category_id, s.sport_id, s.category_name from pg_catalog.unnest(selections) as s
+    select distinct on (s.category_id) s.category_id, s.sport_id, s.category_name
+    from pg_catalog.unnest(selections) as s
     order by s.category_id
     on conflict (category_id) do nothing;
     insert into wallet_core.tournaments (tournament_id, category_id, name)
@@ -186,7 +192,8 @@ begin
     where r.name <> s.category_name order by r.category_id for no key update of r;
     update wallet_core.categories as r set name = s.category_name from pg_catalog.unnest(selections) as s
     where r.category_id = s.category_id and r.name <> s.category_name;
-    perform from wallet_core.tournaments as r join pg_catalog.unnest(selections) as s on r.tournament_id = s.tournament_id
+    perform from wallet_core.tournaments as r
+    join pg_catalog.unnest(selections) as s on r.tournament_id = s.tournament_id
     where r.name <> s.tournament_name order by r.tournament_id for no key update of r;
     update wallet_core.tournaments as r set name = s.tournament_name from pg_catalog.unnest(selections) as s
     where r.tournament_id = s.tournament_id and r.name <> s.tournament_name;

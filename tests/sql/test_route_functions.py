@@ -512,6 +512,8 @@ def make_corpus() -> list[Any]:
     by each of ODD_VALUES (numeric ids, float amounts, strings for numbers, limits, nulls...)."""
     base = p.make("alice", 500, selections=[p.selection(1), p.selection(2, sport="2")])
     base["bonus_id"] = "bonus-1"
+    base["bonus_type"] = "freebet_freemoney"
+    base["transaction"]["cross_rate_euro"] = "1.0850"
     corpus = [base, p.make("alice", 0), p.make("bob", 10**15, currency="USDT"), None, [], "x", {}]
     for path in paths_of(base):
         if isinstance(path[-1], str):

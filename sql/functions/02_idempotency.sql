@@ -37,30 +37,45 @@ language plpgsql
 as $$
 declare
     seen wallet_core.idempotency;
+    made_bet_id bigint;
+    made_account_id bigint;
+    made_balance bigint;
 begin
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(op.kind), pg_catalog.hashtext(op.key));
     -- One statement: the key's row, or for a transaction key that has none, its make's bet row
     -- (migration 0610: a make's record is its bet row, and the answer is rebuilt from it, the same
-    -- bytes the make answered; a discard marker, made_balance null, is no answer).
-    select x.route, x.player_id, x.amount, x.currency, x.parent, x.detail, x.status, x.response
+    -- bytes the make answered; a discard marker, made_balance null, is no answer). The bet's
+    -- account (its player and currency) is read apart, for a replay only: joined here, it was
+    -- a scan started for every claim.
+    select x.route, x.player_id, x.amount, x.currency, x.parent, x.detail, x.status, x.response, x.bet_id,
+        x.account_id, x.made_balance
     into seen.route, seen.player_id, seen.amount, seen.currency, seen.parent, seen.detail, seen.status,
-        seen.response
+        seen.response, made_bet_id, made_account_id, made_balance
     from (
-        select i.route, i.player_id, i.amount, i.currency, i.parent, i.detail, i.status, i.response
+        select i.route, i.player_id, i.amount, i.currency, i.parent, i.detail, i.status, i.response,
+            null::bigint as bet_id, null::bigint as account_id, null::bigint as made_balance
         from wallet_core.idempotency as i
         where i.kind = op.kind and i.key = op.key
         union all
-        select 'bet/make', a.player_id, b.stake, a.currency, null, null, 200,
-            wallet_core.operation_answer(
-                operation_id => b.bet_id, ext_transaction_id => b.make_transaction_id, parent_transaction_id => null,
-                user_id => a.player_id, operation => 'bet', amount => b.stake, currency => a.currency,
-                balance => b.made_balance
-            )
+        select 'bet/make', null, b.stake, null, null, null, 200, null, b.bet_id, b.account_id, b.made_balance
         from wallet_core.bets as b
-        join wallet_core.accounts as a on b.account_id = a.account_id
         where op.kind = 'transaction' and b.make_transaction_id = op.key and b.made_balance is not null
         limit 1
     ) as x;
+    if made_account_id is not null then
+        -- FOUND is now the account's: a bet without one (wallet.audit()'s orphan_row) is no
+        -- record, as when the look-up joined the account.
+        select a.player_id, a.currency into seen.player_id, seen.currency
+        from wallet_core.accounts as a
+        where a.account_id = made_account_id;
+        if found then
+            seen.response := wallet_core.operation_answer(
+                operation_id => made_bet_id, ext_transaction_id => op.key, parent_transaction_id => null,
+                user_id => seen.player_id, operation => 'bet', amount => seen.amount, currency => seen.currency,
+                balance => made_balance
+            );
+        end if;
+    end if;
     if not found then
         operation_id := pg_catalog.nextval('wallet_core.operation_id_seq');
     elsif seen.route = op.route

@@ -48,6 +48,41 @@ comment on function wallet_core.emit_event(text, text, text, bigint, bigint, big
 'event-order lock until commit, so one player''s event ids increase in commit order. Call it once '
 'per committed change, after the change''s own writes; never for a replay or a refusal.';
 
+-- A bet.made event of a real-money stake keeps no detail of its own (migration 0630): what it
+-- said is in its bet row, written by the same make and never changed there.
+create or replace function wallet_core.bet_made_detail(bet_id bigint)
+returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'betslip_id', b.betslip_id, 'stake', b.stake, 'odds', b.odds::text,
+        'selections', coalesce(
+            pg_catalog.length(b.legs_packed) - pg_catalog.length(pg_catalog.replace(b.legs_packed, E'\x1e', '')) + 1,
+            pg_catalog.cardinality(b.legs)
+        )
+    )
+    from wallet_core.bets as b
+    where b.bet_id = bet_made_detail.bet_id
+$$;
+comment on function wallet_core.bet_made_detail(bigint) is
+'The detail of the bet.made event of a real-money make, built from its bet row: betslip_id, stake, odds '
+'(their text) and the number of selections, as wallet_core.make_bet wrote it before migration 0630.';
+
+create or replace function wallet_core.event_detail(event wallet_core.events)
+returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    select case
+        when event.detail is not null then event.detail
+        when event.type = 'bet.made' then wallet_core.bet_made_detail(event.bet_id)
+    end
+$$;
+comment on function wallet_core.event_detail(wallet_core.events) is
+'An event''s detail: its own (events.detail), or for a bet.made event without one (migration 0630) what '
+'its bet row holds (wallet_core.bet_made_detail).';
+
 create or replace function wallet_core.event_body(event wallet_core.events)
 returns jsonb
 language sql stable
@@ -64,7 +99,7 @@ as $$
         'operation_id', event.operation_id::text,
         'bet_id', event.bet_id::text,
         'transaction_id', event.transaction_id,
-        'detail', event.detail
+        'detail', wallet_core.event_detail(event)
     )
 $$;
 comment on function wallet_core.event_body(wallet_core.events) is
@@ -82,7 +117,7 @@ select
     e.operation_id,
     e.bet_id,
     e.transaction_id,
-    e.detail,
+    wallet_core.event_detail(e) as detail,
     e.published_at,
     wallet_core.event_body(e) as body
 from wallet_core.events as e;
@@ -214,6 +249,8 @@ comment on function wallet.events_backlog() is
 revoke all on function wallet_core.emit_event(text, text, text, bigint, bigint, bigint, bigint, text, jsonb)
 from public;
 revoke all on function wallet_core.event_body(wallet_core.events) from public;
+revoke all on function wallet_core.event_detail(wallet_core.events) from public;
+revoke all on function wallet_core.bet_made_detail(bigint) from public;
 revoke all on procedure wallet.purge_events from public;
 revoke all on function wallet.relay_lead() from public;
 revoke all on function wallet.unpublished_events(integer) from public;

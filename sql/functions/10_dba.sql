@@ -387,7 +387,7 @@ as $$
             'limit.removed', 'player.excluded', 'player.exclusion_lifted', 'session.opened', 'session.closed',
             'bonus.granted', 'bonus.revoked'
         )),
-        ('detail is an object', jsonb_typeof(e.detail) = 'object'),
+        ('detail is an object', jsonb_typeof(wallet_core.event_detail(e)) = 'object'),
         ('a currency exactly for an account''s event', (e.type in (
             'player.blocked', 'player.unblocked', 'player.excluded', 'player.exclusion_lifted', 'session.opened',
             'session.closed'

@@ -331,10 +331,10 @@ begin
                 'final_odds', reported.by_id -> s.selection_id ->> 'odds'
             ) order by s.position)
             from (
-                -- the bet row's legs (migration 0610)
+                -- the bet row's legs (migration 0610), packed (0630) or not
                 select (l.n - 1)::integer as position, l.selection_id, l.event_id, l.sport_id, l.category_id,
                     l.tournament_id, l.competitor_names, l.market_name, l.outcome_name, l.scheduled_at, l.live, l.odds
-                from pg_catalog.unnest(b.legs) with ordinality as l (
+                from pg_catalog.unnest(wallet_core.bet_legs(b.legs_packed, b.legs)) with ordinality as l (
                     scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
                     outcome_name, odds, competitor_names, n
                 )
@@ -344,7 +344,7 @@ begin
                     pg_catalog.to_jsonb(o.competitor_names), o.market_name, o.outcome_name, o.scheduled_at, o.live,
                     o.odds
                 from wallet_core.selections as o
-                where b.legs is null and o.bet_id = b.bet_id
+                where b.legs is null and b.legs_packed is null and o.bet_id = b.bet_id
             ) as s
         ),
         (

@@ -197,9 +197,10 @@ comment on function wallet_core.record_references(wallet_core.selection_request[
 -- The slip's legs packed in one text value (bets.legs_packed, migration 0630): per leg its fields
 -- in wallet_core.leg's order, separated by U+001F; legs separated by U+001E; a null field is
 -- U+001C; scheduled_at is its exact epoch in seconds (trim_scale(extract(epoch)): microseconds
--- kept), odds their exact text, the competitor names one by one, separated by U+001D (a null
--- name: U+001B). 179 bytes for the benchmark's three legs, against 312 as wallet_core.leg[]. No
--- SET clause and one SELECT without FROM: the planner inlines it into the make's insert.
+-- kept; at most 10^11 seconds either side, which the make's reader allows); odds their exact
+-- text; the competitor names one by one, separated by U+001D (a null name: U+001B). 179 bytes
+-- for the benchmark's three legs, against 312 as wallet_core.leg[]. No SET clause and one SELECT
+-- without FROM: the planner inlines it into the make's insert.
 create or replace function wallet_core.pack_leg(
     scheduled_at timestamptz,
     live boolean,
@@ -218,7 +219,10 @@ language sql
 immutable
 as $$
     select case
-        when (scheduled_at is null or pg_catalog.isfinite(scheduled_at))
+        when (
+            scheduled_at is null
+            or (pg_catalog.isfinite(scheduled_at) and abs(extract(epoch from scheduled_at)) <= 100000000000)
+        )
             and pg_catalog.concat(
                 selection_id, event_id, sport_id, category_id, tournament_id, market_name, outcome_name,
                 pg_catalog.array_to_string(competitor_names, '')
@@ -245,32 +249,35 @@ comment on function wallet_core.pack_leg(
     timestamptz, boolean, text, text, text, text, text, text, text, numeric, text[]
 ) is
 'One leg of a slip packed for bets.legs_packed (migration 0630); null when it cannot be packed so that '
-'wallet_core.unpack_legs gives it back the same (a field holding U+001B to U+001F, an infinite time, a '
+'wallet_core.unpack_legs gives it back the same (a field holding U+001B to U+001F, a time beyond 10^11 '
+'seconds from 1970, a '
 'competitor list of more than one dimension or of one empty name): such a slip is kept in bets.legs.';
 
 create or replace function wallet_core.unpack_legs(packed text)
-returns wallet_core.leg []
+returns wallet_core.leg[]
 language sql
 immutable
 set search_path = ''
 as $$
     select pg_catalog.array_agg(
         row(
-            pg_catalog.timestamptz 'epoch'
-            + (f[1]::numeric * 1000000)::bigint * pg_catalog.interval '1 microsecond',
-            f[2]::boolean, f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]::numeric,
-            pg_catalog.to_jsonb(pg_catalog.string_to_array(f[11], E'\x1d', E'\x1b'))
+            -- seconds and microseconds apart: each product exact in float8 (|epoch| <= 10^11)
+            pg_catalog.timestamptz 'epoch' + (x.us / 1000000) * pg_catalog.interval '1 second'
+            + (x.us % 1000000) * pg_catalog.interval '1 microsecond',
+            x.f[2]::boolean, x.f[3], x.f[4], x.f[5], x.f[6], x.f[7], x.f[8], x.f[9], x.f[10]::numeric,
+            pg_catalog.to_jsonb(pg_catalog.string_to_array(x.f[11], E'\x1d', E'\x1b'))
         )::wallet_core.leg
         order by l.n
     )
     from pg_catalog.unnest(pg_catalog.string_to_array(packed, E'\x1e')) with ordinality as l (leg, n)
-    cross join lateral (select pg_catalog.string_to_array(l.leg, E'\x1f', E'\x1c') as f) as x
+    cross join lateral (select pg_catalog.string_to_array(l.leg, E'\x1f', E'\x1c') as f) as x0
+    cross join lateral (select x0.f, (x0.f[1]::numeric * 1000000)::bigint as us) as x
 $$;
 comment on function wallet_core.unpack_legs(text) is
 'The legs of bets.legs_packed as the wallet_core.leg[] they were packed from (wallet_core.pack_leg): '
 'the same values, the same text.';
 
-create or replace function wallet_core.pack_legs(legs wallet_core.leg [])
+create or replace function wallet_core.pack_legs(legs wallet_core.leg[])
 returns text
 language sql
 immutable
@@ -290,21 +297,21 @@ as $$
                 when pg_catalog.jsonb_typeof(l.competitor_names) = 'array' then array(
                     select pg_catalog.jsonb_array_elements_text(l.competitor_names)
                 )
-                else '{""}'::text [] -- not a list of names: not packable
+                else '{""}'::text[] -- not a list of names: not packable
             end
         ) as packed
     ) as p
 $$;
-comment on function wallet_core.pack_legs(wallet_core.leg []) is
+comment on function wallet_core.pack_legs(wallet_core.leg[]) is
 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when a leg cannot be '
 'packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
 
-create or replace function wallet_core.bet_legs(legs_packed text, legs wallet_core.leg [])
-returns wallet_core.leg []
+create or replace function wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[])
+returns wallet_core.leg[]
 language sql
 immutable
 as $$
     select coalesce(wallet_core.unpack_legs(legs_packed), legs)
 $$;
-comment on function wallet_core.bet_legs(text, wallet_core.leg []) is
+comment on function wallet_core.bet_legs(text, wallet_core.leg[]) is
 'The legs of a bet row, packed or not: wallet_core.bet_legs(b.legs_packed, b.legs).';

@@ -347,7 +347,6 @@ declare
     bonus wallet_core.bonus_check;
     real_stake bigint := request.amount;
     bonus_left bigint;
-    slip_packed boolean;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -444,8 +443,7 @@ begin
                 from pg_catalog.unnest(request.selections) as s
             ) as x
         ) as p (packed)
-        on conflict (make_transaction_id) do nothing
-        returning legs_packed is not null into slip_packed;
+        on conflict (make_transaction_id) do nothing;
         if not found then
             refusal := 'WA206';
         end if;
@@ -470,12 +468,9 @@ begin
         made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -request.amount, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
-            -- With the legs packed, the bet row holds this detail (wallet_core.bet_made_detail
-            -- builds it back for the message and wallet.events; migration 0630).
-            case when not slip_packed then jsonb_build_object(
-                'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
-                'selections', cardinality(request.selections)
-            ) end
+            -- No detail of its own: the bet row holds it (betslip_id, stake, odds, the legs), and
+            -- wallet_core.bet_made_detail builds it back for the message and wallet.events (0630).
+            null
         );
     else
         insert into wallet_core.bet_bonuses (bet_id, grant_id, bonus_type, win_net)

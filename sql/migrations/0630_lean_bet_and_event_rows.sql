@@ -13,7 +13,8 @@
 --
 -- 2. A bet.made event of a real-money stake keeps no detail of its own (events.detail null): its
 --    detail (betslip_id, stake, odds, selections) is what its bet row holds, and never changes
---    there (bets.betslip_id, stake and odds are written by the make alone; bets are never deleted).
+--    there (bets.betslip_id, stake and odds are written by the make alone, the legs are written
+--    once, packed or not; bets are never deleted).
 --    wallet_core.event_detail builds it back for wallet_core.event_body (what the relay publishes,
 --    byte for byte as before) and the wallet.events view. That was 104 of the event row's 225
 --    bytes. A bonus make's event keeps its detail (it names the grant).
@@ -40,8 +41,8 @@ alter table wallet_core.events
 alter column detail drop not null;
 
 comment on column wallet_core.events.detail is
-'The event''s own fields (a JSON object). Null only for a bet.made event whose detail its bet row '
-'holds (migration 0630): wallet_core.event_detail builds it from there, for the message body and '
+'The event''s own fields (a JSON object). Null only for a bet.made event of a real-money make, whose '
+'detail its bet row holds (migration 0630): wallet_core.event_detail builds it from there, for the message body and '
 'wallet.events.';
 
 create procedure wallet.pack_bet_rows(batch integer default 5000, inout packed bigint default 0)
@@ -56,7 +57,7 @@ declare
     done bigint;
 begin
     if batch is null or batch < 1 then
-        raise sqlstate 'WA204' using message = 'batch must be 1 or more';
+        raise sqlstate '22023' using message = 'batch must be 1 or more';
     end if;
     packed := 0;
     -- The bets, in bet_id order (the primary key): each batch locks its rows until its commit.
@@ -100,8 +101,7 @@ begin
         where e.event_id = any(ids)
             and e.type = 'bet.made'
             and e.detail is not null
-            and not e.detail ? 'bonus_id'
-            and e.detail = wallet_core.bet_made_detail(e.bet_id);
+            and e.detail::text = wallet_core.bet_made_detail(e.bet_id)::text;
         get diagnostics done = row_count;
         packed := packed + done;
         last_id := ids[pg_catalog.array_length(ids, 1)];
@@ -111,10 +111,10 @@ begin
     end loop;
 end
 $$;
-comment on procedure wallet.pack_bet_rows(integer, bigint) is
+comment on procedure wallet.pack_bet_rows is
 'Packs the rows written before migration 0630, batch rows at a time (default 5000), each batch its own '
 'transaction: the legs of older bets into bets.legs_packed, and the detail of older real-money bet.made '
 'events out of events.detail, each only where what the readers give back is the same. CALL '
 'wallet.pack_bet_rows() outside a transaction block, once after the deploy; it may be stopped and called '
 'again. Returns how many rows it changed.';
-revoke all on procedure wallet.pack_bet_rows(integer, bigint) from public;
+revoke all on procedure wallet.pack_bet_rows from public;

@@ -288,8 +288,8 @@ def test_packing_round_trips_every_time_the_leg_type_can_hold(db: psycopg.Connec
     # a competitor list that is not a list of names is not packed
     for names in ['{"a": 1}', '"a"', '[["a"]]', '[""]']:
         row = db.execute(
-            "select wallet_core.pack_legs(array[row(null, null, 's', 'e', '1', 'c', 't', null, null,"
-            " 1.5, %s::jsonb)::wallet_core.leg])",
+            "select wallet_core.pack_legs(array[row(null, null, 's', 'e', '1', 'c', 't',"
+            " null, null, 1.5, %s::jsonb)::wallet_core.leg])",
             [names],
         ).fetchone()
         assert row is not None

@@ -221,7 +221,10 @@ as $$
     select case
         when (
             scheduled_at is null
-            or (pg_catalog.isfinite(scheduled_at) and abs(extract(epoch from scheduled_at)) <= 100000000000)
+            or (
+                pg_catalog.isfinite(scheduled_at)
+                and abs(extract(epoch from scheduled_at)) <= wallet_core.unix_seconds_limit()
+            )
         )
             and pg_catalog.concat(
                 selection_id, event_id, sport_id, category_id, tournament_id, market_name, outcome_name,

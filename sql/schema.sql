@@ -1304,7 +1304,7 @@ COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required b
 --
 
 CREATE FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) RETURNS wallet_core.leg[]
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 
 ALTER FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) OWNER TO wallet_owner;
@@ -2444,7 +2444,7 @@ COMMENT ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transa
 --
 
 CREATE FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 
 ALTER FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) OWNER TO wallet_owner;
@@ -2460,7 +2460,7 @@ COMMENT ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, 
 --
 
 CREATE FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 
@@ -2997,7 +2997,7 @@ COMMENT ON FUNCTION wallet_core.unix_seconds_limit() IS 'The first unix second t
 --
 
 CREATE FUNCTION wallet_core.unpack_legs(packed text) RETURNS wallet_core.leg[]
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 

@@ -200,7 +200,7 @@ comment on function wallet_core.record_references(wallet_core.selection_request[
 -- kept; at most 10^11 seconds either side, which the make's reader allows); odds their exact
 -- text; the competitor names one by one, separated by U+001D (a null name: U+001B). 179 bytes
 -- for the benchmark's three legs, against 312 as wallet_core.leg[]. No SET clause and one SELECT
--- without FROM: the planner inlines it into the make's insert.
+-- without FROM, stable like what it calls: the planner inlines it into the make's insert.
 create or replace function wallet_core.pack_leg(
     scheduled_at timestamptz,
     live boolean,
@@ -216,7 +216,7 @@ create or replace function wallet_core.pack_leg(
 )
 returns text
 language sql
-immutable
+stable -- extract(epoch from a timestamptz), concat and array_to_string are stable
 as $$
     select case
         when (
@@ -259,7 +259,7 @@ comment on function wallet_core.pack_leg(
 create or replace function wallet_core.unpack_legs(packed text)
 returns wallet_core.leg[]
 language sql
-immutable
+stable
 set search_path = ''
 as $$
     select pg_catalog.array_agg(
@@ -283,7 +283,7 @@ comment on function wallet_core.unpack_legs(text) is
 create or replace function wallet_core.pack_legs(legs wallet_core.leg[])
 returns text
 language sql
-immutable
+stable
 set search_path = ''
 as $$
     select case when pg_catalog.bool_and(p.packed is not null) then pg_catalog.string_agg(p.packed, E'\x1e' order by l.n) end
@@ -312,7 +312,7 @@ comment on function wallet_core.pack_legs(wallet_core.leg[]) is
 create or replace function wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[])
 returns wallet_core.leg[]
 language sql
-immutable
+stable
 as $$
     select coalesce(wallet_core.unpack_legs(legs_packed), legs)
 $$;

@@ -194,13 +194,21 @@ comment on function wallet_core.record_references(wallet_core.selection_request[
 'read-only check when they all do; otherwise inserts the new ones and renames changed ones, '
 'deadlock-free by fixed key order.';
 
--- The slip's legs packed in one text value (bets.legs_packed, migration 0630): per leg its fields
--- in wallet_core.leg's order, separated by U+001F; legs separated by U+001E; a null field is
--- U+001C; scheduled_at is its exact epoch in seconds (trim_scale(extract(epoch)): microseconds
--- kept; at most 10^11 seconds either side, which the make's reader allows); odds their exact
--- text; the competitor names one by one, separated by U+001D (a null name: U+001B). 179 bytes
--- for the benchmark's three legs, against 312 as wallet_core.leg[]. No SET clause and one SELECT
--- without FROM, stable like what it calls: the planner inlines it into the make's insert.
+-- The slip's legs packed in one text value (bets.legs_packed, migration 0630), 185 bytes for the
+-- benchmark's three legs against 312 as wallet_core.leg[] (the array's header, and each leg's
+-- own tuple header and padding). Per leg its 11 fields in wallet_core.leg's order, separated by
+-- U+001F; legs separated by U+001E. scheduled_at is its exact epoch in seconds
+-- (trim_scale(extract(epoch)): microseconds kept), '' when null; live 't', 'f' or ''; the ids
+-- and odds as they are; market_name and outcome_name '=' and the name, '' when null; the
+-- competitor names the text of their jsonb ('' when null; jsonb escapes every control
+-- character). wallet_core.is_packed tells whether a packed slip has exactly that shape: then
+-- wallet_core.unpack_legs gives back the very legs (no field held U+001E or U+001F, no id was
+-- null, the time was finite); else the slip is kept in bets.legs as before.
+--
+-- pack_leg has no SET clause and is one SELECT without FROM, stable like what it calls: the
+-- planner inlines it into the make's insert, where every function in it costs its set-up in every
+-- transaction, and the shape is checked by one regular expression per slip (no capturing
+-- groups: no backtracking).
 create or replace function wallet_core.pack_leg(
     scheduled_at timestamptz,
     live boolean,
@@ -212,49 +220,43 @@ create or replace function wallet_core.pack_leg(
     market_name text,
     outcome_name text,
     odds numeric,
-    competitor_names text[]
+    competitor_names jsonb
 )
 returns text
 language sql
-stable -- extract(epoch from a timestamptz), concat and array_to_string are stable
+stable -- extract(epoch from a timestamptz) and concat_ws are stable
 as $$
-    select case
-        when (
-            scheduled_at is null
-            or (
-                pg_catalog.isfinite(scheduled_at)
-                and abs(extract(epoch from scheduled_at)) <= wallet_core.unix_seconds_limit()
-            )
-        )
-            and pg_catalog.concat(
-                selection_id, event_id, sport_id, category_id, tournament_id, market_name, outcome_name,
-                pg_catalog.array_to_string(competitor_names, '')
-            ) !~ '[\x1b-\x1f]'
-            and (
-                competitor_names is null or pg_catalog.cardinality(competitor_names) = 0
-                or (
-                    pg_catalog.array_ndims(competitor_names) = 1
-                    and pg_catalog.array_to_string(competitor_names, E'\x1d', E'\x1b') <> ''
-                )
-            )
-            then pg_catalog.concat_ws(
-                E'\x1f',
-                coalesce(pg_catalog.trim_scale(extract(epoch from scheduled_at))::text, E'\x1c'),
-                case live when true then 't' when false then 'f' else E'\x1c' end,
-                coalesce(selection_id, E'\x1c'), coalesce(event_id, E'\x1c'), coalesce(sport_id, E'\x1c'),
-                coalesce(category_id, E'\x1c'), coalesce(tournament_id, E'\x1c'), coalesce(market_name, E'\x1c'),
-                coalesce(outcome_name, E'\x1c'), coalesce(odds::text, E'\x1c'),
-                coalesce(pg_catalog.array_to_string(competitor_names, E'\x1d', E'\x1b'), E'\x1c')
-            )
-    end
+    select pg_catalog.concat_ws(
+        E'\x1f',
+        coalesce(pg_catalog.trim_scale(extract(epoch from scheduled_at))::text, ''),
+        case live when true then 't' when false then 'f' else '' end,
+        -- a null id or odds: U+001E inside the leg, which wallet_core.is_packed refuses
+        coalesce(selection_id, E'\x1e'), coalesce(event_id, E'\x1e'), coalesce(sport_id, E'\x1e'),
+        coalesce(category_id, E'\x1e'), coalesce(tournament_id, E'\x1e'),
+        coalesce('=' || market_name, ''), coalesce('=' || outcome_name, ''),
+        coalesce(odds::text, E'\x1e'), coalesce(competitor_names::text, '')
+    )
 $$;
 comment on function wallet_core.pack_leg(
-    timestamptz, boolean, text, text, text, text, text, text, text, numeric, text[]
+    timestamptz, boolean, text, text, text, text, text, text, text, numeric, jsonb
 ) is
-'One leg of a slip packed for bets.legs_packed (migration 0630); null when it cannot be packed so that '
-'wallet_core.unpack_legs gives it back the same (a field holding U+001B to U+001F, a time beyond 10^11 '
-'seconds from 1970, a '
-'competitor list of more than one dimension or of one empty name): such a slip is kept in bets.legs.';
+'One leg of a slip packed for bets.legs_packed (migration 0630): its fields separated by U+001F. Join '
+'the legs with U+001E, and keep the result only if wallet_core.is_packed says so.';
+
+create or replace function wallet_core.is_packed(packed text)
+returns boolean
+language sql
+immutable
+as $$
+    select packed ~ (
+        '^(?:-?[0-9]+(?:\.[0-9]+)?)?\x1f[tf]?(?:\x1f[^\x1e\x1f]*){5}(?:\x1f(?:=[^\x1e\x1f]*)?){2}(?:\x1f[^\x1e\x1f]*){2}'
+        || '(?:\x1e(?:-?[0-9]+(?:\.[0-9]+)?)?\x1f[tf]?(?:\x1f[^\x1e\x1f]*){5}(?:\x1f(?:=[^\x1e\x1f]*)?){2}'
+        || '(?:\x1f[^\x1e\x1f]*){2})*$'
+    )
+$$;
+comment on function wallet_core.is_packed(text) is
+'Whether legs packed by wallet_core.pack_leg (joined with U+001E) have exactly their shape, so that '
+'wallet_core.unpack_legs gives them back the same; else the slip is kept in bets.legs.';
 
 create or replace function wallet_core.unpack_legs(packed text)
 returns wallet_core.leg[]
@@ -264,17 +266,21 @@ set search_path = ''
 as $$
     select pg_catalog.array_agg(
         row(
-            -- seconds and microseconds apart: each product exact in float8 (|epoch| <= 10^11)
-            pg_catalog.timestamptz 'epoch' + (x.us / 1000000) * pg_catalog.interval '1 second'
-            + (x.us % 1000000) * pg_catalog.interval '1 microsecond',
-            x.f[2]::boolean, x.f[3], x.f[4], x.f[5], x.f[6], x.f[7], x.f[8], x.f[9], x.f[10]::numeric,
-            pg_catalog.to_jsonb(pg_catalog.string_to_array(x.f[11], E'\x1d', E'\x1b'))
+            -- from 2000-01-01 (PostgreSQL's own origin: every finite timestamptz is within 2^63
+            -- microseconds of it), whole days (as 24 hours: no time zone) and the microseconds of
+            -- the day apart: each product exact in float8
+            pg_catalog.timestamptz '2000-01-01 00:00:00+00' + x.days::bigint * pg_catalog.interval '24 hours'
+            + ((x.since_2000 - x.days * 86400) * 1000000)::bigint * pg_catalog.interval '1 microsecond',
+            nullif(x.f[2], '')::boolean, x.f[3], x.f[4], x.f[5], x.f[6], x.f[7],
+            pg_catalog.substr(nullif(x.f[8], ''), 2), pg_catalog.substr(nullif(x.f[9], ''), 2),
+            x.f[10]::numeric, nullif(x.f[11], '')::jsonb
         )::wallet_core.leg
         order by l.n
     )
     from pg_catalog.unnest(pg_catalog.string_to_array(packed, E'\x1e')) with ordinality as l (leg, n)
-    cross join lateral (select pg_catalog.string_to_array(l.leg, E'\x1f', E'\x1c') as f) as x0
-    cross join lateral (select x0.f, (x0.f[1]::numeric * 1000000)::bigint as us) as x
+    cross join lateral (select pg_catalog.string_to_array(l.leg, E'\x1f') as f) as x0
+    cross join lateral (select x0.f, nullif(x0.f[1], '')::numeric - 946684800 as since_2000) as x1
+    cross join lateral (select x1.f, x1.since_2000, pg_catalog.floor(x1.since_2000 / 86400) as days) as x
 $$;
 comment on function wallet_core.unpack_legs(text) is
 'The legs of bets.legs_packed as the wallet_core.leg[] they were packed from (wallet_core.pack_leg): '
@@ -286,27 +292,29 @@ language sql
 stable
 set search_path = ''
 as $$
-    select case when pg_catalog.bool_and(p.packed is not null) then pg_catalog.string_agg(p.packed, E'\x1e' order by l.n) end
-    from pg_catalog.unnest(legs) with ordinality as l (
-        scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
-        outcome_name, odds, competitor_names, n
-    )
-    cross join lateral (
-        select wallet_core.pack_leg(
-            l.scheduled_at, l.live, l.selection_id, l.event_id, l.sport_id, l.category_id, l.tournament_id,
-            l.market_name, l.outcome_name, l.odds,
-            case
-                when l.competitor_names is null then null
-                when pg_catalog.jsonb_typeof(l.competitor_names) = 'array' then array(
-                    select pg_catalog.jsonb_array_elements_text(l.competitor_names)
-                )
-                else '{""}'::text[] -- not a list of names: not packable
-            end
-        ) as packed
-    ) as p
+    -- extract(epoch) is exact but in the last 30 years of PostgreSQL's range (from year 294247);
+    -- the make's reader takes times up to 10^11 seconds, so only older rows could hold such times
+    select case
+        when wallet_core.is_packed(y.packed) and y.in_range then y.packed
+    end
+    from (
+        select
+            pg_catalog.string_agg(
+                wallet_core.pack_leg(
+                    l.scheduled_at, l.live, l.selection_id, l.event_id, l.sport_id, l.category_id,
+                    l.tournament_id, l.market_name, l.outcome_name, l.odds, l.competitor_names
+                ),
+                E'\x1e' order by l.n
+            ) as packed,
+            pg_catalog.bool_and(l.scheduled_at is null or abs(extract(epoch from l.scheduled_at)) < 9e12) as in_range
+        from pg_catalog.unnest(legs) with ordinality as l (
+            scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
+            outcome_name, odds, competitor_names, n
+        )
+    ) as y
 $$;
 comment on function wallet_core.pack_legs(wallet_core.leg[]) is
-'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when a leg cannot be '
+'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be '
 'packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
 
 create or replace function wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[])

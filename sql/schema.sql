@@ -2440,20 +2440,20 @@ ALTER FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction
 COMMENT ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) IS 'The success body every route but balance answers with, called with named arguments. Inlined by the planner.';
 
 --
--- Name: pack_leg(timestamp with time zone, boolean, text, text, text, text, text, text, text, numeric, text[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+-- Name: pack_leg(timestamp with time zone, boolean, text, text, text, text, text, text, text, numeric, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) RETURNS text
+CREATE FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) RETURNS text
     LANGUAGE sql STABLE
     AS $$...$$;  -- body: sql/functions/04_bets.sql
 
-ALTER FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) OWNER TO wallet_owner;
+ALTER FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) OWNER TO wallet_owner;
 
 --
--- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) IS 'One leg of a slip packed for bets.legs_packed (migration 0630); null when it cannot be packed so that wallet_core.unpack_legs gives it back the same (a field holding U+001B to U+001F, a time beyond 10^11 seconds from 1970, a competitor list of more than one dimension or of one empty name): such a slip is kept in bets.legs.';
+COMMENT ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) IS 'One leg of a slip packed for bets.legs_packed (migration 0630): its 11 fields separated by U+001F. Join the legs with U+001F, and keep the result only if wallet_core.packs says so.';
 
 --
 -- Name: pack_legs(wallet_core.leg[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2470,7 +2470,23 @@ ALTER FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) OWNER TO wallet_own
 -- Name: FUNCTION pack_legs(legs wallet_core.leg[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) IS 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when a leg cannot be packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
+COMMENT ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) IS 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
+
+--
+-- Name: packs(text, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.packs(packed text, legs integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.packs(packed text, legs integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION packs(packed text, legs integer); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.packs(packed text, legs integer) IS 'Whether legs packed by wallet_core.pack_leg (joined with U+001F) are exactly these legs: 11 fields each, none holding U+001F, so that wallet_core.unpack_legs gives them back the same.';
 
 --
 -- Name: player_balance(wallet_core.balance_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -5019,16 +5035,22 @@ REVOKE ALL ON FUNCTION wallet_core.odds_limit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
-REVOKE ALL ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION pack_legs(legs wallet_core.leg[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
 REVOKE ALL ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION packs(packed text, legs integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.packs(packed text, legs integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION player_balance(request wallet_core.balance_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner

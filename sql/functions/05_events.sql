@@ -58,7 +58,8 @@ as $$
     select pg_catalog.jsonb_build_object(
         'betslip_id', b.betslip_id, 'stake', b.stake, 'odds', b.odds::text,
         'selections', coalesce(
-            pg_catalog.length(b.legs_packed) - pg_catalog.length(pg_catalog.replace(b.legs_packed, E'\x1e', '')) + 1,
+            (pg_catalog.length(b.legs_packed) - pg_catalog.length(pg_catalog.replace(b.legs_packed, E'\x1f', '')) + 1)
+            / 11,
             pg_catalog.cardinality(b.legs)
         )
     )

@@ -423,7 +423,7 @@ begin
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
             request.amount - real_stake, account.balance - real_stake,
             (
-                select case when wallet_core.is_packed(y.packed) then y.packed end
+                select case when wallet_core.packs(y.packed, pg_catalog.cardinality(request.selections)) then y.packed end
                 from (
                     select pg_catalog.string_agg(
                         wallet_core.pack_leg(
@@ -431,7 +431,7 @@ begin
                             s.tournament_id, s.market_name, s.outcome_name, s.odds,
                             pg_catalog.to_jsonb(s.competitor_names)
                         ),
-                        E'\x1e' order by s.position
+                        E'\x1f' order by s.position
                     ) as packed
                     from pg_catalog.unnest(request.selections) as s
                 ) as y
@@ -440,7 +440,7 @@ begin
         on conflict (make_transaction_id) do nothing
         returning legs_packed is null into unpacked;
         if unpacked then
-            -- A slip that cannot be packed (a field holding U+001E or U+001F: rare) is kept as before.
+            -- A slip that cannot be packed (an id or name holding U+001F: rare) is kept as before.
             update wallet_core.bets as b
             set legs = (
                 select pg_catalog.array_agg(

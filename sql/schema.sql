@@ -1319,9 +1319,8 @@ COMMENT ON FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[
 -- Name: bet_made_detail(bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.bet_made_detail(bet_id bigint) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO ''
+CREATE FUNCTION wallet_core.bet_made_detail(bet_id bigint) RETURNS TABLE(detail jsonb)
+    LANGUAGE sql STABLE ROWS 1
     AS $$...$$;  -- body: sql/functions/05_events.sql
 
 ALTER FUNCTION wallet_core.bet_made_detail(bet_id bigint) OWNER TO wallet_owner;
@@ -1330,7 +1329,7 @@ ALTER FUNCTION wallet_core.bet_made_detail(bet_id bigint) OWNER TO wallet_owner;
 -- Name: FUNCTION bet_made_detail(bet_id bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.bet_made_detail(bet_id bigint) IS 'The detail of the bet.made event of a real-money make, built from its bet row: betslip_id, stake, odds (their text) and the number of selections, as wallet_core.make_bet wrote it before migration 0630.';
+COMMENT ON FUNCTION wallet_core.bet_made_detail(bet_id bigint) IS 'The detail of the bet.made event of a real-money make, built from its bet row: betslip_id, stake, odds (their text) and the number of selections, as wallet_core.make_bet wrote it before migration 0630. No row for a null bet_id. Read it as LEFT JOIN LATERAL wallet_core.bet_made_detail(CASE WHEN e.detail IS NULL AND e.type = ''bet.made'' THEN e.bet_id END) (wallet.events, wallet.unpublished_events).';
 
 --
 -- Name: bonus_journal_is_append_only(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1920,7 +1919,7 @@ COMMENT ON COLUMN wallet_core.events.transaction_id IS 'The provider''s id of th
 -- Name: COLUMN events.detail; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.events.detail IS 'The event''s own fields (a JSON object). Null only for a bet.made event of a real-money make, whose detail its bet row holds (migration 0630): wallet_core.event_detail builds it from there, for the message body and wallet.events.';
+COMMENT ON COLUMN wallet_core.events.detail IS 'The event''s own fields (a JSON object). Null only for a bet.made event of a real-money make, whose detail its bet row holds (migration 0630): wallet_core.bet_made_detail builds it from there, for the message body and wallet.events.';
 
 --
 -- Name: COLUMN events.published_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1943,7 +1942,23 @@ ALTER FUNCTION wallet_core.event_body(event wallet_core.events) OWNER TO wallet_
 -- Name: FUNCTION event_body(event wallet_core.events); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object.';
+COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object. For one event; readers of many join wallet_core.bet_made_detail and call event_body(event, detail).';
+
+--
+-- Name: event_body(wallet_core.events, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events, detail jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object, with the event''s detail (events.detail, or what wallet_core.bet_made_detail builds).';
 
 --
 -- Name: event_detail(wallet_core.events); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1960,7 +1975,7 @@ ALTER FUNCTION wallet_core.event_detail(event wallet_core.events) OWNER TO walle
 -- Name: FUNCTION event_detail(event wallet_core.events); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.event_detail(event wallet_core.events) IS 'An event''s detail: its own (events.detail), or for a bet.made event without one (migration 0630) what its bet row holds (wallet_core.bet_made_detail).';
+COMMENT ON FUNCTION wallet_core.event_detail(event wallet_core.events) IS 'An event''s detail: its own (events.detail), or for a bet.made event without one (migration 0630) what its bet row holds (wallet_core.bet_made_detail). For one event; readers of many join.';
 
 --
 -- Name: expect_equal(text, anycompatible, anycompatible); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -3226,10 +3241,15 @@ CREATE VIEW wallet.events AS
     e.operation_id,
     e.bet_id,
     e.transaction_id,
-    wallet_core.event_detail(e.*) AS detail,
+    COALESCE(e.detail, m.detail) AS detail,
     e.published_at,
-    wallet_core.event_body(e.*) AS body
-   FROM wallet_core.events e;
+    wallet_core.event_body(e.*, COALESCE(e.detail, m.detail)) AS body
+   FROM (wallet_core.events e
+     LEFT JOIN LATERAL wallet_core.bet_made_detail(
+        CASE
+            WHEN ((e.detail IS NULL) AND (e.type = 'bet.made'::text)) THEN e.bet_id
+            ELSE NULL::bigint
+        END) m(detail) ON (true));
 
 ALTER TABLE wallet.events OWNER TO wallet_owner;
 
@@ -4853,6 +4873,12 @@ REVOKE ALL ON FUNCTION wallet_core.error_answer(state text, message text) FROM P
 --
 
 REVOKE ALL ON FUNCTION wallet_core.event_body(event wallet_core.events) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events, detail jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION event_detail(event wallet_core.events); Type: ACL; Schema: wallet_core; Owner: wallet_owner

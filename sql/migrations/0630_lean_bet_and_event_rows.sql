@@ -14,9 +14,9 @@
 -- 2. A bet.made event of a real-money stake keeps no detail of its own (events.detail null): its
 --    detail (betslip_id, stake, odds, selections) is what its bet row holds, and never changes
 --    there (bets.betslip_id, stake and odds are written by the make alone, the legs are written
---    once, packed or not; bets are never deleted).
---    wallet_core.event_detail builds it back for wallet_core.event_body (what the relay publishes,
---    byte for byte as before) and the wallet.events view. That was 104 of the event row's 225
+--    once, packed or not; bets are never deleted). The outbox's readers join it back
+--    (wallet_core.bet_made_detail): the body the relay publishes is the same bytes as before, and
+--    so is wallet.events. That was 104 of the event row's 225
 --    bytes. A bonus make's event keeps its detail (it names the grant).
 --
 -- Existing rows: CALL wallet.pack_bet_rows() once after the deploy, outside a transaction block:
@@ -42,8 +42,8 @@ alter column detail drop not null;
 
 comment on column wallet_core.events.detail is
 'The event''s own fields (a JSON object). Null only for a bet.made event of a real-money make, whose '
-'detail its bet row holds (migration 0630): wallet_core.event_detail builds it from there, for the message body and '
-'wallet.events.';
+'detail its bet row holds (migration 0630): wallet_core.bet_made_detail builds it from there, for the '
+'message body and wallet.events.';
 
 create procedure wallet.pack_bet_rows(batch integer default 5000, inout packed bigint default 0)
 language plpgsql
@@ -101,7 +101,7 @@ begin
         where e.event_id = any(ids)
             and e.type = 'bet.made'
             and e.detail is not null
-            and e.detail::text = wallet_core.bet_made_detail(e.bet_id)::text;
+            and e.detail::text = (select d.detail::text from wallet_core.bet_made_detail(e.bet_id) as d);
         get diagnostics done = row_count;
         packed := packed + done;
         last_id := ids[pg_catalog.array_length(ids, 1)];

@@ -311,3 +311,25 @@ def test_a_leg_without_an_id_or_odds_is_not_packed(db: psycopg.Connection) -> No
             f"select wallet_core.pack_legs(array[row({', '.join(fields)})::wallet_core.leg])"
         ).fetchone()
         assert row == (None,), n
+
+
+@pytest.mark.damages_ledger
+def test_the_audit_finds_a_missing_detail_only_where_no_bet_row_holds_it(
+    db: psycopg.Connection, made: dict[str, dict[str, Any]]
+) -> None:
+    audit = "select \"check\", detail from wallet.audit() where \"check\" <> 'negative_balance'"
+    assert db.execute(audit).fetchall() == []  # every real-money bet.made: its detail null
+    created = db.execute(
+        "update wallet_core.events set detail = null where type = 'player.created'"
+        " returning event_id"
+    ).fetchone()
+    assert created is not None
+    orphan = db.execute(
+        "update wallet_core.events set bet_id = -1 where transaction_id = 'plain'"
+        " returning event_id"
+    ).fetchone()
+    assert orphan is not None
+    assert sorted(db.execute(audit).fetchall()) == [
+        ("event_rules", f"event {created[0]} breaks its rule: detail is an object"),
+        ("event_rules", f"event {orphan[0]} breaks its rule: detail is an object"),
+    ]

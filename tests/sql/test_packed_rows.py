@@ -317,7 +317,7 @@ def test_a_leg_without_an_id_or_odds_is_not_packed(db: psycopg.Connection) -> No
 def test_the_audit_finds_a_missing_detail_only_where_no_bet_row_holds_it(
     db: psycopg.Connection, made: dict[str, dict[str, Any]]
 ) -> None:
-    audit = "select \"check\", detail from wallet.audit() where \"check\" <> 'negative_balance'"
+    audit = 'select "check", detail from wallet.audit() where "check" <> \'negative_balance\''
     assert db.execute(audit).fetchall() == []  # every real-money bet.made: its detail null
     created = db.execute(
         "update wallet_core.events set detail = null where type = 'player.created'"

@@ -2488,6 +2488,22 @@ ALTER FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) OWNER TO wallet_own
 COMMENT ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) IS 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
 
 --
+-- Name: packed_legs(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.packed_legs(packed text) RETURNS TABLE(n integer, scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb)
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.packed_legs(packed text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION packed_legs(packed text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.packed_legs(packed text) IS 'The legs of bets.legs_packed (wallet_core.pack_leg), one row each in the order sent (n from 1), with the fields of wallet_core.leg: the same values, the same text.';
+
+--
 -- Name: packs(text, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -5071,6 +5087,12 @@ REVOKE ALL ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zon
 --
 
 REVOKE ALL ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION packed_legs(packed text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.packed_legs(packed text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION packs(packed text, legs integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner

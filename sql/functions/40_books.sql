@@ -331,10 +331,15 @@ begin
                 'final_odds', reported.by_id -> s.selection_id ->> 'odds'
             ) order by s.position)
             from (
-                -- the bet row's legs (migration 0610), packed (0630) or not
+                -- the bet row's legs packed (migration 0630; wallet_core.packed_legs is inlined here)
+                select (p.n - 1)::integer as position, p.selection_id, p.event_id, p.sport_id, p.category_id,
+                    p.tournament_id, p.competitor_names, p.market_name, p.outcome_name, p.scheduled_at, p.live, p.odds
+                from wallet_core.packed_legs(b.legs_packed) as p
+                union all
+                -- or not (migration 0610)
                 select (l.n - 1)::integer as position, l.selection_id, l.event_id, l.sport_id, l.category_id,
                     l.tournament_id, l.competitor_names, l.market_name, l.outcome_name, l.scheduled_at, l.live, l.odds
-                from pg_catalog.unnest(wallet_core.bet_legs(b.legs_packed, b.legs)) with ordinality as l (
+                from pg_catalog.unnest(b.legs) with ordinality as l (
                     scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
                     outcome_name, odds, competitor_names, n
                 )

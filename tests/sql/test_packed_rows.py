@@ -263,9 +263,8 @@ def test_the_batch_size_is_checked(db: psycopg.Connection) -> None:
 
 def test_packing_round_trips_every_time_and_every_list_of_names(db: psycopg.Connection) -> None:
     """Times before 1970 and far ahead (the reader takes 0 to 10^11 seconds; older rows may hold
-    anything, infinite ones too), and competitor names of any shape: packed and unpacked to the
-    same text; a time in the last 30 years of PostgreSQL's range (where extract(epoch) is not
-    exact) is not packed."""
+    anything), and competitor names of any shape: packed and unpacked to the same text; an
+    infinite time, or one more than 5 10^11 seconds from 1970, is not packed."""
     leg = (
         "array[row(%s::timestamptz, true, 's', 'e', '1', 'c', 't', 'm', null, 1.50, %s::jsonb)"
         "::wallet_core.leg]"
@@ -275,8 +274,9 @@ def test_packing_round_trips_every_time_and_every_list_of_names(db: psycopg.Conn
         "1969-12-31 23:59:59.999999+00",
         "0001-01-01 00:00:00.000001+00",
         "4713-11-24 00:00:00 BC",
+        "4713-01-01 00:00:00.000001+00 BC",
         "5138-11-16 09:46:40.000001+00",
-        "200000-12-31 23:59:58.123456+00",
+        "10000-12-31 23:59:58.123456+00",
         "2026-06-30 12:34:56.789012+02",
         None,
     ]
@@ -290,17 +290,9 @@ def test_packing_round_trips_every_time_and_every_list_of_names(db: psycopg.Conn
         assert packed is not None, (at, names_of)
         back = db.execute("select wallet_core.unpack_legs(%s)::text", [packed]).fetchone()
         assert back == (legs,), (at, names_of)
-    for at in ["infinity", "-infinity"]:
-        row = db.execute(
-            f"select wallet_core.unpack_legs(wallet_core.pack_legs({leg}))::text, {leg}::text",
-            [at, "[]", at, "[]"],
-        ).fetchone()
-        assert row is not None
-        assert row[0] == row[1], at
-    row = db.execute(
-        f"select wallet_core.pack_legs({leg})", ["294276-12-31 23:59:59.999999+00", "[]"]
-    ).fetchone()
-    assert row == (None,)
+    for at in ["infinity", "-infinity", "294276-12-31 23:59:59.999999+00"]:
+        row = db.execute(f"select wallet_core.pack_legs({leg})", [at, "[]"]).fetchone()
+        assert row == (None,), at
 
 
 def test_a_leg_without_an_id_or_odds_is_not_packed(db: psycopg.Connection) -> None:

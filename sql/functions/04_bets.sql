@@ -194,7 +194,7 @@ comment on function wallet_core.record_references(wallet_core.selection_request[
 'read-only check when they all do; otherwise inserts the new ones and renames changed ones, '
 'deadlock-free by fixed key order.';
 
--- The slip's legs packed in one text value (bets.legs_packed, migration 0630), 203 bytes for the
+-- The slip's legs packed in one text value (bets.legs_packed, migration 0630), 225 bytes for the
 -- benchmark's three legs against 312 as wallet_core.leg[] (the array's header, and each leg's
 -- own tuple header and padding): the 11 fields of every leg in wallet_core.leg's order, all
 -- separated by U+001F. scheduled_at is its microseconds since 2000-01-01 ('' when null: exact,

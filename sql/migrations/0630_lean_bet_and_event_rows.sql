@@ -2,14 +2,13 @@
 --
 -- 1. The slip's legs packed in one text value (bets.legs_packed). A wallet_core.leg[] of three
 --    legs took 312 bytes: the array's 24-byte header, and per leg a composite with its own 24-byte
---    tuple header, padded to 8 bytes. wallet_core.pack_leg writes the same fields as text, separated
---    by control characters no field may hold (scheduled_at as its exact epoch in seconds, odds as
---    their exact text, the competitor names one by one): 179 bytes for the benchmark's slip.
---    wallet_core.unpack_legs gives back the same wallet_core.leg[], value for value and text for
---    text (wallet.player_bets shows every leg as sent). A slip that cannot be packed (a field
---    holding one of the separators, U+001B to U+001F; an infinite time; a competitor list that
---    would not come back the same) is kept as before, in bets.legs. Nothing is lost: a bet has
---    exactly one of the two.
+--    tuple header, padded to 8 bytes. wallet_core.pack_leg writes the same fields as text,
+--    separated by U+001F (scheduled_at as its microseconds since 2000, odds as their exact text,
+--    the competitor names as their jsonb text): 225 bytes for the benchmark's slip.
+--    wallet_core.packed_legs / unpack_legs give back the same legs, value for value and text for
+--    text (wallet.player_bets shows every leg as sent). A slip that cannot be packed (an id or a
+--    name holding U+001F) is kept as before, in bets.legs. Nothing is lost: a bet has exactly
+--    one of the two.
 --
 -- 2. A bet.made event of a real-money stake keeps no detail of its own (events.detail null): its
 --    detail (betslip_id, stake, odds, selections) is what its bet row holds, and never changes

@@ -4,7 +4,7 @@
 --    legs took 312 bytes: the array's 24-byte header, and per leg a composite with its own 24-byte
 --    tuple header, padded to 8 bytes. wallet_core.pack_leg writes the same fields as text,
 --    separated by U+001F (scheduled_at as its microseconds since 2000, odds as their exact text,
---    the competitor names as their jsonb text): 225 bytes for the benchmark's slip.
+--    the competitor names as their jsonb text): 216 bytes for the benchmark's slip.
 --    wallet_core.packed_legs / unpack_legs give back the same legs, value for value and text for
 --    text (wallet.player_bets shows every leg as sent). A slip that cannot be packed (an id or a
 --    name holding U+001F) is kept as before, in bets.legs. Nothing is lost: a bet has exactly

@@ -15,8 +15,8 @@
 --    there (bets.betslip_id, stake and odds are written by the make alone, the legs are written
 --    once, packed or not; bets are never deleted). The outbox's readers join it back
 --    (wallet_core.bet_made_detail): the body the relay publishes is the same bytes as before, and
---    so is wallet.events. That was 104 of the event row's 225
---    bytes. A bonus make's event keeps its detail (it names the grant).
+--    so is wallet.events. That was 104 of the event row's 225 bytes. A bonus make's event keeps
+--    its detail (it names the grant).
 --
 -- Existing rows: CALL wallet.pack_bet_rows() once after the deploy, outside a transaction block:
 -- it packs the legs of older bets and drops the detail of older bet.made events, batch rows at a

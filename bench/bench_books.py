@@ -91,13 +91,13 @@ from player_history as h;
 update wallet_core.bets as b set result = 'lost', settlement_transaction_id = 'hist-lost-' || h.n
 from player_history as h where b.bet_id = h.bet_id and h.n %% 2 = 0;
 
-update wallet_core.bets as b set legs = array(
+update wallet_core.bets as b set legs_packed = wallet_core.pack_legs(array(
     select row(
         now(), false, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s, '1x2', '1',
         1.05 + s / 10.0, jsonb_build_array('Home ' || s, 'Away ' || s)
     )::wallet_core.leg
     from generate_series(1, 3) as s
-), made_balance = %(opening)s - 100 * h.n
+)), made_balance = %(opening)s - 100 * h.n
 from player_history as h where b.bet_id = h.bet_id;
 
 insert into wallet_core.journal (

@@ -1,5 +1,5 @@
 -- Bulk-loads current_setting('bench.bets') bets of history into a migrated wallet database, as
--- bet/make writes them since migration 0610 (the bet with its three legs and its answer's balance,
+-- bet/make writes them since migration 0610 (the bet with its three legs, packed since 0630, and its answer's balance,
 -- the journal debit), without calling the function millions of times. (The layout before 0610,
 -- with idempotency and selections rows: growth_load_before_0610.sql.) The history belongs to its
 -- own players (20 bets each), so the benchmark's players start with clean ledgers; what grows
@@ -29,18 +29,18 @@ select 't' || s, 'c' || s, 'Tournament ' || s from generate_series(1, 3) as s on
 insert into wallet_core.bets (
     bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
     session_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change, placed_at,
-    transaction_at, legs, made_balance
+    transaction_at, legs_packed, made_balance
 )
 select
     h.bet_id, h.account_id, h.tx, true, 'open', 100, 'slip-' || h.tx, 'provider-player',
     'session-1', 300, 'express', 3.32, false, true, now(), now(),
-    array(
+    wallet_core.pack_legs(array(
         select row(
             now(), false, 'sel-' || s, 'event-' || s, '1', 'c' || s, 't' || s, '1x2', '1', 1.05 + s / 10.0,
             jsonb_build_array('Home ' || s, 'Away ' || s)
         )::wallet_core.leg
         from generate_series(1, 3) as s
-    ),
+    )),
     1000000 - 100 * (h.n % 20 + 1)
 from history_accounts as h;
 

@@ -824,6 +824,22 @@ ALTER FUNCTION wallet.open_session(player_id text, session_id text, expires_at t
 COMMENT ON FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) IS 'Opens a session of the player''s front end until expires_at; emits session.opened. WA208 when the session exists already or the player is excluded.';
 
 --
+-- Name: pack_bet_rows(integer, bigint); Type: PROCEDURE; Schema: wallet; Owner: wallet_owner
+--
+
+CREATE PROCEDURE wallet.pack_bet_rows(IN batch integer DEFAULT 5000, INOUT packed bigint DEFAULT 0)
+    LANGUAGE plpgsql
+    AS $$...$$;  -- body: sql/migrations/0630_lean_bet_and_event_rows.sql
+
+ALTER PROCEDURE wallet.pack_bet_rows(IN batch integer, INOUT packed bigint) OWNER TO wallet_owner;
+
+--
+-- Name: PROCEDURE pack_bet_rows(IN batch integer, INOUT packed bigint); Type: COMMENT; Schema: wallet; Owner: wallet_owner
+--
+
+COMMENT ON PROCEDURE wallet.pack_bet_rows(IN batch integer, INOUT packed bigint) IS 'Packs the rows written before migration 0630, batch rows at a time (default 5000), each batch its own transaction: the legs of older bets into bets.legs_packed, and the detail of older real-money bet.made events out of events.detail, each only where what the readers give back is the same. CALL wallet.pack_bet_rows() outside a transaction block, once after the deploy; it may be stopped and called again. Returns how many rows it changed.';
+
+--
 -- Name: player_balance(jsonb); Type: FUNCTION; Schema: wallet; Owner: wallet_owner
 --
 
@@ -1284,6 +1300,38 @@ ALTER FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolea
 COMMENT ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) IS 'A time as integer or fractional unix seconds (number or numeric string). Otherwise WA204.';
 
 --
+-- Name: bet_legs(text, wallet_core.leg[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) RETURNS wallet_core.leg[]
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_legs(legs_packed text, legs wallet_core.leg[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) IS 'The legs of a bet row, packed or not: wallet_core.bet_legs(b.legs_packed, b.legs).';
+
+--
+-- Name: bet_made_detail(bigint); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.bet_made_detail(bet_id bigint) RETURNS TABLE(detail jsonb)
+    LANGUAGE sql STABLE ROWS 1
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.bet_made_detail(bet_id bigint) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION bet_made_detail(bet_id bigint); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.bet_made_detail(bet_id bigint) IS 'The detail of the bet.made event of a real-money make, built from its bet row: betslip_id, stake, odds (their text) and the number of selections, as wallet_core.make_bet wrote it before migration 0630. No row for a null bet_id. Read it as LEFT JOIN LATERAL wallet_core.bet_made_detail(CASE WHEN e.detail IS NULL AND e.type = ''bet.made'' THEN e.bet_id END) (wallet.events, wallet.unpublished_events).';
+
+--
 -- Name: bonus_journal_is_append_only(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -1491,7 +1539,8 @@ CREATE TABLE wallet_core.bets (
     bonus_stake bigint DEFAULT 0 NOT NULL,
     cross_rate_euro numeric,
     legs wallet_core.leg[],
-    made_balance bigint
+    made_balance bigint,
+    legs_packed text
 );
 
 ALTER TABLE wallet_core.bets OWNER TO wallet_owner;
@@ -1602,13 +1651,19 @@ COMMENT ON COLUMN wallet_core.bets.cross_rate_euro IS 'transaction.cross_rate_eu
 -- Name: COLUMN bets.legs; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.bets.legs IS 'The slip''s selections (betslip.bets[]) in the order sent; null for a discard marker, and for a bet made before migration 0610 until wallet.move_to_bet_rows() moved its wallet_core.selections rows here.';
+COMMENT ON COLUMN wallet_core.bets.legs IS 'The slip''s selections (betslip.bets[]) in the order sent, for a slip that could not be packed into bets.legs_packed (migration 0630), and for a bet made between 0610 and 0630 until wallet.pack_bet_rows() packed it; null for a discard marker, and for a bet made before migration 0610 until wallet.move_to_bet_rows() moved its wallet_core.selections rows here.';
 
 --
 -- Name: COLUMN bets.made_balance; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
 COMMENT ON COLUMN wallet_core.bets.made_balance IS 'The balance the make''s answer named (after its debit): with the bet row, the make''s stored answer, replayed byte for byte by wallet_core.claim. Null for a discard marker, and for a bet made before migration 0610 whose answer is still (or, purged, no longer) in wallet_core.idempotency.';
+
+--
+-- Name: COLUMN bets.legs_packed; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON COLUMN wallet_core.bets.legs_packed IS 'The slip''s selections (betslip.bets[]) in the order sent, packed (wallet_core.pack_leg, migration 0630); read them with wallet_core.unpack_legs. Null when the slip could not be packed (bets.legs holds it then), for a discard marker, and for a bet made before 0630 that wallet.pack_bet_rows() has not packed yet.';
 
 --
 -- Name: claim_bet(wallet_core.operation, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -1791,7 +1846,7 @@ CREATE TABLE wallet_core.events (
     operation_id bigint,
     bet_id bigint,
     transaction_id text,
-    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb,
     published_at timestamp with time zone
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02');
@@ -1862,7 +1917,7 @@ COMMENT ON COLUMN wallet_core.events.transaction_id IS 'The provider''s id of th
 -- Name: COLUMN events.detail; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON COLUMN wallet_core.events.detail IS 'Type-specific extras: bet.made the bet slip id, stake, odds and selection count; settlements the result and status; DBA changes the reason.';
+COMMENT ON COLUMN wallet_core.events.detail IS 'The event''s own fields (a JSON object). Null only for a bet.made event of a real-money make, whose detail its bet row holds (migration 0630): wallet_core.bet_made_detail builds it from there, for the message body and wallet.events.';
 
 --
 -- Name: COLUMN events.published_at; Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
@@ -1885,7 +1940,40 @@ ALTER FUNCTION wallet_core.event_body(event wallet_core.events) OWNER TO wallet_
 -- Name: FUNCTION event_body(event wallet_core.events); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object.';
+COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object. For one event; readers of many join wallet_core.bet_made_detail and call event_body(event, detail).';
+
+--
+-- Name: event_body(wallet_core.events, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events, detail jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) IS 'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object, with the event''s detail (events.detail, or what wallet_core.bet_made_detail builds).';
+
+--
+-- Name: event_detail(wallet_core.events); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.event_detail(event wallet_core.events) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/05_events.sql
+
+ALTER FUNCTION wallet_core.event_detail(event wallet_core.events) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION event_detail(event wallet_core.events); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.event_detail(event wallet_core.events) IS 'An event''s detail: its own (events.detail), or for a bet.made event without one (migration 0630) what its bet row holds (wallet_core.bet_made_detail). For one event; readers of many join.';
 
 --
 -- Name: expect_equal(text, anycompatible, anycompatible); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2361,6 +2449,71 @@ ALTER FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction
 --
 
 COMMENT ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) IS 'The success body every route but balance answers with, called with named arguments. Inlined by the planner.';
+
+--
+-- Name: pack_leg(timestamp with time zone, boolean, text, text, text, text, text, text, text, numeric, jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) IS 'One leg of a slip packed for bets.legs_packed (migration 0630): its 11 fields separated by U+001F. Join the legs with U+001F, and keep the result only if wallet_core.packs says so.';
+
+--
+-- Name: pack_legs(wallet_core.leg[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION pack_legs(legs wallet_core.leg[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) IS 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
+
+--
+-- Name: packed_legs(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.packed_legs(packed text) RETURNS TABLE(n integer, scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb)
+    LANGUAGE sql STABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.packed_legs(packed text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION packed_legs(packed text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.packed_legs(packed text) IS 'The legs of bets.legs_packed (wallet_core.pack_leg), one row each in the order sent (n from 1), with the fields of wallet_core.leg: the same values, the same text.';
+
+--
+-- Name: packs(text, integer); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.packs(packed text, legs integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.packs(packed text, legs integer) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION packs(packed text, legs integer); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.packs(packed text, legs integer) IS 'Whether legs packed by wallet_core.pack_leg (joined with U+001F) are exactly these legs: 11 fields each, none holding U+001F, so that wallet_core.unpack_legs gives them back the same.';
 
 --
 -- Name: player_balance(wallet_core.balance_request); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2880,6 +3033,23 @@ ALTER FUNCTION wallet_core.unix_seconds_limit() OWNER TO wallet_owner;
 COMMENT ON FUNCTION wallet_core.unix_seconds_limit() IS 'The first unix second the wallet does not accept: 10^11 (a time is from 0 up to, not including, it).';
 
 --
+-- Name: unpack_legs(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.unpack_legs(packed text) RETURNS wallet_core.leg[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.unpack_legs(packed text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION unpack_legs(packed text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.unpack_legs(packed text) IS 'The legs of bets.legs_packed as the wallet_core.leg[] they were packed from (wallet_core.pack_leg): the same values, the same text.';
+
+--
 -- Name: usual_make_path(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -3097,10 +3267,15 @@ CREATE VIEW wallet.events AS
     e.operation_id,
     e.bet_id,
     e.transaction_id,
-    e.detail,
+    COALESCE(e.detail, m.detail) AS detail,
     e.published_at,
-    wallet_core.event_body(e.*) AS body
-   FROM wallet_core.events e;
+    wallet_core.event_body(e.*, COALESCE(e.detail, m.detail)) AS body
+   FROM (wallet_core.events e
+     LEFT JOIN LATERAL wallet_core.bet_made_detail(
+        CASE
+            WHEN ((e.detail IS NULL) AND (e.type = 'bet.made'::text)) THEN e.bet_id
+            ELSE NULL::bigint
+        END) m(detail) ON (true));
 
 ALTER TABLE wallet.events OWNER TO wallet_owner;
 
@@ -4426,6 +4601,12 @@ REVOKE ALL ON PROCEDURE wallet.move_to_bet_rows(IN batch integer, INOUT moved bi
 REVOKE ALL ON FUNCTION wallet.open_session(player_id text, session_id text, expires_at timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: PROCEDURE pack_bet_rows(IN batch integer, INOUT packed bigint); Type: ACL; Schema: wallet; Owner: wallet_owner
+--
+
+REVOKE ALL ON PROCEDURE wallet.pack_bet_rows(IN batch integer, INOUT packed bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION player_balance(request jsonb, OUT status integer, OUT body jsonb); Type: ACL; Schema: wallet; Owner: wallet_owner
 --
 
@@ -4594,6 +4775,18 @@ REVOKE ALL ON FUNCTION wallet_core.as_text_array(value jsonb, field text) FROM P
 REVOKE ALL ON FUNCTION wallet_core.as_timestamp(value jsonb, field text, required boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION bet_legs(legs_packed text, legs wallet_core.leg[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION bet_made_detail(bet_id bigint); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.bet_made_detail(bet_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION bonus_journal_is_append_only(); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -4706,6 +4899,18 @@ REVOKE ALL ON FUNCTION wallet_core.error_answer(state text, message text) FROM P
 --
 
 REVOKE ALL ON FUNCTION wallet_core.event_body(event wallet_core.events) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_body(event wallet_core.events, detail jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.event_body(event wallet_core.events, detail jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_detail(event wallet_core.events); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.event_detail(event wallet_core.events) FROM PUBLIC;
 
 --
 -- Name: FUNCTION expect_equal(field text, value anycompatible, other anycompatible); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -4880,6 +5085,30 @@ REVOKE ALL ON FUNCTION wallet_core.odds_limit() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION wallet_core.operation_answer(operation_id bigint, ext_transaction_id text, parent_transaction_id bigint, user_id text, operation text, amount bigint, currency text, balance bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zone, live boolean, selection_id text, event_id text, sport_id text, category_id text, tournament_id text, market_name text, outcome_name text, odds numeric, competitor_names jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION pack_legs(legs wallet_core.leg[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION packed_legs(packed text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.packed_legs(packed text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION packs(packed text, legs integer); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.packs(packed text, legs integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION player_balance(request wallet_core.balance_request); Type: ACL; Schema: wallet_core; Owner: wallet_owner
@@ -5066,6 +5295,12 @@ REVOKE ALL ON FUNCTION wallet_core.start_guarding(account_id bigint) FROM PUBLIC
 --
 
 REVOKE ALL ON FUNCTION wallet_core.unix_seconds_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION unpack_legs(packed text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.unpack_legs(packed text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION usual_make_path(); Type: ACL; Schema: wallet_core; Owner: wallet_owner

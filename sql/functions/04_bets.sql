@@ -203,3 +203,170 @@ comment on function wallet_core.record_references(wallet_core.selection_request[
 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: a '
 'read-only check when they all do; otherwise inserts the new ones and renames changed ones, '
 'deadlock-free by fixed key order.';
+
+-- The slip's legs packed in one text value (bets.legs_packed, migration 0630), 216 bytes for the
+-- benchmark's three legs against 312 as wallet_core.leg[] (the array's header, and each leg's
+-- own tuple header and padding): the 11 fields of every leg in wallet_core.leg's order, all
+-- separated by U+001F. scheduled_at is its microseconds since 2000-01-01 as PostgreSQL keeps
+-- them, in base64 ('' when null: exact, no numeric arithmetic); live 't', 'f' or ''; the ids and
+-- odds as they are; market_name and outcome_name '=' and the name, '' when null; the competitor
+-- names the text of their jsonb ('' when null; jsonb escapes every control character). Only the ids and names may
+-- hold U+001F, and a null id or odds is written as U+001F: the slip packed its n legs exactly
+-- when it holds 11 n - 1 of them (wallet_core.packs); then wallet_core.packed_legs gives back
+-- the very legs. Else the slip is kept in bets.legs as before.
+--
+-- pack_leg has no SET clause and is one SELECT without FROM, stable like what it calls: the
+-- planner inlines it into the make's insert, where every function in it costs its set-up in every
+-- transaction. Counting the separators costs less than a regular expression (measured).
+create or replace function wallet_core.pack_leg(
+    scheduled_at timestamptz,
+    live boolean,
+    selection_id text,
+    event_id text,
+    sport_id text,
+    category_id text,
+    tournament_id text,
+    market_name text,
+    outcome_name text,
+    odds numeric,
+    competitor_names jsonb
+)
+returns text
+language sql
+stable -- concat_ws is stable
+as $$
+    select pg_catalog.concat_ws(
+        E'\x1f',
+        -- its microseconds since 2000-01-01 as PostgreSQL stores them (the binary send form, 8
+        -- bytes) in base64: 12 characters, exact, no numeric arithmetic either way
+        coalesce(pg_catalog.encode(pg_catalog.timestamptz_send(scheduled_at), 'base64'), ''),
+        case live when true then 't' when false then 'f' else '' end,
+        coalesce(selection_id, E'\x1f'), coalesce(event_id, E'\x1f'), coalesce(sport_id, E'\x1f'),
+        coalesce(category_id, E'\x1f'), coalesce(tournament_id, E'\x1f'),
+        coalesce('=' || market_name, ''), coalesce('=' || outcome_name, ''),
+        coalesce(odds::text, E'\x1f'), coalesce(competitor_names::text, '')
+    )
+$$;
+comment on function wallet_core.pack_leg(
+    timestamptz, boolean, text, text, text, text, text, text, text, numeric, jsonb
+) is
+'One leg of a slip packed for bets.legs_packed (migration 0630): its 11 fields separated by U+001F. '
+'Join the legs with U+001F, and keep the result only if wallet_core.packs says so.';
+
+create or replace function wallet_core.packs(packed text, legs integer)
+returns boolean
+language sql
+immutable
+as $$
+    select pg_catalog.length(packed) - pg_catalog.length(pg_catalog.replace(packed, E'\x1f', '')) = 11 * legs - 1
+$$;
+comment on function wallet_core.packs(text, integer) is
+'Whether legs packed by wallet_core.pack_leg (joined with U+001F) are exactly these legs: 11 fields '
+'each, none holding U+001F, so that wallet_core.unpack_legs gives them back the same.';
+
+-- No SET clause and one SELECT: the planner inlines it into the FROM of its readers
+-- (wallet.player_bets reads a page of bets with it).
+create or replace function wallet_core.packed_legs(packed text)
+returns table (
+    n integer,
+    scheduled_at timestamptz,
+    live boolean,
+    selection_id text,
+    event_id text,
+    sport_id text,
+    category_id text,
+    tournament_id text,
+    market_name text,
+    outcome_name text,
+    odds numeric,
+    competitor_names jsonb
+)
+language sql
+stable
+as $$
+    select
+        k.at / 11 + 1,
+        -- whole seconds and microseconds apart: each product exact in float8 (|seconds| < 5.7 10^11)
+        pg_catalog.timestamptz '2000-01-01 00:00:00+00' + (x.us / 1000000) * pg_catalog.interval '1 second'
+        + (x.us % 1000000) * pg_catalog.interval '1 microsecond',
+        nullif(x.f[k.at + 2], '')::boolean, x.f[k.at + 3], x.f[k.at + 4], x.f[k.at + 5], x.f[k.at + 6],
+        x.f[k.at + 7], pg_catalog.substr(nullif(x.f[k.at + 8], ''), 2),
+        pg_catalog.substr(nullif(x.f[k.at + 9], ''), 2), x.f[k.at + 10]::numeric,
+        nullif(x.f[k.at + 11], '')::jsonb
+    -- OFFSET 0: split once per slip (pulled up, every x.f below would split it again)
+    from (select pg_catalog.string_to_array(packed, E'\x1f') as f offset 0) as x0
+    cross join lateral pg_catalog.generate_series(0, pg_catalog.cardinality(x0.f) - 1, 11) as k (at)
+    cross join lateral (
+        select
+            x0.f,
+            ('x' || pg_catalog.encode(pg_catalog.decode(nullif(x0.f[k.at + 1], ''), 'base64'), 'hex'))::bit(64)::bigint
+                as us
+        offset 0
+    ) as x
+$$;
+comment on function wallet_core.packed_legs(text) is
+'The legs of bets.legs_packed (wallet_core.pack_leg), one row each in the order sent (n from 1), with '
+'the fields of wallet_core.leg: the same values, the same text.';
+
+create or replace function wallet_core.unpack_legs(packed text)
+returns wallet_core.leg[]
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.array_agg(
+        row(
+            l.scheduled_at, l.live, l.selection_id, l.event_id, l.sport_id, l.category_id, l.tournament_id,
+            l.market_name, l.outcome_name, l.odds, l.competitor_names
+        )::wallet_core.leg
+        order by l.n
+    )
+    from wallet_core.packed_legs(packed) as l
+$$;
+comment on function wallet_core.unpack_legs(text) is
+'The legs of bets.legs_packed as the wallet_core.leg[] they were packed from (wallet_core.pack_leg): '
+'the same values, the same text.';
+
+create or replace function wallet_core.pack_legs(legs wallet_core.leg[])
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+    -- Times are packed exactly up to 5.7 10^11 seconds either side of 2000, and finite only; the
+    -- make's reader takes times up to 10^11 seconds, so only older rows could hold others.
+    select case
+        when wallet_core.packs(y.packed, pg_catalog.cardinality(legs)) and y.in_range then y.packed
+    end
+    from (
+        select
+            pg_catalog.string_agg(
+                wallet_core.pack_leg(
+                    case when pg_catalog.isfinite(l.scheduled_at) then l.scheduled_at end, l.live, l.selection_id,
+                    l.event_id, l.sport_id, l.category_id, l.tournament_id, l.market_name, l.outcome_name, l.odds,
+                    l.competitor_names
+                ),
+                E'\x1f' order by l.n
+            ) as packed,
+            pg_catalog.bool_and(
+                pg_catalog.isfinite(l.scheduled_at) and abs(extract(epoch from l.scheduled_at)) < 5e11
+            ) is not false as in_range
+        from pg_catalog.unnest(legs) with ordinality as l (
+            scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id, market_name,
+            outcome_name, odds, competitor_names, n
+        )
+    ) as y
+$$;
+comment on function wallet_core.pack_legs(wallet_core.leg[]) is
+'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be '
+'packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
+
+create or replace function wallet_core.bet_legs(legs_packed text, legs wallet_core.leg[])
+returns wallet_core.leg[]
+language sql
+stable
+as $$
+    select coalesce(wallet_core.unpack_legs(legs_packed), legs)
+$$;
+comment on function wallet_core.bet_legs(text, wallet_core.leg[]) is
+'The legs of a bet row, packed or not: wallet_core.bet_legs(b.legs_packed, b.legs).';

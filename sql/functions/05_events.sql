@@ -51,12 +51,56 @@ comment on function wallet_core.emit_event(text, text, text, bigint, bigint, big
 'event-order lock until commit, so one player''s event ids increase in commit order. Call it once '
 'per committed change, after the change''s own writes; never for a replay or a refusal.';
 
-create or replace function wallet_core.event_body(event wallet_core.events)
+-- A bet.made event of a real-money stake keeps no detail of its own (migration 0630): what it
+-- said is in its bet row, written by the same make and never changed there. The outbox's readers
+-- join it (one index probe of bets_pkey per such event): no SET clause and one SELECT, so the
+-- planner inlines it into their FROM.
+create or replace function wallet_core.bet_made_detail(bet_id bigint)
+returns table (detail jsonb)
+language sql stable
+rows 1
+as $$
+    select pg_catalog.jsonb_build_object(
+        'betslip_id', b.betslip_id, 'stake', b.stake, 'odds', b.odds::text,
+        'selections', coalesce(
+            (pg_catalog.length(b.legs_packed) - pg_catalog.length(pg_catalog.replace(b.legs_packed, E'\x1f', '')) + 1)
+            / 11,
+            pg_catalog.cardinality(b.legs)
+        )
+    )
+    from wallet_core.bets as b
+    where b.bet_id = bet_made_detail.bet_id
+$$;
+comment on function wallet_core.bet_made_detail(bigint) is
+'The detail of the bet.made event of a real-money make, built from its bet row: betslip_id, stake, odds '
+'(their text) and the number of selections, as wallet_core.make_bet wrote it before migration 0630. '
+'No row for a null bet_id. Read it as LEFT JOIN LATERAL wallet_core.bet_made_detail(CASE WHEN e.detail IS '
+'NULL AND e.type = ''bet.made'' THEN e.bet_id END) (wallet.events, wallet.unpublished_events).';
+
+create or replace function wallet_core.event_detail(event wallet_core.events)
 returns jsonb
 language sql stable
 set search_path = ''
 as $$
-    select jsonb_build_object(
+    select coalesce(
+        event.detail,
+        (
+            select d.detail from wallet_core.bet_made_detail(
+                case when event.type = 'bet.made' then event.bet_id end
+            ) as d
+        )
+    )
+$$;
+comment on function wallet_core.event_detail(wallet_core.events) is
+'An event''s detail: its own (events.detail), or for a bet.made event without one (migration 0630) what '
+'its bet row holds (wallet_core.bet_made_detail). For one event; readers of many join.';
+
+-- No SET clause: the relay's read inlines it.
+create or replace function wallet_core.event_body(event wallet_core.events, detail jsonb)
+returns jsonb
+language sql stable
+as $$
+    select pg_catalog.jsonb_build_object(
         'event_id', event.event_id,
         'type', event.type,
         'occurred_at', pg_catalog.to_char(event.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
@@ -67,11 +111,23 @@ as $$
         'operation_id', event.operation_id::text,
         'bet_id', event.bet_id::text,
         'transaction_id', event.transaction_id,
-        'detail', event.detail
+        'detail', detail
     )
 $$;
+comment on function wallet_core.event_body(wallet_core.events, jsonb) is
+'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object, with the '
+'event''s detail (events.detail, or what wallet_core.bet_made_detail builds).';
+
+create or replace function wallet_core.event_body(event wallet_core.events)
+returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    select wallet_core.event_body(event, wallet_core.event_detail(event))
+$$;
 comment on function wallet_core.event_body(wallet_core.events) is
-'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object.';
+'The event as RabbitMQ consumers receive it (the message body): the contract''s JSON object. For one '
+'event; readers of many join wallet_core.bet_made_detail and call event_body(event, detail).';
 
 create or replace view wallet.events as
 select
@@ -85,10 +141,13 @@ select
     e.operation_id,
     e.bet_id,
     e.transaction_id,
-    e.detail,
+    coalesce(e.detail, m.detail) as detail,
     e.published_at,
-    wallet_core.event_body(e) as body
-from wallet_core.events as e;
+    wallet_core.event_body(e, coalesce(e.detail, m.detail)) as body
+from wallet_core.events as e
+left join lateral wallet_core.bet_made_detail(
+    case when e.detail is null and e.type = 'bet.made' then e.bet_id end
+) as m on true;
 comment on view wallet.events is
 'Every event in the outbox, with its published time (null while unpublished) and the message body '
 'consumers receive. Readable by the schema owner; grant SELECT to a DBA role if you have one.';
@@ -166,8 +225,11 @@ begin
             'events are never published out of order by two relays.';
     end if;
     return query
-    select e.event_id, e.type, wallet_core.event_body(e)::text
+    select e.event_id, e.type, wallet_core.event_body(e, coalesce(e.detail, m.detail))::text
     from wallet_core.events as e
+    left join lateral wallet_core.bet_made_detail(
+        case when e.detail is null and e.type = 'bet.made' then e.bet_id end
+    ) as m on true
     where e.published_at is null
     order by e.event_id
     limit batch_size;
@@ -217,6 +279,9 @@ comment on function wallet.events_backlog() is
 revoke all on function wallet_core.emit_event(text, text, text, bigint, bigint, bigint, bigint, text, jsonb)
 from public;
 revoke all on function wallet_core.event_body(wallet_core.events) from public;
+revoke all on function wallet_core.event_body(wallet_core.events, jsonb) from public;
+revoke all on function wallet_core.event_detail(wallet_core.events) from public;
+revoke all on function wallet_core.bet_made_detail(bigint) from public;
 revoke all on procedure wallet.purge_events from public;
 revoke all on function wallet.relay_lead() from public;
 revoke all on function wallet.unpublished_events(integer) from public;

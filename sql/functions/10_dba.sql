@@ -387,7 +387,14 @@ as $$
             'limit.removed', 'player.excluded', 'player.exclusion_lifted', 'session.opened', 'session.closed',
             'bonus.granted', 'bonus.revoked'
         )),
-        ('detail is an object', jsonb_typeof(e.detail) = 'object'),
+        (
+            -- or, for a real-money bet.made event (migration 0630), null with its bet row there
+            'detail is an object',
+            coalesce(
+                jsonb_typeof(e.detail) = 'object',
+                e.type = 'bet.made' and exists (select from wallet_core.bets as b where b.bet_id = e.bet_id and b.made)
+            )
+        ),
         ('a currency exactly for an account''s event', (e.type in (
             'player.blocked', 'player.unblocked', 'player.excluded', 'player.exclusion_lifted', 'session.opened',
             'session.closed'

@@ -385,6 +385,7 @@ declare
     bonus wallet_core.bonus_check;
     real_stake bigint := request.amount;
     bonus_left bigint;
+    unpacked boolean;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -450,18 +451,39 @@ begin
     else
         -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
         -- (real_stake = amount), and a bonus make keeps its cross rate like any other.
+        -- The legs packed in one text value (migration 0630, wallet_core.pack_leg, inlined here).
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-            placed_at, transaction_at, cross_rate_euro, bonus_stake, legs, made_balance
+            placed_at, transaction_at, cross_rate_euro, bonus_stake, made_balance, legs_packed
         )
         values (
             claimed.operation_id, account.account_id, request.transaction_id, true, 'open', request.amount,
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
-            request.amount - real_stake,
+            request.amount - real_stake, account.balance - real_stake,
             (
+                select case when wallet_core.packs(y.packed, pg_catalog.cardinality(request.selections)) then y.packed end
+                from (
+                    select pg_catalog.string_agg(
+                        wallet_core.pack_leg(
+                            s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                            s.tournament_id, s.market_name, s.outcome_name, s.odds,
+                            pg_catalog.to_jsonb(s.competitor_names)
+                        ),
+                        E'\x1f' order by s.position
+                    ) as packed
+                    from pg_catalog.unnest(request.selections) as s
+                ) as y
+            )
+        )
+        on conflict (make_transaction_id) do nothing
+        returning legs_packed is null into unpacked;
+        if unpacked then
+            -- A slip that cannot be packed (an id or name holding U+001F: rare) is kept as before.
+            update wallet_core.bets as b
+            set legs = (
                 select pg_catalog.array_agg(
                     row(
                         s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
@@ -470,9 +492,9 @@ begin
                     order by s.position
                 )
                 from pg_catalog.unnest(request.selections) as s
-            ), account.balance - real_stake
-        )
-        on conflict (make_transaction_id) do nothing;
+            )
+            where b.bet_id = claimed.operation_id;
+        end if;
         if not found then
             refusal := 'WA206';
         end if;
@@ -497,10 +519,9 @@ begin
         made_event := wallet_core.emit_event(
             'bet.made', request.player_id, request.currency, -request.amount, account.balance,
             claimed.operation_id, claimed.operation_id, request.transaction_id,
-            jsonb_build_object(
-                'betslip_id', request.betslip_id, 'stake', request.amount, 'odds', request.odds::text,
-                'selections', cardinality(request.selections)
-            )
+            -- No detail of its own: the bet row holds it (betslip_id, stake, odds, the legs), and
+            -- wallet_core.bet_made_detail builds it back for the message and wallet.events (0630).
+            null
         );
     else
         insert into wallet_core.bet_bonuses (bet_id, grant_id, bonus_type, win_net)

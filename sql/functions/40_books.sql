@@ -331,7 +331,12 @@ begin
                 'final_odds', reported.by_id -> s.selection_id ->> 'odds'
             ) order by s.position)
             from (
-                -- the bet row's legs (migration 0610)
+                -- the bet row's legs packed (migration 0630; wallet_core.packed_legs is inlined here)
+                select (p.n - 1)::integer as position, p.selection_id, p.event_id, p.sport_id, p.category_id,
+                    p.tournament_id, p.competitor_names, p.market_name, p.outcome_name, p.scheduled_at, p.live, p.odds
+                from wallet_core.packed_legs(b.legs_packed) as p
+                union all
+                -- or not (migration 0610)
                 select (l.n - 1)::integer as position, l.selection_id, l.event_id, l.sport_id, l.category_id,
                     l.tournament_id, l.competitor_names, l.market_name, l.outcome_name, l.scheduled_at, l.live, l.odds
                 from pg_catalog.unnest(b.legs) with ordinality as l (
@@ -344,7 +349,7 @@ begin
                     pg_catalog.to_jsonb(o.competitor_names), o.market_name, o.outcome_name, o.scheduled_at, o.live,
                     o.odds
                 from wallet_core.selections as o
-                where b.legs is null and o.bet_id = b.bet_id
+                where b.legs is null and b.legs_packed is null and o.bet_id = b.bet_id
             ) as s
         ),
         (

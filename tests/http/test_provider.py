@@ -266,7 +266,8 @@ def test_odds_reach_the_database_digit_for_digit(
     assert response.status_code == 200, response.text
     row = db.execute(
         "SELECT b.odds::text, s.odds::text FROM wallet_core.bets b"
-        " CROSS JOIN unnest(b.legs) s WHERE b.make_transaction_id = 'exact-odds'"
+        " CROSS JOIN unnest(wallet_core.bet_legs(b.legs_packed, b.legs)) s"
+        " WHERE b.make_transaction_id = 'exact-odds'"
     ).fetchone()
     assert row == ("2.3333333333333333333333", "1.100000000000000000001")
 

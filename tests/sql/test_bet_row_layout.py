@@ -41,7 +41,7 @@ select b.bet_id, (l.n - 1)::integer, l.selection_id, l.event_id, l.sport_id, l.c
     (select array_agg(x) from jsonb_array_elements_text(l.competitor_names) as x),
     l.market_name, l.outcome_name, l.scheduled_at, l.live, l.odds
 from wallet_core.bets as b
-cross join lateral unnest(b.legs) with ordinality as l (
+cross join lateral unnest(wallet_core.bet_legs(b.legs_packed, b.legs)) with ordinality as l (
     scheduled_at, live, selection_id, event_id, sport_id, category_id, tournament_id,
     market_name, outcome_name, odds, competitor_names, n
 )
@@ -57,7 +57,7 @@ def as_before_0610(db: psycopg.Connection, tx: str, answer: str | None) -> None:
         db.execute(MAKE_RECORD, {"answer": answer, "tx": tx})
     db.execute(SELECTIONS_ROWS, {"tx": tx})
     db.execute(
-        "update wallet_core.bets set legs = null, made_balance = null"
+        "update wallet_core.bets set legs = null, legs_packed = null, made_balance = null"
         " where make_transaction_id = %s",
         [tx],
     )
@@ -79,7 +79,8 @@ def counts(db: psycopg.Connection) -> tuple[int, int, int]:
     row = db.execute(
         "select (select count(*) from wallet_core.selections),"
         " (select count(*) from wallet_core.idempotency where route = 'bet/make'),"
-        " (select count(*) from wallet_core.bets where made and legs is null)"
+        " (select count(*) from wallet_core.bets"
+        "  where made and legs is null and legs_packed is null)"
     ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
@@ -93,7 +94,8 @@ def test_a_make_writes_its_bet_and_no_idempotency_row_and_replays_from_the_bet(
     assert first.status == 200
     assert counts(db) == (0, 0, 0)
     assert db.execute(
-        "select cardinality(legs), made_balance from wallet_core.bets"
+        "select cardinality(wallet_core.bet_legs(legs_packed, legs)), made_balance"
+        " from wallet_core.bets"
         " where make_transaction_id = 'new-1'"
     ).fetchone() == (3, 99000)
     # a retry and a copy in flight's late twin: the same bytes, no second debit

@@ -104,7 +104,7 @@ def test_make_commit_win_settlement(eur: psycopg.Connection) -> None:
     stored = eur.execute(
         "select b.state, b.closing_status, b.odds::text,"
         " s.sport_id, s.odds::text, s.competitor_names from wallet_core.bets b"
-        " cross join unnest(b.legs) s where b.bet_id = %s",
+        " cross join unnest(wallet_core.bet_legs(b.legs_packed, b.legs)) s where b.bet_id = %s",
         [int(bet_id)],
     ).fetchone()
     assert stored == ("closed", "won", "1.85", "1", "1.85", ["Home", "Away"])

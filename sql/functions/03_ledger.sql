@@ -1,9 +1,7 @@
 -- The ledger: the one way money moves, and why a player has no account.
 
--- No SET clause: it runs only inside functions that pin search_path to '' (the route functions and
--- the other wallet.* functions), and a SET clause would save and restore that setting on every
--- call (callgrind: 55 000 instructions per make for the five on its path, make_bet, claim,
--- record_references, post and emit_event); it names every function in full instead.
+-- No SET clause: it runs only inside functions that pin search_path to '' (see wallet_core.claim in
+-- 02_idempotency.sql).
 create or replace function wallet_core.post(
     account_id bigint,
     operation text,

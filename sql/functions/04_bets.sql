@@ -133,10 +133,8 @@ comment on function wallet_core.advance_bet(wallet_core.operation, text, text, t
 'settlement: settled -> closed), exactly once per operation key. Behind wallet_core.commit_bet and '
 'wallet_core.close_bet.';
 
--- No SET clause: it runs only inside functions that pin search_path to '' (the route functions and
--- the other wallet.* functions), and a SET clause would save and restore that setting on every
--- call (callgrind: 55 000 instructions per make for the five on its path, make_bet, claim,
--- record_references, post and emit_event); it names every function in full instead.
+-- No SET clause: it runs only inside functions that pin search_path to '' (see wallet_core.claim in
+-- 02_idempotency.sql).
 create or replace function wallet_core.record_references(selections wallet_core.selection_request[])
 returns void
 language plpgsql

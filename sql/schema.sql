@@ -2484,6 +2484,22 @@ ALTER FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) OWNER TO wallet_own
 COMMENT ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) IS 'A wallet_core.leg[] packed for bets.legs_packed (wallet.pack_bet_rows); null when it cannot be packed. The caller checks that wallet_core.unpack_legs gives back the same text.';
 
 --
+-- Name: packed_fields(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+--
+
+CREATE FUNCTION wallet_core.packed_fields(packed text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$...$$;  -- body: sql/functions/04_bets.sql
+
+ALTER FUNCTION wallet_core.packed_fields(packed text) OWNER TO wallet_owner;
+
+--
+-- Name: FUNCTION packed_fields(packed text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+--
+
+COMMENT ON FUNCTION wallet_core.packed_fields(packed text) IS 'How many fields a text packed by wallet_core.pack_leg holds (its U+001F separators, plus one): 11 a leg. Null for null. Inlined by the planner.';
+
+--
 -- Name: packed_legs(text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
@@ -5097,6 +5113,12 @@ REVOKE ALL ON FUNCTION wallet_core.pack_leg(scheduled_at timestamp with time zon
 --
 
 REVOKE ALL ON FUNCTION wallet_core.pack_legs(legs wallet_core.leg[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION packed_fields(packed text); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+--
+
+REVOKE ALL ON FUNCTION wallet_core.packed_fields(packed text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION packed_legs(packed text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

@@ -251,12 +251,24 @@ comment on function wallet_core.pack_leg(
 'One leg of a slip packed for bets.legs_packed (migration 0630): its 11 fields separated by U+001F. '
 'Join the legs with U+001F, and keep the result only if wallet_core.packs says so.';
 
+-- The packed text's fields are counted here alone (wallet_core.packs, wallet_core.bet_made_detail).
+create or replace function wallet_core.packed_fields(packed text)
+returns integer
+language sql
+immutable
+as $$
+    select pg_catalog.length(packed) - pg_catalog.length(pg_catalog.replace(packed, E'\x1f', '')) + 1
+$$;
+comment on function wallet_core.packed_fields(text) is
+'How many fields a text packed by wallet_core.pack_leg holds (its U+001F separators, plus one): 11 a '
+'leg. Null for null. Inlined by the planner.';
+
 create or replace function wallet_core.packs(packed text, legs integer)
 returns boolean
 language sql
 immutable
 as $$
-    select pg_catalog.length(packed) - pg_catalog.length(pg_catalog.replace(packed, E'\x1f', '')) = 11 * legs - 1
+    select wallet_core.packed_fields(packed) = 11 * legs
 $$;
 comment on function wallet_core.packs(text, integer) is
 'Whether legs packed by wallet_core.pack_leg (joined with U+001F) are exactly these legs: 11 fields '

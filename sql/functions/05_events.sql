@@ -60,11 +60,7 @@ rows 1
 as $$
     select pg_catalog.jsonb_build_object(
         'betslip_id', b.betslip_id, 'stake', b.stake, 'odds', b.odds::text,
-        'selections', coalesce(
-            (pg_catalog.length(b.legs_packed) - pg_catalog.length(pg_catalog.replace(b.legs_packed, E'\x1f', '')) + 1)
-            / 11,
-            pg_catalog.cardinality(b.legs)
-        )
+        'selections', coalesce(wallet_core.packed_fields(b.legs_packed) / 11, pg_catalog.cardinality(b.legs))
     )
     from wallet_core.bets as b
     where b.bet_id = bet_made_detail.bet_id

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg.conninfo
+from psycopg.pq import ExecStatus
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from app.contract import ROUTES
@@ -87,6 +88,9 @@ SYNCHRONOUS_SETTINGS_QUERY = (
 STANDBY_CHECK_RETRY = 5.0
 """Seconds between attempts of the start-up check while the database does not answer."""
 
+TUPLES_OK = ExecStatus.TUPLES_OK
+FATAL_ERROR = ExecStatus.FATAL_ERROR
+
 NO_DEADLINE_TCP_USER_TIMEOUT = 30.0
 """``tcp_user_timeout`` (seconds) when there is no call deadline (statement timeout 0)."""
 
@@ -99,31 +103,75 @@ class RouteAnswer:
 
 _ROUTE_QUERIES = {
     route.path: f"SELECT status, body::text FROM {route.function}($1::jsonb)"
-    " WHERE wallet.await_standbys()"
+    " WHERE wallet.await_standbys()".encode()
     for route in ROUTES
 }
 """Provider route (after the prefix) -> the one statement that does the whole operation
-(``ProviderRoute.query``, with the server's own placeholder: it runs on a raw cursor), and
+(``ProviderRoute.query``, with the server's own placeholder: libpq sends it as it is), and
 makes its COMMIT wait for the synchronous standby even when it wrote nothing (the filter is
 evaluated on the route's row, after the route function ran: it is volatile, never a one-time
 filter)."""
 
 
 class RouteConnection(PrimaryConnection):
-    """A pooled connection that keeps one raw cursor for the route calls it carries, instead
-    of building a cursor (and its adapters) and converting ``%s`` per request: about 20 µs of
-    CPU less per call (bench/README.md). A pooled connection serves one request at a time,
-    and the cursor goes with its connection."""
+    """A pooled connection that runs the route statements on libpq directly
+    (:meth:`run_route`). A pooled connection serves one request at a time."""
 
-    __slots__ = ("_route_cursor",)
-    _route_cursor: psycopg.AsyncRawCursor[Any]
+    async def run_route(self, query: bytes, request: bytes) -> tuple[bytes, bytes] | None:
+        """Send the route's statement with the request as its one parameter, wait for its
+        result, and give its row as the server's text, ``(status, body)``, or None for no row.
 
-    def route_cursor(self) -> psycopg.AsyncRawCursor[Any]:
+        It goes by psycopg's libpq wrapper, not a cursor: the cursor's generators, dumpers,
+        loaders and per-wait futures cost about 50 µs of CPU more per call (bench/README.md,
+        "libpq under the route call"), and the row's body is wanted as bytes anyway. The
+        socket is watched by one reader for the whole call. Errors are psycopg's, as from a
+        cursor: a lost or severed connection raises ``OperationalError`` (no SQLSTATE), a
+        failed statement the error class of its SQLSTATE, with its diagnostics."""
+        pgconn = self.pgconn
+        pgconn.send_query_params(query, (request,))
+        loop = asyncio.get_running_loop()
+        fileno = pgconn.socket
+        waiter: asyncio.Future[None] | None = None
+
+        def wake() -> None:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        if pgconn.flush():  # the request did not fit in the socket's buffer
+            loop.add_writer(fileno, wake)
+            try:
+                while pgconn.flush():
+                    waiter = loop.create_future()
+                    await waiter
+            finally:
+                loop.remove_writer(fileno)
+        result = None
+        loop.add_reader(fileno, wake)
         try:
-            return self._route_cursor
-        except AttributeError:
-            cursor = self._route_cursor = psycopg.AsyncRawCursor(self)
-            return cursor
+            while True:
+                if pgconn.is_busy():  # the next result is not all here: wait, then read
+                    waiter = loop.create_future()
+                    await waiter
+                    pgconn.consume_input()
+                elif (last := pgconn.get_result()) is not None:
+                    result = last
+                else:  # every result of the statement is in
+                    break
+        finally:
+            loop.remove_reader(fileno)
+        if result is None or result.status != TUPLES_OK:
+            if result is not None and result.status == FATAL_ERROR:
+                raise psycopg.errors.error_from_result(result, encoding=self.info.encoding)
+            raise psycopg.InternalError(
+                f"unexpected result of the route statement: "
+                f"{result.status if result is not None else 'none'}"
+            )
+        if result.ntuples == 0:
+            return None
+        status, body = result.get_value(0, 0), result.get_value(0, 1)
+        if status is None or body is None:
+            raise psycopg.InternalError("the route function returned a null status or body")
+        return status, body
 
 
 def pool_conninfo(settings: Settings, application_name: str | None = None) -> str:
@@ -226,20 +274,17 @@ class Database:
                     )
             return
 
-    async def call_route(self, route: str, request_json: str) -> RouteAnswer:
+    async def call_route(self, route: str, request_json: bytes) -> RouteAnswer:
         """Run the route's function on the request; map database failures to envelopes."""
         expired = False
         try:
             async with self.pool.connection() as conn:
-                cursor = conn.route_cursor()
                 if self.deadline is None:
-                    await cursor.execute(_ROUTE_QUERIES[route], (request_json,))
-                    row = await cursor.fetchone()
+                    row = await conn.run_route(_ROUTE_QUERIES[route], request_json)
                 else:
                     deadline = Deadline(conn, self.deadline)
                     try:
-                        await cursor.execute(_ROUTE_QUERIES[route], (request_json,))
-                        row = await cursor.fetchone()
+                        row = await conn.run_route(_ROUTE_QUERIES[route], request_json)
                     finally:
                         expired = deadline.end()
                     if expired:  # answered just in time, but the socket may be shut: drop it
@@ -277,7 +322,7 @@ class Database:
             log.error("route %s: the route function returned no row", route)
             return _internal("unexpected database error")
         status, body = row
-        return RouteAnswer(int(status), body.encode())
+        return RouteAnswer(int(status), body)
 
     async def readiness_problems(self) -> list[str]:
         """Why the service cannot serve: empty when the database answers, accepts this

@@ -208,6 +208,7 @@ class KeyRing:
         return request
 
 
-def encode_request(request: dict[str, Any]) -> str:
-    """The request object as compact JSON text for the route function's jsonb argument."""
-    return _request_encoder.encode(request).decode()
+def encode_request(request: dict[str, Any]) -> bytes:
+    """The request object as compact JSON text (UTF-8) for the route function's jsonb
+    argument."""
+    return _request_encoder.encode(request)

@@ -15,7 +15,6 @@ costs a process on this machine, which falls on both ways alike.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random

@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -122,43 +122,32 @@ class RouteConnection(PrimaryConnection):
         result, and give its row as the server's text, ``(status, body)``, or None for no row.
 
         It goes by psycopg's libpq wrapper, not a cursor: the cursor's generators, dumpers,
-        loaders and per-wait futures cost about 50 µs of CPU more per call (bench/README.md,
-        "libpq under the route call"), and the row's body is wanted as bytes anyway. The
-        socket is watched by one reader for the whole call. Errors are psycopg's, as from a
-        cursor: a lost or severed connection raises ``OperationalError`` (no SQLSTATE), a
-        failed statement the error class of its SQLSTATE, with its diagnostics."""
+        loaders and per-wait futures cost about 45 µs of CPU more per call
+        (``bench/bench_route_call.py``), and the row's body is wanted as bytes anyway. Errors
+        are psycopg's, as from a cursor: a lost or severed connection raises
+        ``OperationalError`` (no SQLSTATE), a failed statement the error class of its
+        SQLSTATE, with its diagnostics.
+
+        Each wait registers its reader (or writer) and removes it, as psycopg does: uvloop
+        closes a socket's poll handle for good on an error event (a reset from a server that
+        went away) after running the callback once, and only removing the reader drops the
+        dead handle, so that the next wait gets a live one. A reader kept from wait to wait
+        would save about 17 µs a call and then wait forever on such a socket."""
         pgconn = self.pgconn
         pgconn.send_query_params(query, (request,))
         loop = asyncio.get_running_loop()
         fileno = pgconn.socket
-        waiter: asyncio.Future[None] | None = None
-
-        def wake() -> None:
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-
-        if pgconn.flush():  # the request did not fit in the socket's buffer
-            loop.add_writer(fileno, wake)
-            try:
-                while pgconn.flush():
-                    waiter = loop.create_future()
-                    await waiter
-            finally:
-                loop.remove_writer(fileno)
+        while pgconn.flush():  # the request did not fit in the socket's buffer
+            await _ready(loop, fileno, loop.add_writer, loop.remove_writer)
         result = None
-        loop.add_reader(fileno, wake)
-        try:
-            while True:
-                if pgconn.is_busy():  # the next result is not all here: wait, then read
-                    waiter = loop.create_future()
-                    await waiter
-                    pgconn.consume_input()
-                elif (last := pgconn.get_result()) is not None:
-                    result = last
-                else:  # every result of the statement is in
-                    break
-        finally:
-            loop.remove_reader(fileno)
+        while True:
+            if pgconn.is_busy():  # the next result is not all here: wait, then read
+                await _ready(loop, fileno, loop.add_reader, loop.remove_reader)
+                pgconn.consume_input()
+            elif (last := pgconn.get_result()) is not None:
+                result = last
+            else:  # every result of the statement is in
+                break
         if result is None or result.status != TUPLES_OK:
             if result is not None and result.status == FATAL_ERROR:
                 raise psycopg.errors.error_from_result(result, encoding=self.info.encoding)
@@ -172,6 +161,26 @@ class RouteConnection(PrimaryConnection):
         if status is None or body is None:
             raise psycopg.InternalError("the route function returned a null status or body")
         return status, body
+
+
+async def _ready(
+    loop: asyncio.AbstractEventLoop,
+    fileno: int,
+    add: Callable[[int, Callable[[], None]], None],
+    remove: Callable[[int], object],
+) -> None:
+    """Until the socket is ready (``add``: the loop's ``add_reader`` or ``add_writer``)."""
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def ready() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    add(fileno, ready)
+    try:
+        await waiter
+    finally:
+        remove(fileno)
 
 
 def pool_conninfo(settings: Settings, application_name: str | None = None) -> str:

@@ -46,7 +46,8 @@ def requests(number: int) -> list[bytes]:
 async def by_libpq(conn: RouteConnection, bodies: list[bytes]) -> None:
     for request in bodies:
         row = await conn.run_route(QUERY, request)
-        assert row is not None and row[0] == b"200", row
+        assert row is not None, "no row"
+        assert row[0] == b"200", row
 
 
 async def by_cursor(conn: RouteConnection, bodies: list[bytes]) -> None:
@@ -55,7 +56,8 @@ async def by_cursor(conn: RouteConnection, bodies: list[bytes]) -> None:
     for request in bodies:
         await cursor.execute(query, (request.decode(),))
         row = await cursor.fetchone()
-        assert row is not None and row[0] == 200, row
+        assert row is not None, "no row"
+        assert row[0] == 200, row
         row[1].encode()
 
 

@@ -29,9 +29,7 @@ async def connect(db: psycopg.Connection) -> RouteConnection:
     return await RouteConnection.connect(conninfo_of(db), autocommit=True)
 
 
-def test_calls_answer_as_the_functions_do(
-    db: psycopg.Connection, player: str
-) -> None:
+def test_calls_answer_as_the_functions_do(db: psycopg.Connection, player: str) -> None:
     async def scenario() -> list[tuple[bytes, bytes] | None]:
         conn = await connect(db)
         try:

@@ -186,8 +186,10 @@ async def _ready(
 def pool_conninfo(settings: Settings, application_name: str | None = None) -> str:
     """The service's connection string: the configured URL (one host or several, with its
     own ``target_session_attrs``) plus a connect timeout, TCP keepalives, a TCP user
-    timeout (the call deadline) and a name. All of them are libpq's client-side settings:
-    no ``options`` startup parameter, which PgBouncer in transaction mode refuses. The
+    timeout (the call deadline), a name and ``client_encoding`` UTF-8 (the route call sends
+    and takes the JSON's bytes as they are). Besides the name and the encoding, which
+    PgBouncer passes on, all of them are libpq's client-side settings: no ``options``
+    startup parameter, which PgBouncer in transaction mode refuses. The
     statement timeout is the database's: ``migrate.py`` stores it on the role ``wallet_app``
     for the database (``ALTER ROLE ... IN DATABASE ... SET``), so it holds for every server
     session, pooled by PgBouncer or not."""
@@ -197,6 +199,7 @@ def pool_conninfo(settings: Settings, application_name: str | None = None) -> st
     return psycopg.conninfo.make_conninfo(
         settings.database_url,
         application_name=application_name or settings.application_name,
+        client_encoding="UTF8",
         connect_timeout=max(2, round(settings.connect_timeout)),
         keepalives=1,
         keepalives_idle=10,

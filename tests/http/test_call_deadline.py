@@ -126,6 +126,7 @@ def test_the_connection_string_keeps_the_hosts_and_bounds_every_wait() -> None:
     assert info["tcp_user_timeout"] == "6000"  # ms: the call deadline
     assert (info["keepalives"], info["connect_timeout"]) == ("1", "5")
     assert "options" not in info  # PgBouncer in transaction mode refuses startup options
+    assert info["client_encoding"] == "UTF8"  # the route call's bytes are UTF-8 JSON
 
     unbounded = Settings.from_environ({"DATABASE_URL": url, "WALLET_DB_STATEMENT_TIMEOUT": "0"})
     assert unbounded.call_deadline is None

@@ -290,7 +290,12 @@ class Database:
         """Run the route's function on the request; map database failures to envelopes."""
         expired = False
         try:
-            async with self.pool.connection() as conn:
+            # getconn and putconn, not pool.connection(): that one also enters the connection's
+            # own context, whose exit takes its lock to commit what autocommit already did
+            # (about 7 µs of CPU per request); putconn discards a connection left broken or
+            # busy, and rolls back one left in a transaction.
+            conn = await self.pool.getconn()
+            try:
                 if self.deadline is None:
                     row = await conn.run_route(_ROUTE_QUERIES[route], request_json)
                 else:
@@ -301,6 +306,8 @@ class Database:
                         expired = deadline.end()
                     if expired:  # answered just in time, but the socket may be shut: drop it
                         await conn.close()
+            finally:
+                await self.pool.putconn(conn)
         except PoolTimeout:
             log.warning("no database connection within the acquire timeout (route %s)", route)
             return _internal("the database is unavailable")

@@ -1,6 +1,7 @@
-"""CPU time per route call in the service's process: libpq directly (``RouteConnection.run_route``,
-what ``wallet serve`` does) against a psycopg raw cursor kept per connection (what it did
-before), on the same pooled connection, in turns.
+"""CPU time per route call in the service's process: a connection from the pool by
+``getconn``/``putconn`` and the statement on libpq directly (``RouteConnection.run_route``, what
+``wallet serve`` does), against ``pool.connection()`` and a psycopg raw cursor kept per
+connection (what it did before), on the same pool of one connection, in turns.
 
 Each call is the service's own statement, ``wallet.bet_make`` on a 3-selection make with a new
 id (``bench_db.py``'s request), on uvloop; the two ways alternate round after round (A B, B A),
@@ -22,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import psycopg
 import uvloop
@@ -43,28 +45,36 @@ def requests(number: int) -> list[bytes]:
     ]
 
 
-async def by_libpq(conn: RouteConnection, bodies: list[bytes]) -> None:
+async def by_libpq(pool: AsyncConnectionPool[RouteConnection], bodies: list[bytes]) -> None:
     for request in bodies:
-        row = await conn.run_route(QUERY, request)
+        conn = await pool.getconn()
+        try:
+            row = await conn.run_route(QUERY, request)
+        finally:
+            await pool.putconn(conn)
         assert row is not None, "no row"
         assert row[0] == b"200", row
 
 
-async def by_cursor(conn: RouteConnection, bodies: list[bytes]) -> None:
-    cursor = psycopg.AsyncRawCursor(conn)
+async def by_cursor(pool: AsyncConnectionPool[RouteConnection], bodies: list[bytes]) -> None:
     query = QUERY.decode()
+    cursors: dict[RouteConnection, psycopg.AsyncRawCursor[Any]] = {}
     for request in bodies:
-        await cursor.execute(query, (request.decode(),))
-        row = await cursor.fetchone()
+        async with pool.connection() as conn:
+            cursor = cursors.get(conn) or cursors.setdefault(conn, psycopg.AsyncRawCursor(conn))
+            await cursor.execute(query, (request.decode(),))
+            row = await cursor.fetchone()
         assert row is not None, "no row"
         assert row[0] == 200, row
         row[1].encode()
 
 
 async def run(url: str, rounds: int, number: int) -> dict[str, object]:
-    ways: dict[str, Callable[[RouteConnection, list[bytes]], Awaitable[None]]] = {
-        "libpq (run_route)": by_libpq,
-        "psycopg raw cursor": by_cursor,
+    ways: dict[
+        str, Callable[[AsyncConnectionPool[RouteConnection], list[bytes]], Awaitable[None]]
+    ] = {
+        "getconn + libpq (run_route)": by_libpq,
+        "pool.connection() + psycopg raw cursor": by_cursor,
     }
     pool = AsyncConnectionPool(
         url,
@@ -77,17 +87,16 @@ async def run(url: str, rounds: int, number: int) -> dict[str, object]:
     await pool.open(wait=True)
     samples: dict[str, list[float]] = {name: [] for name in ways}
     try:
-        async with pool.connection() as conn:
-            await by_libpq(conn, requests(200))  # warm both: plans, caches
-            await by_cursor(conn, requests(200))
-            for turn in range(rounds):
-                order = list(ways) if turn % 2 == 0 else list(reversed(ways))
-                for name in order:
-                    bodies = requests(number)
-                    start = time.process_time()
-                    await ways[name](conn, bodies)
-                    samples[name].append((time.process_time() - start) / number * 1e6)
-                    print(f"round {turn + 1}: {name} {samples[name][-1]:.1f} µs", file=sys.stderr)
+        await by_libpq(pool, requests(200))  # warm both: plans, caches
+        await by_cursor(pool, requests(200))
+        for turn in range(rounds):
+            order = list(ways) if turn % 2 == 0 else list(reversed(ways))
+            for name in order:
+                bodies = requests(number)
+                start = time.process_time()
+                await ways[name](pool, bodies)
+                samples[name].append((time.process_time() - start) / number * 1e6)
+                print(f"round {turn + 1}: {name} {samples[name][-1]:.1f} µs", file=sys.stderr)
     finally:
         await pool.close()
     medians = {name: round(statistics.median(values), 1) for name, values in samples.items()}

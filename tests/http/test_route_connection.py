@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 import psycopg
 import pytest
@@ -25,29 +26,43 @@ def request_bytes(request: dict[str, object]) -> bytes:
     return json.dumps(request, separators=(",", ":")).encode()
 
 
-async def connect(db: psycopg.Connection) -> RouteConnection:
-    return await RouteConnection.connect(conninfo_of(db), autocommit=True)
+def on_a_connection(
+    db: psycopg.Connection, scenario: Callable[[RouteConnection], Awaitable[None]]
+) -> None:
+    """Runs ``scenario`` on uvloop, as ``wallet serve`` does, with a route connection."""
 
-
-def test_calls_answer_as_the_functions_do(db: psycopg.Connection, player: str) -> None:
-    async def scenario() -> list[tuple[bytes, bytes] | None]:
-        conn = await connect(db)
+    async def run() -> None:
+        conn = await RouteConnection.connect(conninfo_of(db), autocommit=True)
         try:
-            rows = []
-            for n in range(3):
-                request = make_request(f"libpq-{n}", 100, player_id=player, betslip_id=f"l{n}")
-                call = conn.run_route(MAKE, request_bytes(request))
-                rows.append(await asyncio.wait_for(call, WAIT))
-            balance = {"player_id": player, "currency": "EUR", "session_id": "s"}
-            call = conn.run_route(BALANCE, request_bytes(balance))
-            rows.append(await asyncio.wait_for(call, WAIT))
-            return rows
+            await scenario(conn)
         finally:
             await conn.close()
 
-    rows = uvloop.run(scenario())
-    assert [row[0] for row in rows if row is not None] == [b"200"] * 4
-    assert json.loads(rows[-1][1])["balance"] == START_BALANCE - 300  # type: ignore[index]
+    uvloop.run(run())
+
+
+async def call(conn: RouteConnection, query: bytes, request: bytes) -> tuple[bytes, bytes]:
+    row = await asyncio.wait_for(conn.run_route(query, request), WAIT)
+    assert row is not None, "no row"
+    return row
+
+
+def balance_of_player(player: str) -> bytes:
+    return request_bytes({"player_id": player, "currency": "EUR", "session_id": "s"})
+
+
+def test_calls_answer_as_the_functions_do(db: psycopg.Connection, player: str) -> None:
+    rows: list[tuple[bytes, bytes]] = []
+
+    async def scenario(conn: RouteConnection) -> None:
+        for n in range(3):
+            request = make_request(f"libpq-{n}", 100, player_id=player, betslip_id=f"l{n}")
+            rows.append(await call(conn, MAKE, request_bytes(request)))
+        rows.append(await call(conn, BALANCE, balance_of_player(player)))
+
+    on_a_connection(db, scenario)
+    assert [status for status, _ in rows] == [b"200"] * 4
+    assert json.loads(rows[-1][1])["balance"] == START_BALANCE - 300
     assert balance_of(db, player) == START_BALANCE - 300
     assert audit_findings(db) == []
 
@@ -55,55 +70,35 @@ def test_calls_answer_as_the_functions_do(db: psycopg.Connection, player: str) -
 def test_psycopgs_own_queries_and_route_calls_take_turns_on_a_connection(
     db: psycopg.Connection, player: str
 ) -> None:
-    async def scenario() -> None:
-        conn = await connect(db)
-        try:
-            balance = request_bytes({"player_id": player, "currency": "EUR", "session_id": "s"})
-            await asyncio.wait_for(conn.run_route(BALANCE, balance), WAIT)
-            assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
-            row = await asyncio.wait_for(conn.run_route(BALANCE, balance), WAIT)
-            assert row is not None
-            assert row[0] == b"200"
-        finally:
-            await conn.close()
+    async def scenario(conn: RouteConnection) -> None:
+        await call(conn, BALANCE, balance_of_player(player))
+        assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+        assert (await call(conn, BALANCE, balance_of_player(player)))[0] == b"200"
 
-    uvloop.run(scenario())
+    on_a_connection(db, scenario)
 
 
 def test_a_server_gone_from_an_idle_connection_fails_the_next_call_at_once(
     db: psycopg.Connection, player: str
 ) -> None:
-    async def scenario() -> None:
-        conn = await connect(db)
-        try:
-            balance = request_bytes({"player_id": player, "currency": "EUR", "session_id": "s"})
-            await asyncio.wait_for(conn.run_route(BALANCE, balance), WAIT)
-            pid = conn.info.backend_pid
-            with psycopg.connect(conninfo_of(db), autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-            await asyncio.sleep(0.3)  # the server's message and end-of-file are on the socket
-            with pytest.raises(psycopg.OperationalError):
-                await asyncio.wait_for(conn.run_route(BALANCE, balance), WAIT)
-        finally:
-            await conn.close()
+    async def scenario(conn: RouteConnection) -> None:
+        await call(conn, BALANCE, balance_of_player(player))
+        with psycopg.connect(conninfo_of(db), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+        await asyncio.sleep(0.3)  # the server's message and end-of-file are on the socket
+        with pytest.raises(psycopg.OperationalError):
+            await call(conn, BALANCE, balance_of_player(player))
 
-    uvloop.run(scenario())
+    on_a_connection(db, scenario)
 
 
 def test_a_failed_statement_raises_its_sqlstate_and_the_connection_serves_on(
     db: psycopg.Connection, player: str
 ) -> None:
-    async def scenario() -> None:
-        conn = await connect(db)
-        try:
-            with pytest.raises(psycopg.errors.InvalidTextRepresentation) as failure:
-                await asyncio.wait_for(conn.run_route(BALANCE, b"{not json"), WAIT)
-            assert failure.value.diag.sqlstate == "22P02"
-            balance = request_bytes({"player_id": player, "currency": "EUR", "session_id": "s"})
-            row = await asyncio.wait_for(conn.run_route(BALANCE, balance), WAIT)
-            assert row is not None
-            assert row[0] == b"200"
-        finally:
-            await conn.close()
+    async def scenario(conn: RouteConnection) -> None:
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation) as failure:
+            await call(conn, BALANCE, b"{not json")
+        assert failure.value.diag.sqlstate == "22P02"
+        assert (await call(conn, BALANCE, balance_of_player(player)))[0] == b"200"
 
-    uvloop.run(scenario())
+    on_a_connection(db, scenario)

@@ -2829,7 +2829,7 @@ ALTER FUNCTION wallet_core.record_references(selections wallet_core.selection_re
 -- Name: FUNCTION record_references(selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) IS 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: a read-only check when they all do; otherwise inserts the new ones and renames changed ones, deadlock-free by fixed key order.';
+COMMENT ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) IS 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: inserts the new ones and renames changed ones, deadlock-free by fixed key order. Writes nothing when they all exist under those names; wallet_core.make_bet calls it only when they do not.';
 
 --
 -- Name: refuse(wallet_core.operation, bigint, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner

@@ -386,6 +386,7 @@ declare
     real_stake bigint := request.amount;
     bonus_left bigint;
     unpacked boolean;
+    references_known boolean;
 begin
     -- Claim the operation key: a replay answers what was stored, a conflict is 2004.
     claimed := wallet_core.claim(op);
@@ -479,7 +480,33 @@ begin
             )
         )
         on conflict (make_transaction_id) do nothing
-        returning legs_packed is null into unpacked;
+        -- Whether every sport, category and tournament the slip names is known under its name
+        -- (usually): read in this statement, so that the usual make runs no statement and no call
+        -- of wallet_core.record_references for it. Each name is read by its key in a scalar
+        -- subquery (at most one row: the key is the primary key; none, or another name, is a null
+        -- or false comparison): a NOT EXISTS join let the planner hash the whole tables. (Not an
+        -- SQL function: one holding a subquery is not inlined, and would be planned every call.)
+        returning legs_packed is null, not exists (
+            select from pg_catalog.unnest(request.selections) as s
+            where not coalesce(
+                    (select r.name = s.sport_name from wallet_core.sports as r where r.sport_id = s.sport_id), false
+                )
+                or not coalesce(
+                    (
+                        select r.name = s.category_name from wallet_core.categories as r
+                        where r.category_id = s.category_id
+                    ),
+                    false
+                )
+                or not coalesce(
+                    (
+                        select r.name = s.tournament_name from wallet_core.tournaments as r
+                        where r.tournament_id = s.tournament_id
+                    ),
+                    false
+                )
+        )
+        into unpacked, references_known;
         if unpacked then
             -- A slip that cannot be packed (an id or name holding U+001F: rare) is kept as before.
             update wallet_core.bets as b
@@ -506,7 +533,9 @@ begin
         );
     end if;
 
-    perform wallet_core.record_references(request.selections);
+    if not references_known then
+        perform wallet_core.record_references(request.selections);
+    end if;
     -- The real balance pays real_stake (0 when the grant pays): always one journal row, so that
     -- every made bet has its one stake debit.
     account := wallet_core.post(account.account_id, 'bet', -real_stake, request.transaction_id, claimed.operation_id);

@@ -452,7 +452,11 @@ begin
     else
         -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
         -- (real_stake = amount), and a bonus make keeps its cross rate like any other.
-        -- The legs packed in one text value (migration 0630, wallet_core.pack_leg, inlined here).
+        -- The legs packed in one text value (migration 0630, wallet_core.pack_leg, inlined here),
+        -- in the order of request.selections: both readers give each selection its index in that
+        -- array as its position, and a plain aggregate over unnest takes the elements in array
+        -- order, so string_agg needs no ORDER BY (which set up a sort for every make: 22 000
+        -- instructions, callgrind).
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
@@ -473,7 +477,7 @@ begin
                             s.tournament_id, s.market_name, s.outcome_name, s.odds,
                             pg_catalog.to_jsonb(s.competitor_names)
                         ),
-                        E'\x1f' order by s.position
+                        E'\x1f'
                     ) as packed
                     from pg_catalog.unnest(request.selections) as s
                 ) as y

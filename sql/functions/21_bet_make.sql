@@ -136,7 +136,7 @@ create or replace function wallet_core.new_make_request(
     transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text,
     potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamptz,
     placed_at timestamptz, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean,
-    selections wallet_core.selection_request[]
+    selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric
 )
 returns wallet_core.make_request
 language sql immutable parallel safe
@@ -144,12 +144,12 @@ as $$
     select row(
         transaction_id, player_id, currency, amount, session_id, bonus_id, potential_win, betslip_id,
         provider_player_id, transaction_at, placed_at, betslip_type, odds, is_quick_bet, accept_odds_change,
-        selections, null, null::numeric  -- bonus_type, cross_rate_euro (books, issue 15): set by the readers
+        selections, bonus_type, cross_rate_euro  -- cross_rate_euro: books (issue 15)
     )::wallet_core.make_request
 $$;
 comment on function wallet_core.new_make_request(
     text, text, text, bigint, text, text, bigint, text, text, timestamptz, timestamptz, text, numeric, boolean,
-    boolean, wallet_core.selection_request[]
+    boolean, wallet_core.selection_request[], text, numeric
 ) is 'A wallet_core.make_request from named arguments. Inlined by the planner.';
 
 -- No SET clause: it runs inside wallet_core.route (search_path ''), and a SET clause would save
@@ -161,7 +161,7 @@ as $$
 declare
     typed wallet_core.make_json;
     one wallet_core.selection_json;
-    read wallet_core.make_request;
+    selections wallet_core.selection_request[] := '{}';
 begin
     -- 1. Anything unusual is for the field-by-field reader.
     if not wallet_core.is_usual_make(request) then
@@ -189,26 +189,6 @@ begin
     ) then
         return null;
     end if;
-    read := wallet_core.new_make_request(
-        transaction_id => (typed.transaction).id,
-        player_id => typed.player_id,
-        currency => typed.currency,
-        amount => typed.amount,
-        session_id => typed.session_id,
-        bonus_id => typed.bonus_id,
-        potential_win => typed.potential_win,
-        betslip_id => (typed.betslip).id,
-        provider_player_id => (typed.transaction).player_id,
-        transaction_at => pg_catalog.to_timestamp((typed.transaction)."timestamp"::double precision),
-        placed_at => pg_catalog.to_timestamp((typed.betslip)."timestamp"::double precision),
-        betslip_type => (typed.betslip).type,
-        odds => (typed.betslip).k,
-        is_quick_bet => (typed.betslip).is_quick_bet,
-        accept_odds_change => (typed.betslip).accept_odds_change,
-        selections => '{}'
-    );
-    read.bonus_type := typed.bonus_type;
-    read.cross_rate_euro := (typed.transaction).cross_rate_euro;  -- books (issue 15)
     foreach one in array (typed.betslip).bets loop
         if not coalesce(
             least(
@@ -228,8 +208,10 @@ begin
         ) then
             return null;
         end if;
-        read.selections := read.selections || wallet_core.new_selection_request(
-            ordinal => pg_catalog.cardinality(read.selections),
+        -- A local array grows in place (PL/pgSQL appends to its expanded array), where a field of a
+        -- record was copied whole at every append.
+        selections := selections || wallet_core.new_selection_request(
+            ordinal => pg_catalog.cardinality(selections),
             selection_id => one.id,
             event_id => one.event_id,
             sport_id => one.sport_id,
@@ -246,7 +228,28 @@ begin
             odds => one.odds
         );
     end loop;
-    return read;
+    -- The typed request in one expression (one statement where an assignment and two field
+    -- assignments were three, each an expression set up in every make's transaction).
+    return wallet_core.new_make_request(
+        transaction_id => (typed.transaction).id,
+        player_id => typed.player_id,
+        currency => typed.currency,
+        amount => typed.amount,
+        session_id => typed.session_id,
+        bonus_id => typed.bonus_id,
+        potential_win => typed.potential_win,
+        betslip_id => (typed.betslip).id,
+        provider_player_id => (typed.transaction).player_id,
+        transaction_at => pg_catalog.to_timestamp((typed.transaction)."timestamp"::double precision),
+        placed_at => pg_catalog.to_timestamp((typed.betslip)."timestamp"::double precision),
+        betslip_type => (typed.betslip).type,
+        odds => (typed.betslip).k,
+        is_quick_bet => (typed.betslip).is_quick_bet,
+        accept_odds_change => (typed.betslip).accept_odds_change,
+        selections => selections,
+        bonus_type => typed.bonus_type,
+        cross_rate_euro => (typed.transaction).cross_rate_euro  -- books (issue 15)
+    );
 end
 $$;
 comment on function wallet_core.read_make_quickly(jsonb) is

@@ -406,53 +406,61 @@ begin
     where a.player_id = request.player_id and a.currency = request.currency
     for no key update;
 
-    -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
-    -- without bonus_id reads nothing of bonuses.
-    if request.bonus_id is not null and account.account_id is not null then
-        bonus := wallet_core.bonus_of_make(account.account_id, request.bonus_id, request.bonus_type, request.amount);
-        if bonus.from_grant then
-            real_stake := 0;
+    -- The usual make (no bonus, an account that is neither blocked nor guarded, sessions not
+    -- enforced, the balance enough) passes every check below: one test for it, where each check
+    -- was a test of its own (each an expression set up in every make's transaction). (FOUND is
+    -- the account's.)
+    if request.bonus_id is not null or not found or account.blocked or account.guarded
+        or wallet_core.sessions_enforced() or account.balance < request.amount then
+        -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
+        -- without bonus_id reads nothing of bonuses.
+        if request.bonus_id is not null and account.account_id is not null then
+            bonus := wallet_core.bonus_of_make(
+                account.account_id, request.bonus_id, request.bonus_type, request.amount
+            );
+            if bonus.from_grant then
+                real_stake := 0;
+            end if;
         end if;
-    end if;
 
-    -- Check, in the contract's order; then write the bet (a discard racing in from another
-    -- session makes the insert conflict). Every refusal here is stored and replayed. (FOUND is still
-    -- the account's: an assignment does not set it.)
-    if not found then
-        refusal := wallet_core.player_refusal(request.player_id, request.currency);
-        message := format('player %s has no %s account', request.player_id, request.currency);
-    elsif account.blocked then
-        refusal := 'WA005';
-        message := format('player %s is blocked', request.player_id);
-    elsif account.guarded then
-        -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
-        message := wallet_core.limit_refusal(
-            account.account_id, account.player_id, account.currency, real_stake
-        );
-        refusal := case when message is not null then 'WA401' end;
-    end if;
-    -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
-    if refusal is null and wallet_core.sessions_enforced() then
-        message := wallet_core.session_refusal(request.player_id, request.session_id);
-        refusal := case when message is not null then 'WA107' end;
-    end if;
-    if refusal is not null then
-        null;
-    elsif bonus.refusal is not null or account.balance < real_stake then
-        -- A discard marker comes before these refusals. When none of them applies, the insert
-        -- finds the marker itself (ON CONFLICT), with the same answer and one read less. (The
-        -- marker's read is its own statement, in this branch only: a condition that holds a
-        -- query is a query, started for every make even when its first term is false.)
-        if exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
-            refusal := 'WA206';
-        elsif bonus.refusal is not null then
-            refusal := bonus.refusal;
-            message := bonus.message;
-        else
-            refusal := 'WA201';
-            message := format('balance %s is less than the stake %s', account.balance, request.amount);
+        -- Check, in the contract's order; then write the bet (a discard racing in from another
+        -- session makes the insert conflict). Every refusal here is stored and replayed. (FOUND is still
+        -- the account's: an assignment does not set it.)
+        if not found then
+            refusal := wallet_core.player_refusal(request.player_id, request.currency);
+            message := format('player %s has no %s account', request.player_id, request.currency);
+        elsif account.blocked then
+            refusal := 'WA005';
+            message := format('player %s is blocked', request.player_id);
+        elsif account.guarded then
+            -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
+            message := wallet_core.limit_refusal(
+                account.account_id, account.player_id, account.currency, real_stake
+            );
+            refusal := case when message is not null then 'WA401' end;
         end if;
-    else
+        -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
+        if refusal is null and wallet_core.sessions_enforced() then
+            message := wallet_core.session_refusal(request.player_id, request.session_id);
+            refusal := case when message is not null then 'WA107' end;
+        end if;
+        if refusal is null and (bonus.refusal is not null or account.balance < real_stake) then
+            -- A discard marker comes before these refusals. When none of them applies, the insert
+            -- finds the marker itself (ON CONFLICT), with the same answer and one read less. (The
+            -- marker's read is its own statement, in this branch only: a condition that holds a
+            -- query is a query, started for every make even when its first term is false.)
+            if exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+                refusal := 'WA206';
+            elsif bonus.refusal is not null then
+                refusal := bonus.refusal;
+                message := bonus.message;
+            else
+                refusal := 'WA201';
+                message := format('balance %s is less than the stake %s', account.balance, request.amount);
+            end if;
+        end if;
+    end if;
+    if refusal is null then
         -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
         -- (real_stake = amount), and a bonus make keeps its cross rate like any other.
         -- The legs packed in one text value (migration 0630, wallet_core.pack_leg, inlined here),

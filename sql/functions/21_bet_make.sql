@@ -484,18 +484,30 @@ begin
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
             request.amount - real_stake, account.balance - real_stake,
             (
-                select case when wallet_core.packs(y.packed, pg_catalog.cardinality(request.selections)) then y.packed end
-                from (
-                    select pg_catalog.string_agg(
+                -- The same aggregate twice is one aggregate (PostgreSQL computes equal aggregates
+                -- of a query once): no subquery around it.
+                select case
+                    when wallet_core.packs(
+                        pg_catalog.string_agg(
+                            wallet_core.pack_leg(
+                                s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                                s.tournament_id, s.market_name, s.outcome_name, s.odds,
+                                pg_catalog.to_jsonb(s.competitor_names)
+                            ),
+                            E'\x1f'
+                        ),
+                        pg_catalog.cardinality(request.selections)
+                    )
+                    then pg_catalog.string_agg(
                         wallet_core.pack_leg(
                             s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
                             s.tournament_id, s.market_name, s.outcome_name, s.odds,
                             pg_catalog.to_jsonb(s.competitor_names)
                         ),
                         E'\x1f'
-                    ) as packed
-                    from pg_catalog.unnest(request.selections) as s
-                ) as y
+                    )
+                end
+                from pg_catalog.unnest(request.selections) as s
             )
         )
         on conflict (make_transaction_id) do nothing

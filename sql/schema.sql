@@ -2354,20 +2354,20 @@ ALTER FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bi
 COMMENT ON FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) IS 'Moves bonus money: adds the signed amount to the grant''s remainder and appends its bonus_journal row (bet: negative; discard, refund: positive; rollback: negative). The only writer of remainders after the grant; the caller holds the account''s lock. Returns the remainder after.';
 
 --
--- Name: new_make_request(text, text, text, bigint, text, text, bigint, text, text, timestamp with time zone, timestamp with time zone, text, numeric, boolean, boolean, wallet_core.selection_request[]); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
+-- Name: new_make_request(text, text, text, bigint, text, text, bigint, text, text, timestamp with time zone, timestamp with time zone, text, numeric, boolean, boolean, wallet_core.selection_request[], text, numeric); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
 --
 
-CREATE FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) RETURNS wallet_core.make_request
+CREATE FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric) RETURNS wallet_core.make_request
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$...$$;  -- body: sql/functions/21_bet_make.sql
 
-ALTER FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) OWNER TO wallet_owner;
+ALTER FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric) OWNER TO wallet_owner;
 
 --
--- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) IS 'A wallet_core.make_request from named arguments. Inlined by the planner.';
+COMMENT ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric) IS 'A wallet_core.make_request from named arguments. Inlined by the planner.';
 
 --
 -- Name: new_operation(text, text, text, text, bigint, text, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2829,7 +2829,7 @@ ALTER FUNCTION wallet_core.record_references(selections wallet_core.selection_re
 -- Name: FUNCTION record_references(selections wallet_core.selection_request[]); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) IS 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: a read-only check when they all do; otherwise inserts the new ones and renames changed ones, deadlock-free by fixed key order.';
+COMMENT ON FUNCTION wallet_core.record_references(selections wallet_core.selection_request[]) IS 'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: inserts the new ones and renames changed ones, deadlock-free by fixed key order. Writes nothing when they all exist under those names; wallet_core.make_bet calls it only when they do not.';
 
 --
 -- Name: refuse(wallet_core.operation, bigint, text, text); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -5067,10 +5067,10 @@ REVOKE ALL ON FUNCTION wallet_core.max_id_length() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_core.move_bonus(grant_id bigint, operation text, amount bigint, bet_id bigint, transaction_id text) FROM PUBLIC;
 
 --
--- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]); Type: ACL; Schema: wallet_core; Owner: wallet_owner
+-- Name: FUNCTION new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric); Type: ACL; Schema: wallet_core; Owner: wallet_owner
 --
 
-REVOKE ALL ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_core.new_make_request(transaction_id text, player_id text, currency text, amount bigint, session_id text, bonus_id text, potential_win bigint, betslip_id text, provider_player_id text, transaction_at timestamp with time zone, placed_at timestamp with time zone, betslip_type text, odds numeric, is_quick_bet boolean, accept_odds_change boolean, selections wallet_core.selection_request[], bonus_type text, cross_rate_euro numeric) FROM PUBLIC;
 
 --
 -- Name: FUNCTION new_operation(kind text, key text, route text, player_id text, amount bigint, currency text, parent text, detail text); Type: ACL; Schema: wallet_core; Owner: wallet_owner

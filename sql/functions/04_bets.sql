@@ -140,30 +140,9 @@ returns void
 language plpgsql
 as $$
 begin
-    -- Usually every sport, category and tournament is known, under the same name: one read, no write.
-    -- Each name is read by its key in a scalar subquery (at most one row: the key is the primary
-    -- key; none, or another name, is a null or false comparison): a NOT EXISTS here let the planner
-    -- hash the whole table, three hash tables built for every make while the tables are small.
-    if not exists (
-        select from pg_catalog.unnest(selections) as s
-        where not coalesce(
-                (select r.name = s.sport_name from wallet_core.sports as r where r.sport_id = s.sport_id), false
-            )
-            or not coalesce(
-                (select r.name = s.category_name from wallet_core.categories as r where r.category_id = s.category_id),
-                false
-            )
-            or not coalesce(
-                (
-                    select r.name = s.tournament_name from wallet_core.tournaments as r
-                    where r.tournament_id = s.tournament_id
-                ),
-                false
-            )
-    ) then
-        return;
-    end if;
-
+    -- The caller calls it only when the slip names a reference that is not known under its name:
+    -- wallet_core.make_bet reads that in its bet insert (the usual make, all known, writes nothing
+    -- here and makes no call). Every write below is also right when all are known: none.
     -- New rows go in in key order (sports, then categories, then tournaments, each sorted), so
     -- two bet slips naming the same new keys in opposite orders wait for each other instead of
     -- deadlocking, and nobody gets a duplicate-key error. Existing rows are not touched.
@@ -198,9 +177,9 @@ begin
 end
 $$;
 comment on function wallet_core.record_references(wallet_core.selection_request[]) is
-'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: a '
-'read-only check when they all do; otherwise inserts the new ones and renames changed ones, '
-'deadlock-free by fixed key order.';
+'Makes the sports, categories and tournaments a bet slip names exist under the names it gives: inserts '
+'the new ones and renames changed ones, deadlock-free by fixed key order. Writes nothing when they all '
+'exist under those names; wallet_core.make_bet calls it only when they do not.';
 
 -- The slip's legs packed in one text value (bets.legs_packed, migration 0630), 216 bytes for the
 -- benchmark's three legs against 312 as wallet_core.leg[] (the array's header, and each leg's

@@ -31,15 +31,18 @@ as $$
 declare
     new_event_id bigint;
 begin
+    -- The player's event-order lock, then the event, in one statement: the WHERE of a SELECT
+    -- without FROM is its Result node's one-time filter (EXPLAIN: One-Time Filter), evaluated
+    -- before the node makes its row, and so before the row's event_id (its identity's nextval);
+    -- a PERFORM of its own cost a statement more (callgrind, about 6 500 instructions per make).
     -- 0x57455654 ("WEVT"): the class of the per-player event-order locks.
-    perform pg_catalog.pg_advisory_xact_lock(1464161876, pg_catalog.hashtext(emit_event.player_id));
     insert into wallet_core.events as e (
         type, player_id, currency, amount, balance, operation_id, bet_id, transaction_id, detail
     )
-    values (
+    select
         emit_event.type, emit_event.player_id, emit_event.currency, emit_event.amount, emit_event.balance,
         emit_event.operation_id, emit_event.bet_id, emit_event.transaction_id, emit_event.detail
-    )
+    where pg_catalog.pg_advisory_xact_lock(1464161876, pg_catalog.hashtext(emit_event.player_id)) is not null
     returning e.event_id into new_event_id;
     return new_event_id;
 end

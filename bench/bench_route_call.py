@@ -38,9 +38,10 @@ PLAYERS = 1000
 
 def requests(number: int) -> list[bytes]:
     return [
-        json.dumps(pgbench.bet_make_request(random.randint(1, PLAYERS), random.getrandbits(62)))
-        .replace(" ", "")
-        .encode()
+        json.dumps(
+            pgbench.bet_make_request(random.randint(1, PLAYERS), random.getrandbits(62)),
+            separators=(",", ":"),
+        ).encode()
         for _ in range(number)
     ]
 

@@ -7,9 +7,11 @@
 -- of the answer is the bet's own), and claim() finds a transaction key there too. A duplicate in flight waits on the
 -- advisory lock until the first commits, then finds that row and replays it. Each transaction
 -- takes this advisory lock before any other lock, so it cannot take part in a deadlock; two
--- keys whose hashes collide only wait for each other. (The only other advisory lock, the
--- player's event-order lock in wallet_core.emit_event, is taken after every row lock, and its
--- holder waits for nothing more, so it cannot close a cycle either.)
+-- keys whose hashes collide only wait for each other. (The two other advisory locks cannot close
+-- a cycle either. The player's event-order lock in wallet_core.emit_event is taken after every
+-- row lock, and its holder waits for nothing more. The player's make queue in
+-- wallet_core.make_bet is taken by a usual make before its row locks; its holder then waits
+-- only for row locks, a key's insert and the event-order lock, whose holders never take it.)
 
 -- No SET clause: the planner inlines it into the function that calls it (see 00_limits.sql).
 create or replace function wallet_core.new_operation(

@@ -92,6 +92,49 @@ def test_discard_racing_its_make(db: psycopg.Connection, db_url: str, discard_fi
     assert audit_findings(db) == []
 
 
+
+def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
+    db: psycopg.Connection, db_url: str
+) -> None:
+    """A usual make looks for its discard marker before it takes the account lock. A marker
+    inserted after that look, and committed while the make's insert waits on it, still
+    refuses the make (2004): the debit the make had written in the same statement is put
+    back, and no bet, journal row or event is left of it."""
+    db.execute("select wallet.create_player('alice', 'EUR', 10000)")
+    make = p.make("alice", 700)
+    journal_before = debits_and_credits(db)
+    discarder = psycopg.connect(db_url)  # its transaction stays open until told to commit
+    maker = psycopg.connect(db_url, autocommit=True)
+    try:
+        discarded = call(discarder, "bet/discard", p.discard("alice", make["transaction"]["id"]))
+        assert (discarded.status, discarded.body["amount"]) == (200, 0)  # a marker, uncommitted
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(call, maker, "bet/make", make)
+            deadline = time.monotonic() + 30
+            while (
+                db.execute(
+                    "select wait_event from pg_stat_activity where pid = %s",
+                    [maker.info.backend_pid],
+                ).fetchone()[0]
+                != "transactionid"
+            ):
+                assert time.monotonic() < deadline, "the make never waited on the marker"
+                assert not future.done(), future.result()
+                time.sleep(0.005)  # the polling interval, not a guess at when it waits
+            discarder.commit()
+            answer = future.result(timeout=30)
+    finally:
+        discarder.close()
+        maker.close()
+    assert answer.code == 2004, answer.text
+    assert balance_of(db, "alice") == 10000
+    assert debits_and_credits(db) == journal_before
+    made = db.execute("select count(*) from wallet_core.events where type = 'bet.made'")
+    assert made.fetchone()[0] == 0
+    assert db.execute("select count(*) from wallet_core.bets where made").fetchone()[0] == 0
+    assert call(db, "bet/make", make).text == answer.text  # the refusal is stored
+    assert audit_findings(db) == []
+
 def test_bet_slips_naming_the_same_new_references_in_any_order(
     db: psycopg.Connection, db_url: str
 ) -> None:

@@ -92,7 +92,6 @@ def test_discard_racing_its_make(db: psycopg.Connection, db_url: str, discard_fi
     assert audit_findings(db) == []
 
 
-
 def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
     db: psycopg.Connection, db_url: str
 ) -> None:
@@ -134,6 +133,7 @@ def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
     assert db.execute("select count(*) from wallet_core.bets where made").fetchone()[0] == 0
     assert call(db, "bet/make", make).text == answer.text  # the refusal is stored
     assert audit_findings(db) == []
+
 
 def test_bet_slips_naming_the_same_new_references_in_any_order(
     db: psycopg.Connection, db_url: str

@@ -392,10 +392,10 @@ declare
     bonus wallet_core.bonus_check;
     real_stake bigint := request.amount;
     bonus_left bigint;
-    unpacked boolean;
-    references_known boolean;
     packed text;
+    references_known boolean;
     marked boolean;
+    usual boolean;
     queued boolean;
     made boolean;
 begin
@@ -405,160 +405,163 @@ begin
         return row(claimed.status, claimed.body);
     end if;
 
-    -- The usual make (no bonus, sessions not enforced, an account that is neither blocked nor
-    -- guarded, the balance enough), holding the player's account lock for the least time: the
-    -- one hot lock, which a certification burst (20 makes for one player at once) queues on,
-    -- each make holding it until its commit. Everything that does not need the lock is done
-    -- before it: the legs packed, the reference data checked, the discard marker looked for,
-    -- then a place taken in the player's make queue (one statement); then one statement takes
-    -- the lock and writes the money: the debit, the bet with the balance it leaves, the
-    -- journal row. Any other make (a refusal, a bonus, a guarded or missing account, a slip
-    -- that cannot be packed) goes on below, having written nothing here. (With 20 clients
-    -- making for one player, pgbench: 1 960 makes/s where the lock taken first gave 1 580.)
-    if request.bonus_id is null and not wallet_core.sessions_enforced() then
-        -- The legs packed (migration 0630, wallet_core.pack_leg, inlined here), in the order of
-        -- request.selections: both readers give each selection its index in that array as its
-        -- position, and a plain aggregate over unnest takes the elements in array order, so
-        -- string_agg needs no ORDER BY (which set up a sort for every make: 22 000
-        -- instructions, callgrind). The same aggregate twice is one aggregate (PostgreSQL
-        -- computes equal aggregates of a query once). Whether every sport, category and
-        -- tournament the slip names is known under its name (usually): each name read by its
-        -- key in a scalar subquery (at most one row: the key is the primary key; none, or
-        -- another name, is a null or false comparison): a NOT EXISTS join let the planner hash
-        -- the whole tables. And whether a discard left its marker for this make (committed
-        -- before this statement; one committed later is found by the insert below).
-        select
-            case
-                when wallet_core.packs(
-                    pg_catalog.string_agg(
-                        wallet_core.pack_leg(
-                            s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
-                            s.tournament_id, s.market_name, s.outcome_name, s.odds,
-                            pg_catalog.to_jsonb(s.competitor_names)
-                        ),
-                        E'\x1f'
-                    ),
-                    pg_catalog.cardinality(request.selections)
-                )
-                then pg_catalog.string_agg(
+    -- The player's account lock is the one hot lock: a certification burst (20 makes for one
+    -- player at once) queues on it, each make holding it until its commit. So everything that
+    -- does not need it is done before it, in one statement:
+    -- - the legs packed (migration 0630, wallet_core.pack_leg, inlined here), in the order of
+    --   request.selections: both readers give each selection its index in that array as its
+    --   position, and a plain aggregate over unnest takes the elements in array order, so
+    --   string_agg needs no ORDER BY (which set up a sort for every make: 22 000 instructions,
+    --   callgrind); the same aggregate twice is one aggregate (PostgreSQL computes equal
+    --   aggregates of a query once); null for a slip that cannot be packed (an id or name
+    --   holding U+001F: rare);
+    -- - whether every sport, category and tournament the slip names is known under its name
+    --   (usually: then no call of wallet_core.record_references), each name read by its key in
+    --   a scalar subquery (at most one row: the key is the primary key; none, or another name,
+    --   is a null or false comparison): a NOT EXISTS join let the planner hash the whole tables;
+    -- - whether a discard left its marker for this make (committed before this statement; one
+    --   committed later is found by the bet's insert);
+    -- - whether the account looks usual: there, neither blocked nor guarded, the balance enough;
+    -- - last, a place in the player's make queue (0x4D414B45, "MAKE"): the makes of one player
+    --   wait for the account lock one at a time, in this advisory lock's queue, which wakes only
+    --   the next waiter. Queued on the row itself, every waiter woke at each commit and went
+    --   after the row's newest version (pgbench, 20 clients on one player: 1 580 makes/s, where
+    --   20 players made 3 600; 1 960 with the queue and the lock taken last). Its holder waits
+    --   only for locks whose holders never wait for it (02_idempotency.sql).
+    select
+        case
+            when wallet_core.packs(
+                pg_catalog.string_agg(
                     wallet_core.pack_leg(
                         s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
                         s.tournament_id, s.market_name, s.outcome_name, s.odds,
                         pg_catalog.to_jsonb(s.competitor_names)
                     ),
                     E'\x1f'
-                )
-            end,
-            not exists (
-                select from pg_catalog.unnest(request.selections) as k
-                where not coalesce(
-                        (select r.name = k.sport_name from wallet_core.sports as r where r.sport_id = k.sport_id),
-                        false
-                    )
-                    or not coalesce(
-                        (
-                            select r.name = k.category_name from wallet_core.categories as r
-                            where r.category_id = k.category_id
-                        ),
-                        false
-                    )
-                    or not coalesce(
-                        (
-                            select r.name = k.tournament_name from wallet_core.tournaments as r
-                            where r.tournament_id = k.tournament_id
-                        ),
-                        false
-                    )
-            ),
-            exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id),
-            -- Last, the player's make queue (0x4D414B45, "MAKE"): the makes of one player wait
-            -- for the account lock one at a time, in this advisory lock's queue, which wakes
-            -- only the next waiter. Queued on the row itself, every waiter woke at each commit
-            -- and went after the row's newest version: with 20 makes for one player at once,
-            -- 1 580 makes/s where 20 players made 3 600 (pgbench, 20 clients). Its holder waits
-            -- only for locks whose holders never wait for it (02_idempotency.sql).
-            pg_catalog.pg_advisory_xact_lock(1296124741, pg_catalog.hashtext(request.player_id)) is not null
-        into packed, references_known, marked, queued
-        from pg_catalog.unnest(request.selections) as s;
-
-        if packed is not null and not marked then
-            -- The lock and the money in one statement. The UPDATE's WHERE is the usual make's
-            -- test, made on the newest version of the row once it is locked (READ COMMITTED
-            -- re-checks it after a wait): no row, and nothing is written, when the account is
-            -- missing, blocked, guarded or short now. Its balance is then never below zero after
-            -- a stake, which is the journal's rule for a bet (wallet_core.post): this statement
-            -- is the ledger's second writer of a balance, and like post() it writes the balance
-            -- and its journal row together. The bet is the make's idempotency record (its
-            -- made_balance, the answer's balance; wallet_core.claim rebuilds the answer from it).
-            with moved as (
-                update wallet_core.accounts as a
-                set balance = a.balance - request.amount
-                where
-                    a.player_id = request.player_id and a.currency = request.currency
-                    and not a.blocked and not a.guarded and a.balance >= request.amount
-                returning a.account_id, a.balance
-            ),
-
-            bet as (
-                insert into wallet_core.bets as b (
-                    bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
-                    session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
-                    placed_at, transaction_at, cross_rate_euro, bonus_stake, made_balance, legs_packed
-                )
-                select
-                    claimed.operation_id, m.account_id, request.transaction_id, true, 'open', request.amount,
-                    request.betslip_id, request.provider_player_id, request.session_id, null,
-                    request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
-                    request.accept_odds_change, request.placed_at, request.transaction_at,
-                    request.cross_rate_euro, 0, m.balance, packed
-                from moved as m
-                on conflict (make_transaction_id) do nothing
-                returning b.bet_id
-            ),
-
-            entry as (
-                insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id)
-                select m.account_id, 'bet', -request.amount, m.balance, request.transaction_id, d.bet_id
-                from moved as m, bet as d
+                ),
+                pg_catalog.cardinality(request.selections)
             )
+            then pg_catalog.string_agg(
+                wallet_core.pack_leg(
+                    s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
+                    s.tournament_id, s.market_name, s.outcome_name, s.odds,
+                    pg_catalog.to_jsonb(s.competitor_names)
+                ),
+                E'\x1f'
+            )
+        end,
+        not exists (
+            select from pg_catalog.unnest(request.selections) as k
+            where not coalesce(
+                    (select r.name = k.sport_name from wallet_core.sports as r where r.sport_id = k.sport_id),
+                    false
+                )
+                or not coalesce(
+                    (
+                        select r.name = k.category_name from wallet_core.categories as r
+                        where r.category_id = k.category_id
+                    ),
+                    false
+                )
+                or not coalesce(
+                    (
+                        select r.name = k.tournament_name from wallet_core.tournaments as r
+                        where r.tournament_id = k.tournament_id
+                    ),
+                    false
+                )
+        ),
+        exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id),
+        exists (
+            select from wallet_core.accounts as a
+            where
+                a.player_id = request.player_id and a.currency = request.currency
+                and not a.blocked and not a.guarded and a.balance >= request.amount
+        ),
+        pg_catalog.pg_advisory_xact_lock(1296124741, pg_catalog.hashtext(request.player_id)) is not null
+    into packed, references_known, marked, usual, queued
+    from pg_catalog.unnest(request.selections) as s;
 
-            select m.account_id, m.balance, d.bet_id is not null
-            into account.account_id, account.balance, made
-            from moved as m left join bet as d on true;
+    -- The usual make (no bonus, sessions not enforced, an account neither blocked nor guarded,
+    -- the balance enough, a slip that packs, no marker): one statement takes the lock and
+    -- writes the money, the debit, the bet with the balance it leaves and the journal row.
+    -- The UPDATE's WHERE is the usual make's test again, made on the newest version of the row
+    -- once it is locked (READ COMMITTED re-checks it after a wait): no row, and nothing
+    -- written, when the account changed meanwhile; the make then goes on below like any other.
+    -- A balance never below zero after a stake is the journal's rule for a bet
+    -- (wallet_core.post): this statement is the ledger's second writer of a balance, and like
+    -- post() it writes the balance and its journal row together. The bet is the make's
+    -- idempotency record (made_balance, the answer's balance: wallet_core.claim rebuilds the
+    -- answer from it).
+    if usual and packed is not null and not marked and request.bonus_id is null
+        and not wallet_core.sessions_enforced() then
+        with moved as (
+            update wallet_core.accounts as a
+            set balance = a.balance - request.amount
+            where
+                a.player_id = request.player_id and a.currency = request.currency
+                and not a.blocked and not a.guarded and a.balance >= request.amount
+            returning a.account_id, a.balance
+        ),
 
-            if found then
-                if not made then
-                    -- A discard's marker for this make, committed after the look above and before
-                    -- the insert (which waited for it): no bet, no journal row; the balance is put
-                    -- back as it was, and the make is refused as the marker says.
-                    update wallet_core.accounts as a
-                    set balance = a.balance + request.amount
-                    where a.account_id = account.account_id;
-                    return wallet_core.refuse(
-                        op, claimed.operation_id, 'WA206',
-                        format('transaction %s was discarded before it was made', request.transaction_id)
-                    );
-                end if;
-                if not references_known then
-                    perform wallet_core.record_references(request.selections);
-                end if;
-                made_event := wallet_core.emit_event(
-                    'bet.made', request.player_id, request.currency, -request.amount, account.balance,
-                    claimed.operation_id, claimed.operation_id, request.transaction_id,
-                    -- No detail of its own: the bet row holds it (wallet_core.bet_made_detail, 0630).
-                    null
+        bet as (
+            insert into wallet_core.bets as b (
+                bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
+                session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
+                placed_at, transaction_at, cross_rate_euro, bonus_stake, made_balance, legs_packed
+            )
+            select
+                claimed.operation_id, m.account_id, request.transaction_id, true, 'open', request.amount,
+                request.betslip_id, request.provider_player_id, request.session_id, null,
+                request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
+                request.accept_odds_change, request.placed_at, request.transaction_at,
+                request.cross_rate_euro, 0, m.balance, packed
+            from moved as m
+            on conflict (make_transaction_id) do nothing
+            returning b.bet_id
+        ),
+
+        entry as (
+            insert into wallet_core.journal (account_id, operation, amount, balance_after, transaction_id, bet_id)
+            select m.account_id, 'bet', -request.amount, m.balance, request.transaction_id, d.bet_id
+            from moved as m, bet as d
+        )
+
+        select m.account_id, m.balance, d.bet_id is not null
+        into account.account_id, account.balance, made
+        from moved as m left join bet as d on true;
+
+        if found then
+            if not made then
+                -- A discard's marker for this make, committed after the look above and before the
+                -- insert (which waited for it): no bet, no journal row; the balance is put back
+                -- as it was, and the make is refused as the marker says.
+                update wallet_core.accounts as a
+                set balance = a.balance + request.amount
+                where a.account_id = account.account_id;
+                return wallet_core.refuse(
+                    op, claimed.operation_id, 'WA206',
+                    format('transaction %s was discarded before it was made', request.transaction_id)
                 );
-                return row(200, wallet_core.operation_answer(
-                    operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
-                    parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
-                    amount => request.amount, currency => request.currency, balance => account.balance
-                ));
             end if;
+            if not references_known then
+                perform wallet_core.record_references(request.selections);
+            end if;
+            made_event := wallet_core.emit_event(
+                'bet.made', request.player_id, request.currency, -request.amount, account.balance,
+                claimed.operation_id, claimed.operation_id, request.transaction_id,
+                -- No detail of its own: the bet row holds it (wallet_core.bet_made_detail, 0630).
+                null
+            );
+            return row(200, wallet_core.operation_answer(
+                operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+                parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
+                amount => request.amount, currency => request.currency, balance => account.balance
+            ));
         end if;
     end if;
 
-    -- Any other make. Lock the player's account: the one hot lock, taken before anything else is
-    -- written.
+    -- Any other make. Lock the player's account, then check and write.
     -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
     -- on this row, and a discard racing this make must not wait on it while this make waits on
     -- the discard's marker (a deadlock).
@@ -567,68 +570,50 @@ begin
     where a.player_id = request.player_id and a.currency = request.currency
     for no key update;
 
-    -- The usual make (no bonus, an account that is neither blocked nor guarded, sessions not
-    -- enforced, the balance enough) passes every check below: one test for it, where each check
-    -- was a test of its own (each an expression set up in every make's transaction). (FOUND is
-    -- the account's.)
-    if request.bonus_id is not null or not found or account.blocked or account.guarded
-        or wallet_core.sessions_enforced() or account.balance < request.amount then
-        -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
-        -- without bonus_id reads nothing of bonuses.
-        if request.bonus_id is not null and account.account_id is not null then
-            bonus := wallet_core.bonus_of_make(
-                account.account_id, request.bonus_id, request.bonus_type, request.amount
-            );
-            if bonus.from_grant then
-                real_stake := 0;
-            end if;
+    -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
+    -- without bonus_id reads nothing of bonuses.
+    if request.bonus_id is not null and account.account_id is not null then
+        bonus := wallet_core.bonus_of_make(account.account_id, request.bonus_id, request.bonus_type, request.amount);
+        if bonus.from_grant then
+            real_stake := 0;
         end if;
+    end if;
 
-        -- Check, in the contract's order; then write the bet (a discard racing in from another
-        -- session makes the insert conflict). Every refusal here is stored and replayed. (FOUND is still
-        -- the account's: an assignment does not set it.)
-        if not found then
-            refusal := wallet_core.player_refusal(request.player_id, request.currency);
-            message := format('player %s has no %s account', request.player_id, request.currency);
-        elsif account.blocked then
-            refusal := 'WA005';
-            message := format('player %s is blocked', request.player_id);
-        elsif account.guarded then
-            -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
-            message := wallet_core.limit_refusal(
-                account.account_id, account.player_id, account.currency, real_stake
-            );
-            refusal := case when message is not null then 'WA401' end;
-        end if;
-        -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
-        if refusal is null and wallet_core.sessions_enforced() then
-            message := wallet_core.session_refusal(request.player_id, request.session_id);
-            refusal := case when message is not null then 'WA107' end;
-        end if;
-        if refusal is null and (bonus.refusal is not null or account.balance < real_stake) then
-            -- A discard marker comes before these refusals. When none of them applies, the insert
-            -- finds the marker itself (ON CONFLICT), with the same answer and one read less. (The
-            -- marker's read is its own statement, in this branch only: a condition that holds a
-            -- query is a query, started for every make even when its first term is false.)
-            if exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
-                refusal := 'WA206';
-            elsif bonus.refusal is not null then
-                refusal := bonus.refusal;
-                message := bonus.message;
-            else
-                refusal := 'WA201';
-                message := format('balance %s is less than the stake %s', account.balance, request.amount);
-            end if;
+    -- Check, in the contract's order; then write the bet (a discard racing in from another
+    -- session makes the insert conflict). Every refusal here is stored and replayed. (FOUND is still
+    -- the account's: an assignment does not set it.)
+    if not found then
+        refusal := wallet_core.player_refusal(request.player_id, request.currency);
+        message := format('player %s has no %s account', request.player_id, request.currency);
+    elsif account.blocked then
+        refusal := 'WA005';
+        message := format('player %s is blocked', request.player_id);
+    elsif account.guarded then
+        -- Only an account that has (had) a limit or an exclusion: its exclusion, then its limits.
+        message := wallet_core.limit_refusal(account.account_id, account.player_id, account.currency, real_stake);
+        refusal := case when message is not null then 'WA401' end;
+    end if;
+    -- session_check enforce: a constant of the plan (wallet_core.sessions_enforced), free when off.
+    if refusal is null and wallet_core.sessions_enforced() then
+        message := wallet_core.session_refusal(request.player_id, request.session_id);
+        refusal := case when message is not null then 'WA107' end;
+    end if;
+    if refusal is null and (bonus.refusal is not null or account.balance < real_stake) then
+        -- A discard marker comes before these refusals. When none of them applies, the insert finds
+        -- the marker itself (ON CONFLICT), with the same answer.
+        if marked or exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id) then
+            refusal := 'WA206';
+        elsif bonus.refusal is not null then
+            refusal := bonus.refusal;
+            message := bonus.message;
+        else
+            refusal := 'WA201';
+            message := format('balance %s is less than the stake %s', account.balance, request.amount);
         end if;
     end if;
     if refusal is null then
         -- One insert for every make: bonus_stake is 0 when the real balance pays the whole stake
         -- (real_stake = amount), and a bonus make keeps its cross rate like any other.
-        -- The legs packed in one text value (migration 0630, wallet_core.pack_leg, inlined here),
-        -- in the order of request.selections: both readers give each selection its index in that
-        -- array as its position, and a plain aggregate over unnest takes the elements in array
-        -- order, so string_agg needs no ORDER BY (which set up a sort for every make: 22 000
-        -- instructions, callgrind).
         insert into wallet_core.bets (
             bet_id, account_id, make_transaction_id, made, state, stake, betslip_id, provider_player_id,
             session_id, bonus_id, potential_win, betslip_type, odds, is_quick_bet, accept_odds_change,
@@ -639,63 +624,12 @@ begin
             request.betslip_id, request.provider_player_id, request.session_id, request.bonus_id,
             request.potential_win, request.betslip_type, request.odds, request.is_quick_bet,
             request.accept_odds_change, request.placed_at, request.transaction_at, request.cross_rate_euro,
-            request.amount - real_stake, account.balance - real_stake,
-            (
-                -- The same aggregate twice is one aggregate (PostgreSQL computes equal aggregates
-                -- of a query once): no subquery around it.
-                select case
-                    when wallet_core.packs(
-                        pg_catalog.string_agg(
-                            wallet_core.pack_leg(
-                                s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
-                                s.tournament_id, s.market_name, s.outcome_name, s.odds,
-                                pg_catalog.to_jsonb(s.competitor_names)
-                            ),
-                            E'\x1f'
-                        ),
-                        pg_catalog.cardinality(request.selections)
-                    )
-                    then pg_catalog.string_agg(
-                        wallet_core.pack_leg(
-                            s.scheduled_at, s.live, s.selection_id, s.event_id, s.sport_id, s.category_id,
-                            s.tournament_id, s.market_name, s.outcome_name, s.odds,
-                            pg_catalog.to_jsonb(s.competitor_names)
-                        ),
-                        E'\x1f'
-                    )
-                end
-                from pg_catalog.unnest(request.selections) as s
-            )
+            request.amount - real_stake, account.balance - real_stake, packed
         )
-        on conflict (make_transaction_id) do nothing
-        -- Whether every sport, category and tournament the slip names is known under its name
-        -- (usually): read in this statement, so that the usual make runs no statement and no call
-        -- of wallet_core.record_references for it. Each name is read by its key in a scalar
-        -- subquery (at most one row: the key is the primary key; none, or another name, is a null
-        -- or false comparison): a NOT EXISTS join let the planner hash the whole tables. (Not an
-        -- SQL function: one holding a subquery is not inlined, and would be planned every call.)
-        returning legs_packed is null, not exists (
-            select from pg_catalog.unnest(request.selections) as s
-            where not coalesce(
-                    (select r.name = s.sport_name from wallet_core.sports as r where r.sport_id = s.sport_id), false
-                )
-                or not coalesce(
-                    (
-                        select r.name = s.category_name from wallet_core.categories as r
-                        where r.category_id = s.category_id
-                    ),
-                    false
-                )
-                or not coalesce(
-                    (
-                        select r.name = s.tournament_name from wallet_core.tournaments as r
-                        where r.tournament_id = s.tournament_id
-                    ),
-                    false
-                )
-        )
-        into unpacked, references_known;
-        if unpacked then
+        on conflict (make_transaction_id) do nothing;
+        if not found then
+            refusal := 'WA206';
+        elsif packed is null then
             -- A slip that cannot be packed (an id or name holding U+001F: rare) is kept as before.
             update wallet_core.bets as b
             set legs = (
@@ -709,9 +643,6 @@ begin
                 from pg_catalog.unnest(request.selections) as s
             )
             where b.bet_id = claimed.operation_id;
-        end if;
-        if not found then
-            refusal := 'WA206';
         end if;
     end if;
     if refusal is not null then
@@ -769,7 +700,9 @@ begin
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
-'bet/make once read: claim the key, lock the account, read the bonus it names (only when bonus_id is '
+'bet/make once read: claim the key; pack the legs, check the reference data and queue for the player''s '
+'account lock (before it); a usual make then debits, writes the bet and its journal row in one statement '
+'under the lock. Any other: lock the account, read the bonus it names (only when bonus_id is '
 'given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 '
 '(session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has '
 'left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the '

@@ -395,7 +395,6 @@ declare
     packed text;
     references_known boolean;
     marked boolean;
-    usual boolean;
     queued boolean;
     made boolean;
 begin
@@ -421,12 +420,14 @@ begin
     --   is a null or false comparison): a NOT EXISTS join let the planner hash the whole tables;
     -- - whether a discard left its marker for this make (committed before this statement; one
     --   committed later is found by the bet's insert);
-    -- - whether the account looks usual: there, neither blocked nor guarded, the balance enough;
     -- - last, a place in the player's make queue (0x4D414B45, "MAKE"): the makes of one player
     --   wait for the account lock one at a time, in this advisory lock's queue, which wakes only
     --   the next waiter. Queued on the row itself, every waiter woke at each commit and went
     --   after the row's newest version (pgbench, 20 clients on one player: 1 580 makes/s, where
-    --   20 players made 3 600; 1 960 with the queue and the lock taken last). Its holder waits
+    --   20 players made 3 600; 1 840 with the queue and this statement before the lock). (Taking
+    --   the lock in the usual make's write itself, with its test in the UPDATE's WHERE, made
+    --   1 960/s and saved 46 000 instructions per make, but cost a guarded account's make a
+    --   failed statement more: limits then cost 24% where they cost 17%.) Its holder waits
     --   only for locks whose holders never wait for it (02_idempotency.sql).
     select
         case
@@ -472,35 +473,34 @@ begin
                 )
         ),
         exists (select from wallet_core.bets as b where b.make_transaction_id = request.transaction_id),
-        exists (
-            select from wallet_core.accounts as a
-            where
-                a.player_id = request.player_id and a.currency = request.currency
-                and not a.blocked and not a.guarded and a.balance >= request.amount
-        ),
         pg_catalog.pg_advisory_xact_lock(1296124741, pg_catalog.hashtext(request.player_id)) is not null
-    into packed, references_known, marked, usual, queued
+    into packed, references_known, marked, queued
     from pg_catalog.unnest(request.selections) as s;
 
-    -- The usual make (no bonus, sessions not enforced, an account neither blocked nor guarded,
-    -- the balance enough, a slip that packs, no marker): one statement takes the lock and
-    -- writes the money, the debit, the bet with the balance it leaves and the journal row.
-    -- The UPDATE's WHERE is the usual make's test again, made on the newest version of the row
-    -- once it is locked (READ COMMITTED re-checks it after a wait): no row, and nothing
-    -- written, when the account changed meanwhile; the make then goes on below like any other.
-    -- A balance never below zero after a stake is the journal's rule for a bet
-    -- (wallet_core.post): this statement is the ledger's second writer of a balance, and like
-    -- post() it writes the balance and its journal row together. The bet is the make's
-    -- idempotency record (made_balance, the answer's balance: wallet_core.claim rebuilds the
-    -- answer from it).
-    if usual and packed is not null and not marked and request.bonus_id is null
+    -- Lock the player's account (after the queue: usually no one else waits for it now).
+    -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
+    -- on this row, and a discard racing this make must not wait on it while this make waits on
+    -- the discard's marker (a deadlock).
+    select a.* into account
+    from wallet_core.accounts as a
+    where a.player_id = request.player_id and a.currency = request.currency
+    for no key update;
+
+    -- The usual make (no bonus, an account that is neither blocked nor guarded, sessions not
+    -- enforced, the balance enough, a slip that packs, no marker): one statement writes the
+    -- money, the debit, the bet with the balance it leaves and the journal row. Its balance is
+    -- never below zero after the stake, which is the journal's rule for a bet (wallet_core.post):
+    -- this statement is the ledger's second writer of a balance, and like post() it writes the
+    -- balance and its journal row together. The bet is the make's idempotency record
+    -- (made_balance, the answer's balance: wallet_core.claim rebuilds the answer from it).
+    -- (FOUND is the account's.) Any other make goes on below.
+    if found and not account.blocked and not account.guarded and account.balance >= request.amount
+        and packed is not null and not marked and request.bonus_id is null
         and not wallet_core.sessions_enforced() then
         with moved as (
             update wallet_core.accounts as a
             set balance = a.balance - request.amount
-            where
-                a.player_id = request.player_id and a.currency = request.currency
-                and not a.blocked and not a.guarded and a.balance >= request.amount
+            where a.account_id = account.account_id
             returning a.account_id, a.balance
         ),
 
@@ -527,49 +527,39 @@ begin
             from moved as m, bet as d
         )
 
-        select m.account_id, m.balance, d.bet_id is not null
-        into account.account_id, account.balance, made
+        select m.balance, d.bet_id is not null
+        into strict account.balance, made
         from moved as m left join bet as d on true;
 
-        if found then
-            if not made then
-                -- A discard's marker for this make, committed after the look above and before the
-                -- insert (which waited for it): no bet, no journal row; the balance is put back
-                -- as it was, and the make is refused as the marker says.
-                update wallet_core.accounts as a
-                set balance = a.balance + request.amount
-                where a.account_id = account.account_id;
-                return wallet_core.refuse(
-                    op, claimed.operation_id, 'WA206',
-                    format('transaction %s was discarded before it was made', request.transaction_id)
-                );
-            end if;
-            if not references_known then
-                perform wallet_core.record_references(request.selections);
-            end if;
-            made_event := wallet_core.emit_event(
-                'bet.made', request.player_id, request.currency, -request.amount, account.balance,
-                claimed.operation_id, claimed.operation_id, request.transaction_id,
-                -- No detail of its own: the bet row holds it (wallet_core.bet_made_detail, 0630).
-                null
+        if not made then
+            -- A discard's marker for this make, committed after the look above and before the
+            -- insert (which waited for it): no bet, no journal row; the balance is put back
+            -- as it was, and the make is refused as the marker says.
+            update wallet_core.accounts as a
+            set balance = a.balance + request.amount
+            where a.account_id = account.account_id;
+            return wallet_core.refuse(
+                op, claimed.operation_id, 'WA206',
+                format('transaction %s was discarded before it was made', request.transaction_id)
             );
-            return row(200, wallet_core.operation_answer(
-                operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
-                parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
-                amount => request.amount, currency => request.currency, balance => account.balance
-            ));
         end if;
+        if not references_known then
+            perform wallet_core.record_references(request.selections);
+        end if;
+        made_event := wallet_core.emit_event(
+            'bet.made', request.player_id, request.currency, -request.amount, account.balance,
+            claimed.operation_id, claimed.operation_id, request.transaction_id,
+            -- No detail of its own: the bet row holds it (wallet_core.bet_made_detail, 0630).
+            null
+        );
+        return row(200, wallet_core.operation_answer(
+            operation_id => claimed.operation_id, ext_transaction_id => request.transaction_id,
+            parent_transaction_id => null, user_id => request.player_id, operation => 'bet',
+            amount => request.amount, currency => request.currency, balance => account.balance
+        ));
     end if;
 
-    -- Any other make. Lock the player's account, then check and write.
-    -- FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of bets and journal rows take KEY SHARE
-    -- on this row, and a discard racing this make must not wait on it while this make waits on
-    -- the discard's marker (a deadlock).
-    select a.* into account
-    from wallet_core.accounts as a
-    where a.player_id = request.player_id and a.currency = request.currency
-    for no key update;
-
+    -- Any other make: check, then write.
     -- A bonus make: its grant (locked) and policy, and what the real balance pays. A make
     -- without bonus_id reads nothing of bonuses.
     if request.bonus_id is not null and account.account_id is not null then

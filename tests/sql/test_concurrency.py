@@ -135,6 +135,47 @@ def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
     assert audit_findings(db) == []
 
 
+def test_a_make_queues_for_its_player_before_any_row_lock(
+    db: psycopg.Connection, db_url: str
+) -> None:
+    """The makes of one player reach the account lock one at a time, through the player's make
+    queue (an advisory lock of class 0x4D414B45 on the player id's hash), taken before any row
+    lock: a make waiting there holds no lock on the account, and another player's make does
+    not wait at all."""
+    db.execute("select wallet.create_player('alice', 'EUR', 10000)")
+    db.execute("select wallet.create_player('bob', 'EUR', 10000)")
+    holder = psycopg.connect(db_url)  # holds alice's place in the queue until told to commit
+    maker = psycopg.connect(db_url, autocommit=True)
+    try:
+        holder.execute("select pg_advisory_xact_lock(1296124741, hashtext('alice'))")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(call, maker, "bet/make", p.make("alice", 700))
+            deadline = time.monotonic() + 30
+            while (
+                db.execute(
+                    "select wait_event from pg_stat_activity where pid = %s",
+                    [maker.info.backend_pid],
+                ).fetchone()[0]
+                != "advisory"
+            ):
+                assert time.monotonic() < deadline, "the make never waited in the queue"
+                assert not future.done(), future.result()
+                time.sleep(0.005)  # the polling interval, not a guess at when it waits
+            with db.transaction():  # NOWAIT: an error if the queued make held the row
+                db.execute(
+                    "select from wallet_core.accounts where player_id = 'alice' for update nowait"
+                )
+            assert call(db, "bet/make", p.make("bob", 700)).status == 200
+            assert not future.done()
+            holder.commit()
+            assert future.result(timeout=30).status == 200
+    finally:
+        holder.close()
+        maker.close()
+    assert balance_of(db, "alice") == balance_of(db, "bob") == 9300
+    assert audit_findings(db) == []
+
+
 def test_bet_slips_naming_the_same_new_references_in_any_order(
     db: psycopg.Connection, db_url: str
 ) -> None:

@@ -11,6 +11,12 @@ that worktree's ``sql/`` (TPC-B, before, this code, in turn), and prints this / 
 ``--preload`` bets (bulk-loaded in SQL by ``bench/growth_load.sql``: bets with their legs, and
 journal rows, as bet/make writes them), alternating. Prints the ratio loaded / empty.
 
+``hot``: the same bet_make load with every client on ONE player (``--clients`` makes queued on
+one account, as the provider's certification burst sends them) and spread over ``--clients``
+players, alternating, and with ``--before <worktree>`` the same on a database migrated from
+that worktree's ``sql/`` (this code, before, in turns). Prints the rates and one / many: how
+much a hot player costs beyond the makes themselves.
+
 Every wallet database is checked with ``wallet.audit()`` afterwards (findings: exit 1), and
 every bet_make call must have made a bet (a refusal: exit 1). Scratch databases are dropped
 unless ``--keep``.
@@ -18,6 +24,7 @@ unless ``--keep``.
     uv run python bench/bench_db.py ceiling --seconds 15 --rounds 2
     uv run python bench/bench_db.py ceiling --seconds 15 --rounds 3 --before /tmp/before-lean
     uv run python bench/bench_db.py growth --preload 2000000 --seconds 15 --rounds 2
+    uv run python bench/bench_db.py hot --seconds 8 --rounds 3 --before /tmp/head
 """
 
 from __future__ import annotations
@@ -143,6 +150,55 @@ def ceiling(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str,
                 pgbench.drop_database(admin_url, name)
 
 
+def hot(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, object]:
+    """One player for every client against one player per client, per code, in turns."""
+    trees = {"this": ROOT / "sql"} | ({"before": args.before / "sql"} if args.before else {})
+    created: list[str] = []
+    try:
+        urls = {}
+        for code, root in trees.items():
+            name, urls[code] = wallet_database(admin_url, args.clients, root)
+            created.append(name)
+        scripts = {"one": script.with_name("one.sql"), "many": script.with_name("many.sql")}
+        scripts["one"].write_text(pgbench.bet_make_script(1))
+        scripts["many"].write_text(pgbench.bet_make_script(args.clients))
+        for url in urls.values():
+            pgbench.run("warm-up", url, clients=args.clients, seconds=2, script=scripts["many"])
+        rates: dict[str, dict[str, list[float]]] = {c: {"one": [], "many": []} for c in trees}
+        rounds: list[dict[str, object]] = []
+        for n in range(args.rounds):
+            for code in trees if n % 2 == 0 else reversed(list(trees)):
+                for load, path in scripts.items():
+                    r = make_round(f"{code} {load} #{n + 1}", urls[code], path, args)
+                    rounds.append(r.as_dict())
+                    rates[code][load].append(r.tps)
+                say(
+                    f"round {n + 1}, {code}: one player {rates[code]['one'][-1]:.0f} calls/s, "
+                    f"{args.clients} players {rates[code]['many'][-1]:.0f} calls/s"
+                )
+        findings = sum(pgbench.audit_findings(url) for url in urls.values())
+        medians = {c: {k: statistics.median(v) for k, v in r.items()} for c, r in rates.items()}
+        result: dict[str, object] = {
+            "benchmark": "hot",
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "rounds": rounds,
+            "median_per_s": {c: {k: round(v) for k, v in m.items()} for c, m in medians.items()},
+            "ratio_one_to_many": {c: round(m["one"] / m["many"], 3) for c, m in medians.items()},
+            "audit_findings": findings,
+        }
+        if args.before:
+            result["before"] = str(args.before)
+            result["ratio_one_player_this_to_before"] = round(
+                medians["this"]["one"] / medians["before"]["one"], 3
+            )
+        return result
+    finally:
+        if not args.keep:
+            for name in created:
+                pgbench.drop_database(admin_url, name)
+
+
 def growth(args: argparse.Namespace, admin_url: str, script: Path) -> dict[str, object]:
     created: list[str] = []
     try:
@@ -198,7 +254,7 @@ def say(line: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["ceiling", "growth"])
+    parser.add_argument("mode", choices=["ceiling", "growth", "hot"])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2, help="A B pairs")
     parser.add_argument("--clients", type=int, default=20)
@@ -207,7 +263,7 @@ def main() -> int:
     parser.add_argument("--preload", type=int, default=2_000_000, help="growth: bets present")
     parser.add_argument("--loaded-db", help="growth: reuse a database loaded by --keep")
     parser.add_argument(
-        "--before", type=Path, help="ceiling: also bet_make on a worktree of the code before"
+        "--before", type=Path, help="ceiling, hot: also bet_make on a worktree of the code before"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
@@ -217,8 +273,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="wallet-bench-") as tmp:
         script = Path(tmp) / "bet_make.sql"
         script.write_text(pgbench.bet_make_script(args.players))
-        run = ceiling if args.mode == "ceiling" else growth
-        result = run(args, admin_url, script)
+        result = {"ceiling": ceiling, "growth": growth, "hot": hot}[args.mode](
+            args, admin_url, script
+        )
     print(json.dumps(result, indent=2))
     return 0 if result["audit_findings"] == 0 else 1
 

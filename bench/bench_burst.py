@@ -17,6 +17,11 @@ make was accepted and the ledger audits clean.
 the p99 of every request of every turn of each code is compared, per client:
 
     uv run python bench/bench_burst.py --burst 20 --rounds 10 --before /tmp/http-before --turns 2
+
+``--floor`` sends the same bursts to a trivial app instead (``bench_protocol.floor_app``: reads
+the body, answers a fixed JSON body) on uvicorn with ``wallet serve``'s protocol and event loop
+and ``--workers`` workers, no database: what the clients themselves cost. On a 2-core machine
+the httpx client's CPU is most of an httpx burst, and this is the floor under its p99.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +42,7 @@ import httpx
 
 import migrate
 from bench import pgbench
-from bench.serve import ROOT, body, wallet_serve
+from bench.serve import ROOT, body, free_port, wallet_serve
 
 HEADERS = {"content-type": "application/json"}
 
@@ -125,11 +132,16 @@ async def bursts_raw(
 CLIENTS = {"httpx": bursts_httpx, "raw": bursts_raw}
 
 
+def p99(latencies: list[list[float]]) -> float:
+    """Milliseconds, to 0.1 ms."""
+    return round(statistics.quantiles([x for r in latencies for x in r], n=100)[98] * 1000, 1)
+
+
 def summary(latencies: list[list[float]]) -> dict[str, object]:
     every = sorted(x for r in latencies for x in r)
     return {
         "p50_ms": round(statistics.median(every) * 1000, 1),
-        "p99_ms": round(statistics.quantiles(every, n=100)[98] * 1000, 1),
+        "p99_ms": p99(latencies),
         "max_ms": round(every[-1] * 1000, 1),
         "slowest_per_round_ms": [round(max(r) * 1000, 1) for r in latencies],
     }
@@ -167,6 +179,48 @@ def run_turn(
     return latencies
 
 
+FLOOR_SERVER = """
+import sys, uvicorn
+from app.service.protocol import HttpProtocol
+uvicorn.run("bench.bench_protocol:floor_app", port=int(sys.argv[1]), workers=int(sys.argv[2]),
+            http=HttpProtocol, loop="uvloop", access_log=False, log_level="warning")
+"""
+
+
+def floor(args: argparse.Namespace) -> dict[str, object]:
+    """The bursts of ``run_turn``, to ``bench_protocol.floor_app``: p50 and p99 per client."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_SERVER, str(port), str(args.workers)], cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the floor server did not start") from None
+                time.sleep(0.1)
+        time.sleep(1)  # every worker listening
+        filler = b'{"payload":"' + b"x" * 2300 + b'"}'  # a signed make's size, never read
+        bursts = [[filler] * args.burst for _ in range(args.rounds)]
+        warm = [[filler] * args.burst for _ in range(args.warm_rounds)]
+        base = f"http://127.0.0.1:{port}"
+        return {
+            "benchmark": "certification burst, floor (no database)",
+            "burst": args.burst,
+            "rounds": args.rounds,
+            "workers": args.workers,
+        } | {
+            client: summary(asyncio.run(run(base, bursts, warm))) for client, run in CLIENTS.items()
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", type=int, default=20, help="simultaneous makes")
@@ -181,7 +235,11 @@ def main() -> int:
         help="a worktree of the code before: its server and this one's take turns",
     )
     parser.add_argument("--turns", type=int, default=2, help="with --before: turns of each")
+    parser.add_argument("--floor", action="store_true", help="a trivial app, no database")
     args = parser.parse_args()
+    if args.floor:
+        print(json.dumps(floor(args), indent=2))
+        return 0
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("set DATABASE_URL to a superuser URL")
@@ -226,11 +284,8 @@ def main() -> int:
         for label in codes:
             result[label] = {client: summary(every[label][client]) for client in CLIENTS}
         for client in CLIENTS:
-            this, before = (summary(every[label][client]) for label in ("this", "before"))
-            result[f"p99_this_to_before_{client}"] = round(
-                float(this["p99_ms"]) / float(before["p99_ms"]),
-                3,  # type: ignore[arg-type]
-            )
+            this, before = (p99(every[label][client]) for label in ("this", "before"))
+            result[f"p99_this_to_before_{client}"] = round(this / before, 3)
     else:
         result |= {client: summary(every["this"][client]) for client in CLIENTS}
     result["audit_findings"] = findings

@@ -2300,7 +2300,7 @@ ALTER FUNCTION wallet_core.make_bet(request wallet_core.make_request) OWNER TO w
 -- Name: FUNCTION make_bet(request wallet_core.make_request); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key; pack the legs, check the reference data and queue for the player''s account lock (before it); a usual make then debits, writes the bet and its journal row in one statement under the lock. Any other: lock the account, read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the make''s idempotency record) and its reference data, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
+COMMENT ON FUNCTION wallet_core.make_bet(request wallet_core.make_request) IS 'bet/make once read: claim the key; pack the legs, check the reference data, wait in the player''s make queue, lock the account; a usual make then debits, writes the bet and its journal row in one statement. Any other: read the bonus it names (only when bonus_id is given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 (session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the make''s idempotency record) and its reference data, post the real part of the stake and take the bonus part from the grant, count it (guarded accounts), emit bet.made, answer.';
 
 --
 -- Name: max_amount(); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner
@@ -2579,7 +2579,7 @@ ALTER FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint
 -- Name: FUNCTION post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text); Type: COMMENT; Schema: wallet_core; Owner: wallet_owner
 --
 
-COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The only writer of balances; the caller holds the account''s lock. Returns the account. Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a debit below zero.';
+COMMENT ON FUNCTION wallet_core.post(account_id bigint, operation text, amount bigint, transaction_id text, bet_id bigint, reason text) IS 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the balance after. The writer of balances (with the usual make''s one statement in wallet_core.make_bet, which writes a stake and its journal row together the same way); the caller holds the account''s lock. Returns the account. Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a debit below zero.';
 
 --
 -- Name: read_balance(jsonb); Type: FUNCTION; Schema: wallet_core; Owner: wallet_owner

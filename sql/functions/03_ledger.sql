@@ -57,7 +57,9 @@ end
 $$;
 comment on function wallet_core.post(bigint, text, bigint, text, bigint, text) is
 'Moves money: adds the signed amount to the account''s balance and appends its journal row with the '
-'balance after. The only writer of balances; the caller holds the account''s lock. Returns the account. '
+'balance after. The writer of balances (with the usual make''s one statement in wallet_core.make_bet, '
+'which writes a stake and its journal row together the same way); the caller holds the account''s lock. '
+'Returns the account. '
 'Refuses (23514) what the journal''s rules forbid: an unknown operation, an amount of the wrong sign, a '
 'debit below zero.';
 

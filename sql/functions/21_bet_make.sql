@@ -690,9 +690,9 @@ begin
 end
 $$;
 comment on function wallet_core.make_bet(wallet_core.make_request) is
-'bet/make once read: claim the key; pack the legs, check the reference data and queue for the player''s '
-'account lock (before it); a usual make then debits, writes the bet and its journal row in one statement '
-'under the lock. Any other: lock the account, read the bonus it names (only when bonus_id is '
+'bet/make once read: claim the key; pack the legs, check the reference data, wait in the player''s make '
+'queue, lock the account; a usual make then debits, writes the bet and its journal row in one statement. '
+'Any other: read the bonus it names (only when bonus_id is '
 'given), check (1006, 2002, 1005, 4001 excluded or over a limit (guarded accounts only), 1007 '
 '(session_check enforce only), 2004 discarded first, 3001 bonus not held, 4002 above what the grant has '
 'left, 2001), write the bet (its selections and its answer''s balance in its row: the bet row is the '

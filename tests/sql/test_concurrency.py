@@ -92,6 +92,17 @@ def test_discard_racing_its_make(db: psycopg.Connection, db_url: str, discard_fi
     assert audit_findings(db) == []
 
 
+def waits_on(db: psycopg.Connection, conn: psycopg.Connection, future: Any, event: str) -> None:
+    """Until ``conn``'s backend waits on ``event`` (pg_stat_activity.wait_event), its call
+    (``future``) still running."""
+    deadline = time.monotonic() + 30
+    query = "select wait_event from pg_stat_activity where pid = %s"
+    while db.execute(query, [conn.info.backend_pid]).fetchone()[0] != event:
+        assert time.monotonic() < deadline, f"the call never waited on {event}"
+        assert not future.done(), future.result()
+        time.sleep(0.005)  # the polling interval, not a guess at when it waits
+
+
 def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
     db: psycopg.Connection, db_url: str
 ) -> None:
@@ -109,17 +120,7 @@ def test_a_discard_committing_while_its_make_waits_on_the_bet_key(
         assert (discarded.status, discarded.body["amount"]) == (200, 0)  # a marker, uncommitted
         with ThreadPoolExecutor(max_workers=1) as pool:
             future = pool.submit(call, maker, "bet/make", make)
-            deadline = time.monotonic() + 30
-            while (
-                db.execute(
-                    "select wait_event from pg_stat_activity where pid = %s",
-                    [maker.info.backend_pid],
-                ).fetchone()[0]
-                != "transactionid"
-            ):
-                assert time.monotonic() < deadline, "the make never waited on the marker"
-                assert not future.done(), future.result()
-                time.sleep(0.005)  # the polling interval, not a guess at when it waits
+            waits_on(db, maker, future, "transactionid")
             discarder.commit()
             answer = future.result(timeout=30)
     finally:
@@ -150,17 +151,7 @@ def test_a_make_queues_for_its_player_before_any_row_lock(
         holder.execute("select pg_advisory_xact_lock(1296124741, hashtext('alice'))")
         with ThreadPoolExecutor(max_workers=1) as pool:
             future = pool.submit(call, maker, "bet/make", p.make("alice", 700))
-            deadline = time.monotonic() + 30
-            while (
-                db.execute(
-                    "select wait_event from pg_stat_activity where pid = %s",
-                    [maker.info.backend_pid],
-                ).fetchone()[0]
-                != "advisory"
-            ):
-                assert time.monotonic() < deadline, "the make never waited in the queue"
-                assert not future.done(), future.result()
-                time.sleep(0.005)  # the polling interval, not a guess at when it waits
+            waits_on(db, maker, future, "advisory")
             with db.transaction():  # NOWAIT: an error if the queued make held the row
                 db.execute(
                     "select from wallet_core.accounts where player_id = 'alice' for update nowait"

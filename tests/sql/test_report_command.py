@@ -8,7 +8,7 @@ import csv
 import io
 import secrets
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import psycopg
 import psycopg.conninfo
@@ -78,7 +78,10 @@ def test_wallet_report_prints_the_books_and_exits_by_the_reconciliation(
             "detail": "win: wallet 2500, provider 2400",
         }
     ]
-    assert main(["report", "--from", start[:10]]) == 1  # a day from midnight UTC
+    # a day from midnight UTC: the day of the bet (start's day is the day before in the hour
+    # after midnight, and then holds no bet)
+    day = now.astimezone(UTC).date().isoformat()
+    assert main(["report", "--from", day]) == 1
     capsys.readouterr()
 
     # a bad window is a usage error, and nothing is read

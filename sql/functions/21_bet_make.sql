@@ -422,9 +422,10 @@ begin
     --   committed later is found by the bet's insert);
     -- - last, a place in the player's make queue (0x4D414B45, "MAKE"): the makes of one player
     --   wait for the account lock one at a time, in this advisory lock's queue, which wakes only
-    --   the next waiter. Queued on the row itself, every waiter woke at each commit and went
-    --   after the row's newest version (pgbench, 20 clients on one player: 1 580 makes/s, where
-    --   20 players made 3 600; 1 840 with the queue and this statement before the lock). (Taking
+    --   the next waiter. Queued on the row itself (its tuple lock, then the holder's
+    --   transaction), a step of the queue cost more the more makes waited (pgbench, 20 clients
+    --   on one player: 1 580 makes/s, where 20 players made 3 600; 1 840 with the queue and
+    --   this statement before the lock; 1.145x this code without the queue). (Taking
     --   the lock in the usual make's write itself, with its test in the UPDATE's WHERE, made
     --   1 960/s and saved 46 000 instructions per make, but cost a guarded account's make a
     --   failed statement more: limits then cost 24% where they cost 17%.) Its holder waits

@@ -30,9 +30,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +40,8 @@ import httpx
 
 import migrate
 from bench import pgbench
-from bench.serve import ROOT, body, free_port, wallet_serve
+from bench.bench_protocol import floor_server
+from bench.serve import ROOT, body, wallet_serve
 
 HEADERS = {"content-type": "application/json"}
 
@@ -179,30 +178,9 @@ def run_turn(
     return latencies
 
 
-FLOOR_SERVER = """
-import sys, uvicorn
-from app.service.protocol import HttpProtocol
-uvicorn.run("bench.bench_protocol:floor_app", port=int(sys.argv[1]), workers=int(sys.argv[2]),
-            http=HttpProtocol, loop="uvloop", access_log=False, log_level="warning")
-"""
-
-
 def floor(args: argparse.Namespace) -> dict[str, object]:
     """The bursts of ``run_turn``, to ``bench_protocol.floor_app``: p50 and p99 per client."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", FLOOR_SERVER, str(port), str(args.workers)], cwd=ROOT
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the floor server did not start") from None
-                time.sleep(0.1)
+    with floor_server("one write", args.workers) as (_, port):
         time.sleep(1)  # every worker listening
         filler = b'{"payload":"' + b"x" * 2300 + b'"}'  # a signed make's size, never read
         bursts = [[filler] * args.burst for _ in range(args.rounds)]
@@ -216,9 +194,6 @@ def floor(args: argparse.Namespace) -> dict[str, object]:
         } | {
             client: summary(asyncio.run(run(base, bursts, warm))) for client, run in CLIENTS.items()
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> int:

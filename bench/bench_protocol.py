@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,34 @@ SERVER = """
 import sys, uvicorn
 from app.service.protocol import HttpProtocol
 http = HttpProtocol if sys.argv[1] == "one write" else "httptools"
-uvicorn.run("bench.bench_protocol:floor_app", port=int(sys.argv[2]), http=http, loop="uvloop",
-            access_log=False, log_level="warning")
+uvicorn.run("bench.bench_protocol:floor_app", port=int(sys.argv[2]), workers=int(sys.argv[3]),
+            http=http, loop="uvloop", access_log=False, log_level="warning")
 """
+
+
+@contextmanager
+def floor_server(protocol: str, workers: int = 1) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``floor_app`` on uvicorn and uvloop with ``protocol`` ("one write": ``wallet serve``'s;
+    "uvicorn's httptools": uvicorn's own) and ``workers`` processes, once it answers: the
+    process and its port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, protocol, str(port), str(workers)], cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/", content=b"{}", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("a server did not start") from None
+                time.sleep(0.2)
+        yield process, port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -68,24 +95,12 @@ def main() -> int:
     key, _ = key_pair(tmp)
     bodies = tmp / "bodies.jsonl"
     bodies.write_bytes(body(key, pgbench.bet_make_request(1, 1)) + b"\n")
-    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-    samples: dict[str, list[dict[str, float]]] = {}
-    try:
-        for label in ("uvicorn's httptools", "one write"):
-            port = free_port()
-            process = subprocess.Popen([sys.executable, "-c", SERVER, label, str(port)], cwd=ROOT)
-            servers[label] = (process, port)
-            samples[label] = []
-        for _, port in servers.values():
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.post(f"http://127.0.0.1:{port}/", content=b"{}", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("a server did not start") from None
-                    time.sleep(0.2)
+    with ExitStack() as stack:
+        servers = {
+            label: stack.enter_context(floor_server(label))
+            for label in ("uvicorn's httptools", "one write")
+        }
+        samples: dict[str, list[dict[str, float]]] = {label: [] for label in servers}
         for n in range(args.rounds):
             order = list(servers) if n % 2 == 0 else list(reversed(servers))
             for label in order:
@@ -110,10 +125,6 @@ def main() -> int:
                 }
                 samples[label].append(sample)
                 print(f"round {n + 1}: {label}: {sample}", file=sys.stderr, flush=True)
-    finally:
-        for process, _ in servers.values():
-            process.terminate()
-            process.wait(timeout=30)
     medians = {
         label: {
             key: statistics.median(s[key] for s in runs)
